@@ -1,0 +1,143 @@
+"""The web side of the agent: send a whitelisted operation to a node, wait, record.
+
+Nothing here touches the mail server. Operations go by name to the node's own
+queue as signed messages; the reply is a JSON envelope the agent builds
+(``{"ok": true, "data": …}`` or ``{"ok": false, "error": {…}}``).
+
+Three ways a call can fail, and each says plainly what happened:
+- AgentUnavailable: the message could not be queued (Redis down): nothing changed.
+- AgentTimeout: queued but unanswered. The task carries an expiry equal to the
+  timeout, so a worker that comes back later discards it instead of applying a
+  stale change; still, the page says "not confirmed", never "saved".
+- AgentRefused: the agent answered and refused (invalid value, hand edit, …).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .models import Change, ChangeResult
+
+log = logging.getLogger(__name__)
+
+
+class AgentError(Exception):
+    result = ChangeResult.FAILED
+
+    def __init__(self, message: str, *, field: str | None = None, kind: str = "failed"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.kind = kind
+
+
+class AgentUnavailable(AgentError):
+    result = ChangeResult.UNREACHABLE
+
+
+class AgentTimeout(AgentError):
+    result = ChangeResult.UNCONFIRMED
+
+
+class AgentRefused(AgentError):
+    @property
+    def result(self) -> str:  # type: ignore[override]
+        return {
+            "invalid": ChangeResult.REFUSED,
+            "conflict": ChangeResult.CONFLICT,
+        }.get(self.kind, ChangeResult.FAILED)
+
+
+def _app():
+    # Imported lazily: the signing key is only loaded once a page talks to an agent.
+    from mailserver.agent.celeryapp import app
+
+    return app
+
+
+def config():
+    """The agent configuration (node, timeout) the web process sends with, read from the environment."""
+    from mailserver.agent.config import load
+
+    return load()
+
+
+def node_name() -> str:
+    return config().node
+
+
+def call(operation: str, payload: dict[str, Any] | None = None, *, node: str | None = None,
+         timeout: float | None = None) -> Any:
+    """Run one agent operation on a node and return its data, or raise an AgentError."""
+    from kombu.exceptions import OperationalError
+
+    from mailserver.agent.config import queue_for
+
+    node = node or node_name()
+    timeout = timeout or config().timeout
+    try:
+        async_result = _app().send_task(
+            operation, kwargs={"payload": payload or {}}, queue=queue_for(node), expires=timeout,
+        )
+    except (OperationalError, OSError) as exc:
+        raise AgentUnavailable(
+            f"The agent for node {node} cannot be reached (the message broker refused: {exc}). "
+            "Nothing was changed."
+        ) from exc
+    try:
+        envelope = async_result.get(timeout=timeout, propagate=True, disable_sync_subtasks=False)
+    except Exception as exc:  # celery raises TimeoutError, or the backend's connection errors
+        from celery.exceptions import TimeoutError as CeleryTimeout
+
+        if isinstance(exc, CeleryTimeout):
+            raise AgentTimeout(
+                f"The agent for node {node} did not answer within {timeout:g} s. The change was not "
+                "confirmed; reload the page to see the server's actual state."
+            ) from exc
+        raise AgentUnavailable(f"Lost contact with the agent for node {node}: {exc}") from exc
+    finally:
+        try:
+            async_result.forget()
+        except Exception:  # noqa: S110 - results also expire by themselves
+            pass
+    if envelope.get("ok"):
+        return envelope.get("data")
+    error = envelope.get("error") or {}
+    raise AgentRefused(error.get("message", "The agent refused the operation."),
+                       field=error.get("field"), kind=error.get("kind", "failed"))
+
+
+def record(user, node: str, changes: list[dict[str, Any]], result: str, message: str = "") -> list[Change]:
+    """Store what was (or was not) done; one row per file or service."""
+    rows = [
+        Change(
+            user=user if getattr(user, "pk", None) else None,
+            username=getattr(user, "username", "") or "system",
+            node=node,
+            target=item["target"],
+            action=item.get("action", "write"),
+            before=item.get("before") or "",
+            after=item.get("after") or "",
+            result=item.get("result", result),
+            message=item.get("message", message),
+        )
+        for item in changes
+    ]
+    return Change.objects.bulk_create(rows)
+
+
+def change(request, operation: str, payload: dict[str, Any], intended: list[dict[str, Any]]) -> Any:
+    """Call a write operation and record its outcome, whatever it is.
+
+    ``intended`` describes the targets for the log when the agent never answers;
+    on success the agent's own before/after replaces it.
+    """
+    node = node_name()
+    try:
+        data = call(operation, payload, node=node)
+    except AgentError as exc:
+        record(request.user, node, intended, exc.result, exc.message)
+        raise
+    record(request.user, node, data.get("changes", []), ChangeResult.APPLIED)
+    return data

@@ -1,0 +1,21 @@
+"""Every page of the panel needs a logged-in staff user; it drives root on mail hosts."""
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseForbidden
+
+_OPEN = ("/login/", "/static/", "/admin/login/")
+
+
+class LoginRequiredMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(_OPEN):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+            if not user.is_staff:
+                return HttpResponseForbidden("Only panel administrators may use this panel.")
+        return self.get_response(request)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("changes/", views.changes, name="changes"),
+    path("changes/<int:pk>/", views.change_detail, name="change-detail"),
+    path("mailserver/<slug:slug>/", views.not_built, name="not-built"),
+]

@@ -1,0 +1,20 @@
+"""Errors the library raises; each carries a message fit to show an admin."""
+
+
+class QmailError(Exception):
+    """Base class: something about the mail host is not as the caller needs."""
+
+
+class InvalidValue(QmailError, ValueError):
+    """A value qmail would refuse or silently misread.
+
+    The message is written for the admin and is shown beside the form field.
+    """
+
+
+class OutsideRoots(QmailError):
+    """A name that would resolve to a path outside the configured roots."""
+
+
+class Conflict(QmailError):
+    """The file on the server changed since the caller last read it."""

@@ -1,0 +1,121 @@
+"""Settings for the NodeWorx mail panel, read from the environment with safe defaults.
+
+The web process is unprivileged: nothing here points it at the mail server's
+files. Mail-host settings (roots, node) belong to the agent and are read by
+mailserver.agent.config from the same environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from .env import env_bool, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+DEBUG = env_bool("NODEWORX_DEBUG", False)
+SECRET_KEY = env_secret("NODEWORX_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("Set NODEWORX_SECRET_KEY or NODEWORX_SECRET_KEY_FILE")
+    SECRET_KEY = "insecure-development-key"  # noqa: S105 - only with NODEWORX_DEBUG on
+ALLOWED_HOSTS = env_list("NODEWORX_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("NODEWORX_CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "mailserver.core",
+    "mailserver.mta",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "mailserver.core.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "nodeworx.urls"
+WSGI_APPLICATION = "nodeworx.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "mailserver.core.context.panel",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("NODEWORX_DATABASE_URL", f"sqlite:///{VAR_DIR / 'panel.sqlite3'}"),
+        conn_max_age=60,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("NODEWORX_TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+# Front-end libraries come from their npm packages (installed at setup), not from the repo.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/bootstrap", BASE_DIR / "node_modules/bootstrap/dist"),
+    ("vendor/bootstrap-icons", BASE_DIR / "node_modules/bootstrap-icons/font"),
+    ("vendor/htmx", BASE_DIR / "node_modules/htmx.org/dist"),
+]
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("NODEWORX_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+
+# The mail host this panel drives (one node for now; its agent consumes queue "node.<name>")
+# is configured through the NODEWORX_NODE, NODEWORX_BROKER_URL and NODEWORX_SIGNING_* variables
+# that mailserver.agent.config reads.
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("NODEWORX_LOG_LEVEL", "WARNING")},
+}
