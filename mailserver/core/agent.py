@@ -14,6 +14,7 @@ Three ways a call can fail, and each says plainly what happened:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -67,8 +68,13 @@ def node_name() -> str:
     return config().node
 
 
-def call(operation: str, payload: dict[str, Any] | None = None, *, node: str | None = None,
-         timeout: float | None = None) -> Any:
+def call(
+    operation: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    node: str | None = None,
+    timeout: float | None = None,
+) -> Any:
     """Run one agent operation on a node and return its data, or raise an AgentError."""
     from kombu.exceptions import OperationalError
 
@@ -78,7 +84,10 @@ def call(operation: str, payload: dict[str, Any] | None = None, *, node: str | N
     timeout = timeout or config().timeout
     try:
         async_result = _app().send_task(
-            operation, kwargs={"payload": payload or {}}, queue=queue_for(node), expires=timeout,
+            operation,
+            kwargs={"payload": payload or {}},
+            queue=queue_for(node),
+            expires=timeout,
         )
     except (OperationalError, OSError) as exc:
         raise AgentUnavailable(
@@ -97,15 +106,16 @@ def call(operation: str, payload: dict[str, Any] | None = None, *, node: str | N
             ) from exc
         raise AgentUnavailable(f"Lost contact with the agent for node {node}: {exc}") from exc
     finally:
-        try:
+        with contextlib.suppress(Exception):  # results also expire by themselves
             async_result.forget()
-        except Exception:  # noqa: S110 - results also expire by themselves
-            pass
     if envelope.get("ok"):
         return envelope.get("data")
     error = envelope.get("error") or {}
-    raise AgentRefused(error.get("message", "The agent refused the operation."),
-                       field=error.get("field"), kind=error.get("kind", "failed"))
+    raise AgentRefused(
+        error.get("message", "The agent refused the operation."),
+        field=error.get("field"),
+        kind=error.get("kind", "failed"),
+    )
 
 
 def record(user, node: str, changes: list[dict[str, Any]], result: str, message: str = "") -> list[Change]:

@@ -43,8 +43,21 @@ def running_redis(workdir: Path) -> Iterator[str]:
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     proc = subprocess.Popen(
-        ["/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir), "--logfile", str(workdir / "redis.log")],
+        [
+            "/usr/bin/redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+            "--logfile",
+            str(workdir / "redis.log"),
+        ],
         start_new_session=True,
     )
     deadline = time.monotonic() + 10
@@ -71,27 +84,32 @@ def running_agent(env: dict[str, str], queue: str, logfile: Path) -> Iterator[su
     """A real Celery worker as the agent, consuming only ``queue``."""
     with open(logfile, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "mailserver.agent.worker", "worker",
-             "-Q", queue, "-c", "2", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-l", "INFO", "-n", f"agent-{queue}@%h"],
-            cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mailserver.agent.worker",
+                "worker",
+                "-Q",
+                queue,
+                "-c",
+                "2",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "INFO",
+                "-n",
+                f"agent-{queue}@%h",
+            ],
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
         yield proc
     finally:
         _stop(proc, signal.SIGTERM, 15)
-
-
-@contextlib.contextmanager
-def running_svscan(service_dir: Path, logfile: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with open(logfile, "ab") as log:
-        proc = subprocess.Popen(["/usr/bin/svscan", str(service_dir)], stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        yield proc
-    finally:
-        # svscan's children (supervise) are in its process group; take them all down.
-        _stop(proc, signal.SIGTERM, 5)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)

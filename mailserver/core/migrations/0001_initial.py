@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,22 +14,50 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Change',
+            name="Change",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('username', models.CharField(max_length=150)),
-                ('node', models.CharField(max_length=63)),
-                ('target', models.CharField(help_text='e.g. control/databytes or service qmail-send', max_length=200)),
-                ('action', models.CharField(max_length=40)),
-                ('before', models.TextField(blank=True)),
-                ('after', models.TextField(blank=True)),
-                ('result', models.CharField(choices=[('applied', 'Applied'), ('refused', 'Refused (invalid)'), ('conflict', 'Refused (changed on the server)'), ('failed', 'Failed'), ('unconfirmed', 'Not confirmed (agent did not answer)'), ('unreachable', 'Not applied (agent unreachable)')], max_length=20)),
-                ('message', models.TextField(blank=True)),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("username", models.CharField(max_length=150)),
+                ("node", models.CharField(max_length=63)),
+                (
+                    "target",
+                    models.CharField(
+                        help_text="e.g. control/databytes or service qmail-send", max_length=200
+                    ),
+                ),
+                ("action", models.CharField(max_length=40)),
+                ("before", models.TextField(blank=True)),
+                ("after", models.TextField(blank=True)),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[
+                            ("applied", "Applied"),
+                            ("refused", "Refused (invalid)"),
+                            ("conflict", "Refused (changed on the server)"),
+                            ("failed", "Failed"),
+                            ("unconfirmed", "Not confirmed (agent did not answer)"),
+                            ("unreachable", "Not applied (agent unreachable)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("message", models.TextField(blank=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
         ),
     ]

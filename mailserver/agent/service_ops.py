@@ -1,0 +1,127 @@
+"""Service operations: status, svc up/down/restart, start at boot (the ``down`` file).
+
+Touches only ROOTS.service/NAME (and NAME/log) through mailserver.qmail.services,
+for the services the panel manages; any other name is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mailserver.qmail import services
+from mailserver.qmail.errors import InvalidValue, QmailError
+
+from .celeryapp import settings
+from .operations import FieldError, Payload, operation, require
+
+# Service name -> the qmail program it runs. A service whose program is absent is
+# "not installed": the panel will not start it, so supervise cannot loop on it.
+MANAGED: dict[str, str] = {
+    "qmail-smtpd": "qmail-smtpd",
+    "qmail-submission": "qmail-smtpd",
+    "qmail-send": "qmail-send",
+}
+ACTIONS = {"up": services.Action.UP, "down": services.Action.DOWN, "restart": services.Action.RESTART}
+_SETTLE = 3.0  # seconds to wait for supervise to report the new state before answering
+
+
+def installed(name: str) -> bool:
+    return services.program_installed(settings.roots.qmail_program(MANAGED[name]))
+
+
+def status_dict(name: str) -> dict[str, Any]:
+    roots = settings.roots
+    status = services.read_status(roots, name)
+    is_installed = installed(name)
+    log = services.log_status(roots, name)
+    return {
+        "name": name,
+        "exists": status.exists,
+        "installed": is_installed,
+        "supervised": status.supervised,
+        "up": status.up,
+        "pid": status.pid,
+        "seconds": status.seconds,
+        "since": status.since.timestamp() if status.since else None,
+        "normally_up": status.normally_up,
+        "want": status.want,
+        "paused": status.paused,
+        "summary": status.summary,
+        "state": "not installed" if (status.exists and not is_installed and not status.up) else status.state,
+        "log": {"summary": log.summary, "state": log.state} if log else None,
+    }
+
+
+def _managed(payload: Payload) -> str:
+    name = require(payload, "service", str)
+    if name not in MANAGED:
+        raise FieldError("service", f"{name!r} is not a service this panel manages")
+    return name
+
+
+@operation("service.status")
+def service_status(payload: Payload) -> dict[str, Any]:
+    return {name: status_dict(name) for name in MANAGED}
+
+
+@operation("service.control")
+def service_control(payload: Payload) -> dict[str, Any]:
+    """svc -u / -d / -t on ROOTS.service/NAME."""
+    name = _managed(payload)
+    action = payload.get("action")
+    if action not in ACTIONS:
+        raise FieldError("action", f"unknown action {action!r}; use up, down or restart")
+    if action != "down" and not installed(name):
+        program = settings.roots.qmail_program(MANAGED[name])
+        raise InvalidValue(f"{name} is not installed on this server ({program} is missing); it cannot start.")
+    roots = settings.roots
+    before = services.read_status(roots, name)
+    flags = services.control(roots, name, ACTIONS[action])
+    after = _settle(name, action, before)
+    return {
+        "changes": [
+            {
+                "target": f"service {name}",
+                "action": f"svc {' '.join(flags)}",
+                "before": before.summary + "\n",
+                "after": after.summary + "\n",
+            }
+        ],
+        "status": status_dict(name),
+    }
+
+
+def _settle(name: str, action: str, before: services.ServiceStatus) -> services.ServiceStatus:
+    def done(status: services.ServiceStatus) -> bool:
+        if action == "down":
+            return not status.up
+        return status.up and status.pid != before.pid
+
+    try:
+        return services.wait_until(settings.roots, name, done, timeout=_SETTLE)
+    except services.ServiceTimeout as exc:
+        return exc.status  # e.g. qmail-send finishing deliveries; the page keeps polling
+
+
+@operation("service.boot")
+def service_boot(payload: Payload) -> dict[str, Any]:
+    """Create or remove ROOTS.service/NAME/down."""
+    name = _managed(payload)
+    enabled = require(payload, "enabled", bool)
+    directory = settings.roots.service_dir(name)
+    before = "" if (directory / "down").exists() else "start at boot\n"
+    try:
+        services.set_start_at_boot(settings.roots, name, enabled)
+    except QmailError:
+        raise
+    return {
+        "changes": [
+            {
+                "target": f"service {name}",
+                "action": "boot on" if enabled else "boot off",
+                "before": before,
+                "after": "start at boot\n" if enabled else "",
+            }
+        ],
+        "status": status_dict(name),
+    }
