@@ -4,6 +4,6 @@ import os
 
 os.environ.setdefault("NODEWORX_SECRET_KEY", "tests-only-not-secret")
 
-from .settings import *  # noqa: E402, F403
+from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

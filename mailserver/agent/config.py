@@ -49,6 +49,7 @@ class AgentConfig:
     timeout: float
     conf_spawn: int
     smtpd_user: str
+    log_user: str
     checkpassword: str
 
     @property
@@ -82,5 +83,6 @@ def load() -> AgentConfig:
         timeout=env_float("NODEWORX_AGENT_TIMEOUT", 10.0),
         conf_spawn=int(os.environ.get("NODEWORX_CONF_SPAWN", "120")),
         smtpd_user=os.environ.get("NODEWORX_SMTPD_USER", "qmaild"),
+        log_user=os.environ.get("NODEWORX_LOG_USER", "qmaill"),
         checkpassword=os.environ.get("NODEWORX_CHECKPASSWORD", "/home/vpopmail/bin/vchkpw"),
     )

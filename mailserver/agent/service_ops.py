@@ -6,6 +6,7 @@ for the services the panel manages; any other name is refused.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from mailserver.qmail import services
@@ -57,6 +58,12 @@ def _managed(payload: Payload) -> str:
     if name not in MANAGED:
         raise FieldError("service", f"{name!r} is not a service this panel manages")
     return name
+
+
+@operation("ping")
+def ping(payload: Payload) -> dict[str, Any]:
+    """Answer with who and where the agent is; touches nothing."""
+    return {"node": settings.node, "pid": os.getpid(), "uid": os.getuid()}
 
 
 @operation("service.status")

@@ -1,0 +1,1 @@
+"""The self-contained demo mail server: a qmail-shaped tree built from real data."""

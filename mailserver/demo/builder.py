@@ -1,0 +1,147 @@
+"""Build a qmail-shaped server tree from data captured on a real notqmail host.
+
+The tree mirrors a real server under one root (var/qmail, var/log/qmail,
+service, etc), so the agent drives it exactly as it would drive ``/``:
+control files, the queue snapshot (numeric owners kept when run as root),
+the real multilog logs, tcprules databases, and service directories whose run
+scripts come from the panel's templates. qmail itself is in no package
+registry, so its programs are absent here: those services get a ``down`` file
+and show as "not installed" instead of restarting in a loop under svscan.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+from mailserver.qmail import runscript
+from mailserver.qmail.paths import Roots
+from mailserver.qmail.runparams import SmtpdParams
+
+DATA = Path(__file__).resolve().parent / "data"
+SERVICES = ("qmail-smtpd", "qmail-send", "qmail-submission")
+DEFAULT_RULES = {"smtp": '127.0.0.1:allow,RELAYCLIENT=""\n:allow\n', "submission": ":allow\n"}
+
+
+def reset_controls(roots: Roots) -> None:
+    """Put the control directory back to the captured server's files (tests start from it)."""
+    control = roots.control_dir
+    if control.exists():
+        shutil.rmtree(control)
+    shutil.copytree(DATA / "control", control)
+    for path in [control, *control.iterdir()]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def build(roots: Roots, *, smtpd_user: str = "qmaild", log_user: str = "qmaill") -> None:
+    """Create (or refresh) the demo tree under ``roots``; keeps nothing of a previous run's services."""
+    for directory in (
+        roots.qmail / "bin",
+        roots.qmail / "alias",
+        roots.qmail / "users",
+        roots.log,
+        roots.service,
+        roots.tcprules,
+    ):
+        directory.mkdir(parents=True, exist_ok=True)
+    reset_controls(roots)
+    _queue(roots)
+    _logs(roots)
+    _own_logs(roots, log_user)
+    for name, rules in DEFAULT_RULES.items():
+        _rules(roots, name, rules)
+    _service(roots, "qmail-send", runscript.render_send(roots), "send", log_user)
+    (roots.qmail / "rc").write_text(runscript.render_rc(roots))
+    (roots.qmail / "rc").chmod(0o755)
+    primary = SmtpdParams.primary(roots)
+    _service(
+        roots,
+        "qmail-smtpd",
+        runscript.render_smtpd(_with_user(primary, smtpd_user), roots),
+        "smtpd",
+        log_user,
+    )
+    submission = SmtpdParams.submission(roots)
+    _service(
+        roots,
+        "qmail-submission",
+        runscript.render_smtpd(_with_user(submission, smtpd_user), roots),
+        "submission",
+        log_user,
+    )
+
+
+def _with_user(params: SmtpdParams, user: str) -> SmtpdParams:
+    from dataclasses import replace
+
+    return replace(params, user=user)
+
+
+def _queue(roots: Roots) -> None:
+    queue = roots.queue_dir
+    if queue.exists():
+        shutil.rmtree(queue)
+    with tarfile.open(DATA / "queue-snapshot.tar") as tar:
+        # The tar's top directory is "queue/"; numeric owners are restored when root.
+        tar.extractall(roots.qmail, numeric_owner=True, filter="fully_trusted")  # noqa: S202 - our own data
+
+
+def _logs(roots: Roots) -> None:
+    for name in ("send", "smtpd"):
+        target = roots.log_dir(name)
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(DATA / "logs" / name, target)
+        for path in target.iterdir():
+            path.chmod(0o644 if path.name == "current" else 0o744)
+    roots.log_dir("submission").mkdir(exist_ok=True)
+
+
+def _own_logs(roots: Roots, user: str) -> None:
+    """multilog runs as the log user (setuidgid) and must be able to write its directory."""
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        return
+    if os.getuid() != 0:
+        return
+    for directory in roots.log.iterdir():
+        for path in [directory, *directory.iterdir()]:
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def _rules(roots: Roots, name: str, text: str) -> None:
+    source, cdb = roots.rules(name)
+    source.write_text(text)
+    tmp = cdb.with_name(cdb.name + ".tmp")
+    with open(source, "rb") as rules:
+        subprocess.run(
+            [str(roots.program("tcprules")), str(cdb), str(tmp)], stdin=rules, check=True, timeout=10
+        )
+
+
+def _service(roots: Roots, name: str, run: str, log_name: str, log_user: str) -> None:
+    """A service directory under var/qmail/supervise, linked into the scanned directory."""
+    directory = roots.qmail / "supervise" / name
+    (directory / "log").mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o1755)
+    _write(directory / "run", run, 0o755)
+    _write(directory / "log" / "run", runscript.render_log(roots, log_name, log_user), 0o755)
+    program = roots.qmail_program("qmail-send" if name == "qmail-send" else "qmail-smtpd")
+    for down in (directory / "down", directory / "log" / "down"):
+        if os.access(program, os.X_OK):
+            down.unlink(missing_ok=True)
+        else:
+            down.touch()
+    link = roots.service_dir(name)
+    if not link.is_symlink():
+        link.symlink_to(directory)
+
+
+def _write(path: Path, text: str, mode: int) -> None:
+    path.write_text(text)
+    path.chmod(mode)

@@ -1,0 +1,104 @@
+"""Session-wide test environment.
+
+The agent's configuration comes from NODEWORX_* variables; they are set here,
+before anything imports the Celery app, so the pytest process (as the web side)
+and the agent worker it starts agree on broker, keys, node and server root.
+Integration fixtures start the real components lazily: Redis, svscan over the
+test server's service directory, and the signed agent worker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mailserver.agent.keys import make_key_pair
+from tests.support.stack import free_port
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+REAL_QMAIL = SHARED / "fixtures" / "real-qmail"
+
+_WORK = Path(tempfile.mkdtemp(prefix="nodeworx-tests-"))
+_KEYS = _WORK / "keys"
+_SERVER = _WORK / "server"
+_BROKER_PORT = free_port()
+NODE = "test"
+
+AGENT_ENV = {
+    "NODEWORX_NODE": NODE,
+    "NODEWORX_BROKER_URL": f"redis://127.0.0.1:{_BROKER_PORT}/0",
+    "NODEWORX_SIGNING_KEY": str(_KEYS / "panel.key"),
+    "NODEWORX_SIGNING_CERT": str(_KEYS / "certs" / "panel.pem"),
+    "NODEWORX_CERT_STORE": str(_KEYS / "certs"),
+    "NODEWORX_SERVER_ROOT": str(_SERVER),
+    "NODEWORX_SMTPD_USER": "nobody",
+    "NODEWORX_LOG_USER": "nobody",
+    "NODEWORX_AGENT_TIMEOUT": "10",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.update(AGENT_ENV)
+    make_key_pair(_KEYS / "panel.key", _KEYS / "certs" / "panel.pem")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_WORK, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def work_dir() -> Path:
+    return _WORK
+
+
+@pytest.fixture(scope="session")
+def server_root() -> Path:
+    return _SERVER
+
+
+@pytest.fixture(scope="session")
+def stack(work_dir: Path) -> Iterator[dict[str, object]]:
+    """Redis, svscan and the signed agent worker, up for the whole session."""
+    from mailserver.agent.config import load, queue_for
+    from mailserver.demo.builder import build
+    from tests.support.stack import running_agent, running_redis
+    from tests.support.svscan import running_svscan
+
+    config = load()
+    build(config.roots, smtpd_user="nobody", log_user="nobody")
+    with (
+        running_redis(work_dir / "redis", _BROKER_PORT) as broker,
+        running_svscan(config.roots.service, work_dir / "svscan.log") as scan,
+        running_agent({}, queue_for(NODE), work_dir / "agent.log") as worker,
+    ):
+        from mailserver.core import agent
+
+        _wait_for_agent(agent, worker, work_dir / "agent.log")
+        yield {"broker": broker, "svscan": scan, "worker": worker, "roots": config.roots}
+
+
+def _wait_for_agent(agent, worker, log: Path) -> None:
+    import time
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            agent.call("agent.ping", timeout=2)
+            return
+        except agent.AgentError:
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the agent worker did not start:\n" + log.read_text()[-3000:]) from None
+
+
+@pytest.fixture
+def roots(stack):
+    """The test server's roots, with control files reset to the real fixture's before each test."""
+    from mailserver.demo.builder import reset_controls
+
+    reset_controls(stack["roots"])
+    return stack["roots"]
