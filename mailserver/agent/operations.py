@@ -48,7 +48,7 @@ def operation(name: str) -> Callable[[Handler], Handler]:
             try:
                 return {"ok": True, "data": handler(payload)}
             except Conflict as exc:
-                return _error("conflict", exc)
+                return _error(getattr(exc, "kind", "conflict"), exc)
             except (InvalidValue, OutsideRoots) as exc:
                 return _error("invalid", exc)
             except QmailError as exc:

@@ -54,7 +54,7 @@ def status_dict(name: str) -> dict[str, Any]:
 
 
 def _managed(payload: Payload) -> str:
-    name = require(payload, "service", str)
+    name: str = require(payload, "service", str)
     if name not in MANAGED:
         raise FieldError("service", f"{name!r} is not a service this panel manages")
     return name

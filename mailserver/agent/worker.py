@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from . import mta_ops, service_ops  # noqa: F401 - importing registers the operations
+# Importing the operation modules registers the whitelisted tasks; nothing else is registered.
+import mailserver.agent.mta_ops
+import mailserver.agent.service_ops  # noqa: F401
+
 from .celeryapp import app
 
 __all__ = ["app"]

@@ -1,0 +1,164 @@
+"""Read the MTA's state from the server's files: the truth the MTA page shows.
+
+Touches (read only): ROOTS.qmail/control/*, ROOTS.qmail/alias/.qmail-<discard alias>,
+ROOTS.qmail/supervise run scripts through ROOTS.service/NAME/run, and the services'
+supervise/status files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import subprocess
+from typing import Any
+
+import psutil
+
+from mailserver.qmail import atomic, control, runscript
+from mailserver.qmail.runparams import SmtpdParams
+
+from .celeryapp import settings
+from .service_ops import MANAGED, status_dict
+
+# The control files of the guide's MTA page, plus the ones the route tester needs.
+MTA_CONTROLS = (
+    "me", "defaultdomain", "bouncefrom", "bouncehost", "doublebounceto", "doublebouncehost",
+    "smtpgreeting", "concurrencyincoming", "timeoutsmtpd", "databytes", "badmailfrom", "badrcptto",
+    "concurrencyremote", "timeoutremote", "timeoutconnect", "queuelifetime", "smtproutes",
+    "rcpthosts", "locals",
+)  # fmt: skip
+SMTPD_SERVICES = ("qmail-smtpd", "qmail-submission")
+# Stock qmail cannot switch double bounces off; pointing doublebounceto at an alias
+# whose .qmail holds a single "#" line (deliver nowhere) does it.
+DISCARD_ALIAS = "doublebounce-discard"
+DISCARD_CONTENT = b"#\n"
+
+
+def control_state(name: str) -> dict[str, Any]:
+    spec = control.SPECS[name]
+    state = atomic.read_state(settings.roots.control(name))
+    seen = control.read_value(name, state.content if state.exists else None, conf_spawn=settings.conf_spawn)
+    default = spec.default.value if isinstance(spec.default, control.Default) else spec.default
+    return {
+        "name": name,
+        "label": spec.label,
+        "exists": state.exists,
+        "text": state.content.decode("utf-8", "replace"),
+        "sha256": state.sha256,
+        "mtime": state.mtime,
+        "value": seen.value,
+        "canonical": seen.canonical,
+        "note": seen.note,
+        "default": list(default) if isinstance(default, tuple) else default,
+        "takes_effect": spec.takes_effect.value,
+    }
+
+
+def params_to_dict(params: SmtpdParams) -> dict[str, Any]:
+    data = dataclasses.asdict(params)
+    data["rbl_zones"] = list(params.rbl_zones)
+    data["auth_mode"] = str(params.auth_mode)
+    return data
+
+
+def script_state(service: str) -> dict[str, Any]:
+    path = settings.roots.service_dir(service) / "run"
+    state = atomic.read_state(path)
+    parsed = (
+        runscript.parse_smtpd(state.content.decode("utf-8", "replace"), settings.roots)
+        if state.exists
+        else None
+    )
+    return {
+        "service": service,
+        "exists": state.exists,
+        "text": state.content.decode("utf-8", "replace"),
+        "sha256": state.sha256,
+        "mtime": state.mtime,
+        "params": params_to_dict(parsed.params) if parsed and parsed.params else None,
+        "managed": bool(parsed and parsed.managed),
+        "hand_edited": bool(parsed and parsed.hand_edited),
+        "outdated": bool(parsed and parsed.outdated),
+        "guessed": list(parsed.guessed) if parsed else [],
+    }
+
+
+def double_bounce_state(doublebounceto: Any) -> dict[str, Any]:
+    alias = atomic.read_state(settings.roots.alias(DISCARD_ALIAS))
+    pointed = doublebounceto == DISCARD_ALIAS
+    return {
+        "discarding": pointed and alias.content == DISCARD_CONTENT,
+        "alias": DISCARD_ALIAS,
+        "broken": pointed and alias.content != DISCARD_CONTENT,
+    }
+
+
+def _pending(
+    controls: dict[str, dict[str, Any]],
+    scripts: dict[str, dict[str, Any]],
+    services: dict[str, dict[str, Any]],
+) -> dict[str, list[str]]:
+    """Which running services started before a file they read at start-up changed."""
+    pending: dict[str, list[str]] = {}
+    for name, status in services.items():
+        since = status.get("since")
+        if not status.get("up") or since is None:
+            continue
+        if name == "qmail-send":
+            effect = control.TakesEffect.SEND_RESTART.value
+            files = [c for c in controls.values() if c["takes_effect"] == effect]
+        else:
+            files = [controls["concurrencyincoming"], controls["me"], scripts.get(name, {})]
+        changed = sorted(f.get("name") or "run script" for f in files if (f.get("mtime") or 0) > since)
+        if changed:
+            pending[name] = changed
+    return pending
+
+
+@functools.lru_cache(maxsize=1)
+def versions() -> dict[str, str]:
+    """Package versions; asked once per agent process (they change only with an upgrade)."""
+    found = {}
+    for package in ("daemontools", "ucspi-tcp"):
+        try:
+            done = subprocess.run(
+                ["/usr/bin/dpkg-query", "-W", "-f=${Version}", package],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
+            found[package] = done.stdout.strip() or "unknown"
+        except (OSError, subprocess.TimeoutExpired):
+            found[package] = "unknown"
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def local_addresses() -> list[str]:
+    return sorted(
+        {
+            a.address
+            for addrs in psutil.net_if_addrs().values()
+            for a in addrs
+            if a.family.name in ("AF_INET", "AF_INET6")
+        }
+    )
+
+
+def read_state() -> dict[str, Any]:
+    controls = {name: control_state(name) for name in MTA_CONTROLS}
+    scripts = {name: script_state(name) for name in SMTPD_SERVICES}
+    services = {name: status_dict(name) for name in MANAGED}
+    qmail_installed = any(s["installed"] for s in services.values())
+    return {
+        "node": settings.node,
+        "conf_spawn": settings.conf_spawn,
+        "controls": controls,
+        "scripts": scripts,
+        "services": services,
+        "double_bounce": double_bounce_state(controls["doublebounceto"]["value"]),
+        "pending_restarts": _pending(controls, scripts, services),
+        "versions": {"qmail": "notqmail / netqmail" if qmail_installed else "not installed", **versions()},
+        "local_addresses": local_addresses(),
+    }
