@@ -1,0 +1,176 @@
+"""Read a file's state and replace it atomically, the way qmail's own files must be written.
+
+qmail programs open their control files at unpredictable moments (qmail-smtpd on
+every connection, qmail-remote on every delivery), so a reader must only ever see
+the old file or the new one: we write a temp file in the same directory, fsync it,
+rename() it over the target and fsync the directory so the rename survives a crash.
+
+Callers that showed the admin a file pass the sha256 they read (``expect_sha256``);
+if the file changed meanwhile (a hand edit, another job) we raise Conflict and
+write nothing instead of silently overwriting someone's work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from .errors import Conflict
+
+__all__ = ["ANY", "Expect", "FileState", "read_state", "remove", "sha256_hex", "write_atomic"]
+
+
+class _Any:
+    """Type of ANY; a class so mypy can tell it apart from str and None."""
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY: Final = _Any()
+# A hex digest = "must still be exactly this", None = "must still be absent", ANY = don't check.
+Expect = str | None | _Any
+
+
+@dataclass(frozen=True)
+class FileState:
+    exists: bool
+    content: bytes
+    sha256: str | None  # None when the file is missing
+    mode: int | None  # permission bits only (st_mode & 0o7777)
+    uid: int | None
+    gid: int | None
+    mtime: float | None
+
+
+MISSING: Final = FileState(False, b"", None, None, None, None, None)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_state(path: Path | str) -> FileState:
+    """The file as a reader sees it now (symlinks followed, like qmail's open())."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return MISSING
+    try:
+        # fstat on the open fd so content and metadata describe the same inode.
+        st = os.fstat(fd)
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    content = b"".join(chunks)
+    return FileState(
+        True, content, sha256_hex(content), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_mtime
+    )
+
+
+def _check_expected(path: Path, expect: Expect) -> FileState:
+    current = read_state(path)
+    if isinstance(expect, _Any):
+        return current
+    if expect is None:
+        if current.exists:
+            raise Conflict(f"{path.name} was created on the server since you opened this page; reload it.")
+    elif current.sha256 != expect.lower():
+        what = "changed" if current.exists else "removed"
+        raise Conflict(f"{path.name} was {what} on the server since you opened this page; reload it.")
+    return current
+
+
+def _refuse_symlink(path: Path) -> None:
+    # rename() would replace the link itself and silently cut it from its target,
+    # which is a hand-made arrangement the panel should not undo.
+    if path.is_symlink():
+        raise Conflict(f"{path.name} is a symbolic link; change it by hand on the server.")
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def write_atomic(
+    path: Path | str,
+    data: bytes,
+    *,
+    expect_sha256: Expect = ANY,
+    default_mode: int = 0o644,
+    default_owner: tuple[int, int] | None = None,
+) -> FileState:
+    """Replace ``path`` with ``data``; an existing file keeps its owner and mode.
+
+    A new file gets ``default_mode`` and ``default_owner`` (uid, gid; None = ours).
+    On any failure before the rename the old file is untouched and no temp file is left.
+    """
+    path = Path(path)
+    _refuse_symlink(path)
+    current = _check_expected(path, expect_sha256)
+    mode, owner = default_mode, default_owner
+    if current.mode is not None and current.uid is not None and current.gid is not None:
+        mode, owner = current.mode, (current.uid, current.gid)
+
+    # Dot name: svscan ignores dot entries and nothing in qmail globs control/.
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    renamed = False
+    try:
+        try:
+            _write_all(fd, data)
+            if owner is not None:
+                os.fchown(fd, *owner)
+            os.fchmod(fd, mode)  # after fchown, which clears setuid/setgid bits
+            os.fsync(fd)
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        # Second look just before the rename narrows the window for a concurrent hand edit.
+        _check_expected(path, expect_sha256)
+        os.rename(tmp, path)
+        renamed = True
+        _fsync_dir(path.parent)
+    except BaseException:
+        if not renamed:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+    return FileState(
+        True, data, sha256_hex(data), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_mtime
+    )
+
+
+def remove(path: Path | str, *, expect_sha256: Expect = ANY) -> FileState:
+    """Delete ``path`` (for control files where "missing" means "use the default").
+
+    Returns the state the file had; removing a missing file is a no-op unless the
+    caller expected particular content.
+    """
+    path = Path(path)
+    _refuse_symlink(path)
+    current = _check_expected(path, expect_sha256)
+    if not current.exists:
+        return current
+    with contextlib.suppress(FileNotFoundError):  # gone meanwhile: the outcome asked for
+        os.unlink(path)
+    _fsync_dir(path.parent)
+    return current

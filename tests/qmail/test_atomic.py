@@ -1,0 +1,250 @@
+"""mailserver.qmail.atomic: atomic replace, owner/mode kept, conflicts, no leftovers."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from mailserver.qmail import atomic
+from mailserver.qmail.atomic import ANY, read_state, remove, sha256_hex, write_atomic
+from mailserver.qmail.errors import Conflict
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
+
+
+@pytest.fixture
+def control(tmp_path: Path) -> Path:
+    directory = tmp_path / "control"
+    directory.mkdir()
+    return directory
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
+
+
+def test_read_state_of_missing_file_has_no_hash(control: Path) -> None:
+    state = read_state(control / "me")
+    assert not state.exists
+    assert state.sha256 is None
+    assert state.content == b""
+
+
+def test_read_state_reports_content_hash_and_metadata(control: Path) -> None:
+    path = control / "me"
+    path.write_bytes(b"mail.example.test\n")
+    path.chmod(0o640)
+    state = read_state(path)
+    assert state.exists
+    assert state.content == b"mail.example.test\n"
+    assert state.sha256 == sha256_hex(b"mail.example.test\n")
+    assert state.mode == 0o640
+    assert state.uid == os.geteuid()
+    assert state.mtime == path.stat().st_mtime
+
+
+def test_writes_new_file_with_default_mode(control: Path) -> None:
+    state = write_atomic(control / "databytes", b"2000\n", default_mode=0o640)
+    assert (control / "databytes").read_bytes() == b"2000\n"
+    assert stat.S_IMODE((control / "databytes").stat().st_mode) == 0o640
+    assert state == read_state(control / "databytes")
+
+
+@needs_root
+def test_writes_new_file_with_default_owner(control: Path) -> None:
+    write_atomic(control / "me", b"x.example\n", default_owner=(1234, 4321))
+    st = (control / "me").stat()
+    assert (st.st_uid, st.st_gid) == (1234, 4321)
+
+
+@needs_root
+def test_keeps_owner_and_mode_of_existing_file(control: Path) -> None:
+    path = control / "me"
+    path.write_bytes(b"old.example\n")
+    os.chown(path, 1234, 2345)
+    path.chmod(0o604)
+    state = write_atomic(path, b"new.example\n", default_mode=0o600, default_owner=(0, 0))
+    st = path.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (1234, 2345, 0o604)
+    assert (state.uid, state.gid, state.mode) == (1234, 2345, 0o604)
+    assert path.read_bytes() == b"new.example\n"
+
+
+def test_replaces_the_inode_rather_than_rewriting_in_place(control: Path) -> None:
+    # A reader that already opened the old file must keep seeing the old content.
+    path = control / "locals"
+    path.write_bytes(b"old\n")
+    with path.open("rb") as reader:
+        write_atomic(path, b"new\n")
+        assert reader.read() == b"old\n"
+    assert path.read_bytes() == b"new\n"
+
+
+def test_leaves_no_temp_file_after_success(control: Path) -> None:
+    write_atomic(control / "me", b"a.example\n")
+    assert leftovers(control) == []
+
+
+def test_temp_file_is_a_dot_file_in_the_same_directory(
+    control: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, str]] = []
+    real_rename = os.rename
+
+    def spy(src: str, dst: str) -> None:
+        seen.append((str(src), str(dst)))
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", spy)
+    write_atomic(control / "me", b"a.example\n")
+    ((src, dst),) = seen
+    assert Path(src).parent == control
+    assert Path(src).name.startswith(".me.")
+    assert dst == str(control / "me")
+
+
+def test_conflict_when_file_changed_since_it_was_read(control: Path) -> None:
+    path = control / "me"
+    path.write_bytes(b"seen.example\n")
+    seen = read_state(path).sha256
+    path.write_bytes(b"hand-edited.example\n")
+    with pytest.raises(Conflict, match="changed"):
+        write_atomic(path, b"panel.example\n", expect_sha256=seen)
+    assert path.read_bytes() == b"hand-edited.example\n"
+    assert leftovers(control) == []
+
+
+def test_conflict_when_expected_absent_but_file_exists(control: Path) -> None:
+    (control / "smtproutes").write_bytes(b":relay.example\n")
+    with pytest.raises(Conflict, match="created"):
+        write_atomic(control / "smtproutes", b"", expect_sha256=None)
+
+
+def test_conflict_when_expected_file_was_removed(control: Path) -> None:
+    with pytest.raises(Conflict, match="removed"):
+        write_atomic(control / "me", b"a.example\n", expect_sha256=sha256_hex(b"old\n"))
+    assert not (control / "me").exists()
+
+
+def test_writes_when_expectation_holds(control: Path) -> None:
+    write_atomic(control / "me", b"one.example\n", expect_sha256=None)
+    write_atomic(control / "me", b"two.example\n", expect_sha256=sha256_hex(b"one.example\n").upper())
+    assert (control / "me").read_bytes() == b"two.example\n"
+
+
+def test_any_skips_the_check(control: Path) -> None:
+    (control / "me").write_bytes(b"whatever\n")
+    write_atomic(control / "me", b"a.example\n", expect_sha256=ANY)
+    assert (control / "me").read_bytes() == b"a.example\n"
+
+
+def test_conflict_when_file_changes_while_the_temp_file_is_written(
+    control: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = control / "me"
+    path.write_bytes(b"old.example\n")
+    expected = sha256_hex(b"old.example\n")
+    real_fsync = os.fsync
+
+    def hand_edit_meanwhile(fd: int) -> None:
+        path.write_bytes(b"hand.example\n")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", hand_edit_meanwhile)
+    with pytest.raises(Conflict):
+        write_atomic(path, b"panel.example\n", expect_sha256=expected)
+    assert path.read_bytes() == b"hand.example\n"
+    assert leftovers(control) == []
+
+
+def test_removes_temp_file_and_keeps_old_file_when_rename_fails(
+    control: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = control / "me"
+    path.write_bytes(b"old.example\n")
+
+    def broken_rename(src: str, dst: str) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "rename", broken_rename)
+    with pytest.raises(OSError, match="Input/output"):
+        write_atomic(path, b"new.example\n")
+    assert path.read_bytes() == b"old.example\n"
+    assert leftovers(control) == []
+
+
+def test_removes_temp_file_when_fsync_fails(control: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="No space"):
+        write_atomic(control / "me", b"new.example\n")
+    assert not (control / "me").exists()
+    assert leftovers(control) == []
+
+
+def test_fsyncs_the_file_then_the_directory_after_the_rename(
+    control: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    real_fsync, real_rename = os.fsync, os.rename
+
+    def fsync(fd: int) -> None:
+        events.append("fsync dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        real_fsync(fd)
+
+    def rename(src: str, dst: str) -> None:
+        events.append("rename")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "rename", rename)
+    write_atomic(control / "me", b"a.example\n")
+    assert events == ["fsync file", "rename", "fsync dir"]
+
+
+def test_refuses_to_replace_a_symlink(control: Path) -> None:
+    (control / "real.pem").write_bytes(b"cert")
+    (control / "clientcert.pem").symlink_to("real.pem")
+    with pytest.raises(Conflict, match="symbolic link"):
+        write_atomic(control / "clientcert.pem", b"other")
+    assert (control / "clientcert.pem").is_symlink()
+
+
+def test_remove_deletes_and_fsyncs_the_directory(control: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = control / "databytes"
+    path.write_bytes(b"2000\n")
+    synced: list[bool] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(stat.S_ISDIR(os.fstat(fd).st_mode))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    old = remove(path, expect_sha256=sha256_hex(b"2000\n"))
+    assert not path.exists()
+    assert old.content == b"2000\n"
+    assert synced == [True]
+
+
+def test_remove_of_missing_file_is_a_no_op(control: Path) -> None:
+    assert not remove(control / "databytes").exists
+    assert not remove(control / "databytes", expect_sha256=None).exists
+
+
+def test_remove_refuses_when_file_changed(control: Path) -> None:
+    path = control / "databytes"
+    path.write_bytes(b"3000\n")
+    with pytest.raises(Conflict):
+        remove(path, expect_sha256=sha256_hex(b"2000\n"))
+    assert path.exists()
+
+
+def test_any_is_its_own_sentinel() -> None:
+    assert repr(atomic.ANY) == "ANY"
+    assert atomic.ANY is not None
