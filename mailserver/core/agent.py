@@ -95,7 +95,8 @@ def call(
             "Nothing was changed."
         ) from exc
     try:
-        envelope = async_result.get(timeout=timeout, propagate=True, disable_sync_subtasks=False)
+        envelope = async_result.get(timeout=timeout, propagate=False, disable_sync_subtasks=False)
+        succeeded = async_result.state == "SUCCESS"
     except Exception as exc:  # celery raises TimeoutError, or the backend's connection errors
         from celery.exceptions import TimeoutError as CeleryTimeout
 
@@ -108,6 +109,9 @@ def call(
     finally:
         with contextlib.suppress(Exception):  # results also expire by themselves
             async_result.forget()
+    if not succeeded or not isinstance(envelope, dict):
+        # The worker refused the task itself, e.g. an operation it does not offer.
+        raise AgentRefused(f"The agent on node {node} refused {operation}: {envelope!r}")
     if envelope.get("ok"):
         return envelope.get("data")
     error = envelope.get("error") or {}

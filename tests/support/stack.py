@@ -39,9 +39,9 @@ def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, wait: float 
 
 
 @contextlib.contextmanager
-def running_redis(workdir: Path) -> Iterator[str]:
+def running_redis(workdir: Path, port: int | None = None) -> Iterator[str]:
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
         [
             "/usr/bin/redis-server",
