@@ -12,7 +12,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from mailserver.qmail import atomic, control, runscript
+from mailserver.qmail import atomic, control, doublebounce, runscript
 from mailserver.qmail.errors import Conflict, InvalidValue
 from mailserver.qmail.runparams import SmtpdParams, validate_smtpd
 from mailserver.qmail.smtpauth import parse_auth_mode
@@ -73,8 +73,8 @@ def write_controls(payload: Payload) -> dict[str, Any]:
     if discard is not None and not isinstance(discard, bool):
         raise FieldError("double_bounce_discard", "must be true or false")
     if discard:
-        alias = settings.roots.alias(mta_state.DISCARD_ALIAS)
-        planned.append(("alias", alias, mta_state.DISCARD_CONTENT, atomic.ANY))
+        alias = settings.roots.alias(doublebounce.DISCARD_ALIAS)
+        planned.append(("alias", alias, doublebounce.DISCARD_CONTENT, atomic.ANY))
 
     changes, undo = [], []
     name = ""
@@ -114,13 +114,23 @@ def _undo(done: list[tuple[Path, atomic.FileState]]) -> None:
                 atomic.remove(path)
 
 
-def params_from_payload(data: Any) -> SmtpdParams:
-    if not isinstance(data, dict) or set(data) - _SMTPD_FIELDS:
-        raise FieldError("params", f"params must be an object with fields from {sorted(_SMTPD_FIELDS)}")
+def _base_params(service: str, current: dict[str, Any]) -> SmtpdParams:
+    """What the script says now, or the template's defaults for a service not set up yet."""
+    if current["params"]:
+        return params_from_dict(current["params"])
+    roots = settings.roots
+    base = SmtpdParams.primary(roots) if service == "qmail-smtpd" else SmtpdParams.submission(roots)
+    return dataclasses.replace(base, user=settings.smtpd_user, checkpassword=settings.checkpassword)
+
+
+def params_from_dict(data: dict[str, Any], base: SmtpdParams | None = None) -> SmtpdParams:
+    """SmtpdParams from JSON-ish data; with ``base``, only the fields given change."""
+    if set(data) - _SMTPD_FIELDS:
+        raise FieldError("params", f"unknown run-script settings {sorted(set(data) - _SMTPD_FIELDS)}")
     values = dict(data)
     if "rbl_zones" in values:
         zones = values["rbl_zones"]
-        if not isinstance(zones, list) or not all(isinstance(z, str) for z in zones):
+        if not isinstance(zones, list | tuple) or not all(isinstance(z, str) for z in zones):
             raise FieldError("rbl_zones", "rbl_zones must be a list of zone names")
         values["rbl_zones"] = tuple(zones)
     if "auth_mode" in values:
@@ -129,7 +139,7 @@ def params_from_payload(data: Any) -> SmtpdParams:
         except InvalidValue as exc:
             raise FieldError("auth_mode", str(exc)) from None
     try:
-        return SmtpdParams(**values)
+        return dataclasses.replace(base, **values) if base else SmtpdParams(**values)
     except TypeError as exc:
         raise FieldError("params", str(exc)) from None
 
@@ -138,7 +148,8 @@ def params_from_payload(data: Any) -> SmtpdParams:
 def write_smtpd(payload: Payload) -> dict[str, Any]:
     """Writes ROOTS.service/NAME/run for qmail-smtpd or qmail-submission from the template.
 
-    Payload: {"service", "params": {...}, "expect": sha256 or null, "replace_hand_edit": bool}.
+    Payload: {"service", "params": {only the settings to change}, "expect": sha256 or null,
+    "replace_hand_edit": bool}; the other settings stay as the script has them.
     A script edited by hand (or not written by the panel) is only replaced when
     replace_hand_edit is true, i.e. after the admin has seen and confirmed it.
     Missing service directories (the alternate server) are created, with a ``down``
@@ -147,7 +158,9 @@ def write_smtpd(payload: Payload) -> dict[str, Any]:
     service = require(payload, "service", str)
     if service not in mta_state.SMTPD_SERVICES:
         raise FieldError("service", f"{service!r} is not an SMTP service")
-    params = params_from_payload(payload.get("params"))
+    changes_asked = require(payload, "params", dict)
+    current = mta_state.script_state(service)
+    params = params_from_dict(changes_asked, _base_params(service, current))
     try:
         validate_smtpd(params, settings.roots)
     except InvalidValue as exc:
@@ -157,7 +170,6 @@ def write_smtpd(payload: Payload) -> dict[str, Any]:
     if other_params and other_params["port"] == params.port and mta_state.script_state(other)["exists"]:
         raise FieldError("port", f"Port {params.port} is already used by {other}.")
 
-    current = mta_state.script_state(service)
     replace_confirmed = payload.get("replace_hand_edit") is True
     if current["exists"] and (current["hand_edited"] or not current["managed"]) and not replace_confirmed:
         raise HandEdited(

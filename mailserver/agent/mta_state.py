@@ -14,7 +14,7 @@ from typing import Any
 
 import psutil
 
-from mailserver.qmail import atomic, control, runscript
+from mailserver.qmail import atomic, control, doublebounce, runscript
 from mailserver.qmail.runparams import SmtpdParams
 
 from .celeryapp import settings
@@ -28,10 +28,6 @@ MTA_CONTROLS = (
     "rcpthosts", "locals",
 )  # fmt: skip
 SMTPD_SERVICES = ("qmail-smtpd", "qmail-submission")
-# Stock qmail cannot switch double bounces off; pointing doublebounceto at an alias
-# whose .qmail holds a single "#" line (deliver nowhere) does it.
-DISCARD_ALIAS = "doublebounce-discard"
-DISCARD_CONTENT = b"#\n"
 
 
 def control_state(name: str) -> dict[str, Any]:
@@ -84,12 +80,12 @@ def script_state(service: str) -> dict[str, Any]:
 
 
 def double_bounce_state(doublebounceto: Any) -> dict[str, Any]:
-    alias = atomic.read_state(settings.roots.alias(DISCARD_ALIAS))
-    pointed = doublebounceto == DISCARD_ALIAS
+    alias = atomic.read_state(settings.roots.alias(doublebounce.DISCARD_ALIAS))
+    content = alias.content if alias.exists else None
     return {
-        "discarding": pointed and alias.content == DISCARD_CONTENT,
-        "alias": DISCARD_ALIAS,
-        "broken": pointed and alias.content != DISCARD_CONTENT,
+        "discarding": doublebounce.is_discarding(doublebounceto, content),
+        "alias": doublebounce.DISCARD_ALIAS,
+        "broken": doublebounce.is_broken(doublebounceto, content),
     }
 
 

@@ -76,7 +76,7 @@ def service_control(payload: Payload) -> dict[str, Any]:
     """svc -u / -d / -t on ROOTS.service/NAME."""
     name = _managed(payload)
     action = payload.get("action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         raise FieldError("action", f"unknown action {action!r}; use up, down or restart")
     if action != "down" and not installed(name):
         program = settings.roots.qmail_program(MANAGED[name])
@@ -102,6 +102,8 @@ def _settle(name: str, action: str, before: services.ServiceStatus) -> services.
     def done(status: services.ServiceStatus) -> bool:
         if action == "down":
             return not status.up
+        if action == "up":  # svc -u leaves a running service as it is: no new pid to wait for
+            return status.up
         return status.up and status.pid != before.pid
 
     try:

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "mta"
+urlpatterns = [
+    path("", views.page, name="page"),
+    path("save/<slug:slug>/", views.save, name="save"),
+    path("service/<str:service>/<str:action>/", views.service_action, name="service"),
+    path("route-test/", views.route_test, name="route-test"),
+]

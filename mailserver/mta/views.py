@@ -1,0 +1,237 @@
+"""The MTA page: one agent round trip to show it, one per save (plus the read it validates against)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from mailserver.core import agent
+from mailserver.qmail import control, smtproutes
+
+from .effects import describe_effects
+from .forms import RouteTestForm
+from .sections import BY_SLUG, SECTIONS, Section
+
+SECTION_SERVICES = {"primary": ("qmail-smtpd", "qmail-send"), "alternate": ("qmail-submission",)}
+SERVICE_ACTIONS = {"up", "down", "restart", "boot-on", "boot-off"}
+
+
+def _read_state() -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        return agent.call("agent.mta.read_state"), None
+    except agent.AgentError as exc:
+        return None, exc.message
+
+
+def _section_context(section: Section, form, state: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "section": section,
+        "form": form,
+        "state": state,
+        "services": [state["services"][name] for name in SECTION_SERVICES.get(section.slug, ())],
+        **extra,
+    }
+
+
+def page(request: HttpRequest) -> HttpResponse:
+    state, error = _read_state()
+    context: dict[str, Any] = {"agent_error": error, "state": state}
+    if state:
+        context["sections"] = [
+            _section_context(s, s.form(state=state, prefix=s.slug), state) for s in SECTIONS
+        ]
+        context["route_form"] = RouteTestForm()
+    return render(request, "mta/page.html", context)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _respond(request: HttpRequest, section: Section, form, state, **extra: Any) -> HttpResponse:
+    if _is_htmx(request):
+        return render(request, "mta/_section.html", _section_context(section, form, state, **extra))
+    # Without htmx a full page is shown: the bound form keeps the admin's input and errors.
+    context = {
+        "state": state,
+        "route_form": RouteTestForm(),
+        "sections": [
+            _section_context(
+                s,
+                form if s is section else s.form(state=state, prefix=s.slug),
+                state,
+                **(extra if s is section else {}),
+            )
+            for s in SECTIONS
+        ],
+    }
+    return render(request, "mta/page.html", context)
+
+
+@require_POST
+def save(request: HttpRequest, slug: str) -> HttpResponse:
+    section = BY_SLUG.get(slug)
+    if section is None:
+        raise Http404
+    state, error = _read_state()
+    if state is None:
+        # Nothing can be validated against the server or written: say so, keep nothing pretend-saved.
+        context = {"section": section, "agent_error": error, "posted": request.POST}
+        if _is_htmx(request):
+            # Swap only the alert: the form in the browser keeps what the admin typed.
+            response = render(request, "mta/_agent_down.html", context)
+            response["HX-Retarget"] = f"#section-{slug} .agent-status"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        return render(request, "mta/agent_down_page.html", context, status=503)
+    form = section.form(request.POST, state=state, prefix=slug)
+    if not form.is_valid():
+        return _respond(request, section, form, state)
+    payload = form.payload()
+    if (
+        section.operation == "agent.mta.write_controls"
+        and not payload["files"]
+        and not payload.get("double_bounce_discard")
+    ):
+        return _respond(
+            request, section, section.form(state=state, prefix=slug), state, notice="Nothing changed."
+        )
+    intended = _intended(section, payload)
+    try:
+        result = agent.change(request, section.operation, payload, intended)
+    except agent.AgentRefused as exc:
+        return _refused(request, section, form, exc)
+    except agent.AgentError as exc:
+        form.add_error(None, exc.message)
+        return _respond(request, section, form, state)
+    fresh = result["state"]
+    notice = describe_effects(section, result["changes"], fresh)
+    if not _is_htmx(request):
+        messages.success(request, notice)
+        return redirect("mta:page")
+    return _respond(
+        request, section, section.form(state=fresh, prefix=slug), fresh, notice=notice, saved=True
+    )
+
+
+def _intended(section: Section, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    if "files" in payload:
+        return [
+            {"target": f"control/{name}", "action": "write", "after": json.dumps(item["value"])}
+            for name, item in payload["files"].items()
+        ]
+    return [
+        {
+            "target": f"service {payload['service']}/run",
+            "action": "write",
+            "after": json.dumps(payload["params"]),
+        }
+    ]
+
+
+def _refused(request: HttpRequest, section: Section, form, exc: agent.AgentRefused) -> HttpResponse:
+    """Show the agent's refusal beside the field, keeping the admin's input."""
+    fresh, _ = _read_state()
+    state = fresh or form.state
+    field = {"rbl_zones": "zones"}.get(exc.field or "", exc.field)
+    extra: dict[str, Any] = {}
+    if exc.kind in ("conflict", "hand_edit"):
+        # The admin now sees what the server holds; the next save is measured against it.
+        data = request.POST.copy()
+        seen_key = form.add_prefix("seen")
+        data[seen_key] = section.form(state=state, prefix=section.slug).initial["seen"]
+        if exc.kind == "conflict":
+            data[seen_key] = _merge_seen(request.POST.get(seen_key, "{}"), data[seen_key], form)
+        form = section.form(data, state=state, prefix=section.slug)
+        form.is_valid()
+        if exc.kind == "hand_edit":
+            extra["script_text"] = state["scripts"][getattr(form, "service", "qmail-smtpd")]["text"]
+            field = "replace_hand_edits"
+    if field and field in form.fields:
+        form.add_error(field, exc.message)
+    else:
+        form.add_error(None, exc.message)
+    return _respond(request, section, form, state, **extra)
+
+
+def _merge_seen(old: str, new: str, form) -> str:
+    """Keep the admin's view of files that did not change; take the server's sha for the ones that did."""
+    try:
+        before, after = json.loads(old), json.loads(new)
+    except ValueError:
+        return new
+    if "sha256" in after:  # a run script: one file
+        return new
+    for name, item in after.items():
+        if (before.get(name) or {}).get("sha256") == item.get("sha256"):
+            after[name] = before[name]
+    return json.dumps(after)
+
+
+@require_POST
+def service_action(request: HttpRequest, service: str, action: str) -> HttpResponse:
+    if action not in SERVICE_ACTIONS:
+        raise Http404
+    if action.startswith("boot-"):
+        operation, payload = "agent.service.boot", {"service": service, "enabled": action == "boot-on"}
+    else:
+        operation, payload = "agent.service.control", {"service": service, "action": action}
+    status, error = None, None
+    try:
+        status = agent.change(
+            request, operation, payload, [{"target": f"service {service}", "action": action}]
+        )["status"]
+    except agent.AgentError as exc:
+        error = exc.message
+    if not _is_htmx(request):
+        if error:
+            messages.error(request, error)
+        return redirect("mta:page")
+    if status is None:
+        state, _ = _read_state()
+        status = (
+            (state or {})
+            .get("services", {})
+            .get(service, {"name": service, "state": "unknown", "summary": ""})
+        )
+    return render(request, "mta/_service.html", {"status": status, "service_error": error})
+
+
+@require_POST
+def route_test(request: HttpRequest) -> HttpResponse:
+    form = RouteTestForm(request.POST)
+    context: dict[str, Any] = {"route_form": form}
+    if form.is_valid():
+        state, error = _read_state()
+        if state is None:
+            context["agent_error"] = error
+        else:
+            context.update(test_route(state, form.cleaned_data["address"]))
+    return render(request, "mta/_route_test.html", context)
+
+
+def test_route(state: dict[str, Any], address: str) -> dict[str, Any]:
+    """Which relay and port qmail-remote would use for ``address``, and whether that loops back here."""
+    controls = state["controls"]
+    routes = smtproutes.parse(controls["smtproutes"]["text"])
+    decision = smtproutes.lookup(routes, address)
+    names = [
+        controls["me"]["value"] or "",
+        *(controls["locals"]["value"] or []),
+        *(controls["rcpthosts"]["value"] or []),
+    ]
+    ports = [25] + [s["params"]["port"] for s in state["scripts"].values() if s["exists"] and s["params"]]
+    loops = smtproutes.points_back(decision, names, state["local_addresses"], ports)
+    warnings = smtproutes.warnings_for(routes)
+    return {
+        "decision": decision,
+        "loops": loops,
+        "route_warnings": warnings,
+        "routes_file_changed": not controls["smtproutes"]["canonical"],
+        "control_spec": control.SPECS["smtproutes"],
+    }

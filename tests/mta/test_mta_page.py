@@ -1,0 +1,77 @@
+"""The MTA page against the real agent: what admins see and what saving does on disk."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailserver.core.models import Change
+from tests.support.mta_forms import post_section, section_data
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def test_page_shows_the_values_in_the_servers_files(admin_client):
+    html = admin_client.get("/mailserver/mta/").content.decode()
+    assert 'value="2000"' in html  # control/databytes
+    assert "mail.example.test" in html
+    assert "@spam.example.test" in html
+    assert "not installed" in html  # qmail's programs are not on the test server
+
+
+def test_saving_message_size_writes_databytes_and_logs_the_change(admin_client, roots):
+    response = post_section(admin_client, "inbound", databytes="10485760")
+    assert response.status_code == 200
+    assert roots.control("databytes").read_text() == "10485760\n"
+    assert "control/databytes applies to the next SMTP connection" in response.content.decode()
+    change = Change.objects.get(target="control/databytes")
+    assert (change.before, change.after) == ("2000\n", "10485760\n")
+    assert (change.result, change.username) == ("applied", "admin")
+
+
+def test_refuses_a_number_qmail_would_misread_and_keeps_the_input(admin_client, roots):
+    response = post_section(admin_client, "inbound", databytes="20x")
+    html = response.content.decode()
+    assert 'value="20x"' in html
+    assert "20x" in html and "whole number" in html.lower()
+    assert roots.control("databytes").read_text() == "2000\n"
+    assert not Change.objects.exists()
+
+
+def test_only_the_fields_the_admin_changed_are_written(admin_client, roots):
+    post_section(admin_client, "inbound", timeoutsmtpd="600")
+    assert roots.control("timeoutsmtpd").read_text() == "600\n"
+    assert not roots.control("smtpgreeting").exists()  # untouched: qmail's default stays
+    assert [c.target for c in Change.objects.all()] == ["control/timeoutsmtpd"]
+
+
+def test_a_hand_edit_made_while_the_page_was_open_is_not_overwritten(admin_client, roots):
+    data = section_data("inbound", databytes="5000")
+    roots.control("databytes").write_text("3000\n")  # someone edits the file meanwhile
+    html = admin_client.post("/mailserver/mta/save/inbound/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "changed on the server" in html
+    assert roots.control("databytes").read_text() == "3000\n"
+    assert Change.objects.get().result == "conflict"
+
+
+def test_refuses_auth_required_on_port_25(admin_client, roots):
+    before = (roots.service_dir("qmail-smtpd") / "run").read_text()
+    html = post_section(admin_client, "primary", auth_mode="auth_required/tls_optional").content.decode()
+    assert "must not be required on port 25" in html
+    assert (roots.service_dir("qmail-smtpd") / "run").read_text() == before
+
+
+def test_blank_optional_field_restores_qmails_default(admin_client, roots):
+    post_section(admin_client, "inbound", databytes="")
+    assert not roots.control("databytes").exists()
+
+
+def test_route_tester_follows_qmail_remotes_lookup_and_warns_of_loops(admin_client, roots):
+    html = admin_client.post(
+        "/mailserver/mta/route-test/", {"address": "bob@sink.example.net"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "127.0.0.1" in html and "2526" in html
+    roots.control("smtproutes").write_text("loop.example:127.0.0.1:25\n")
+    html = admin_client.post(
+        "/mailserver/mta/route-test/", {"address": "x@loop.example"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'data-testid="route-loop"' in html
