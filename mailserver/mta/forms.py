@@ -71,6 +71,8 @@ class ControlFilesForm(SeenMixin):
                 strip=name not in self.textareas,
             )
         self.order_fields(["seen", *self.controls, "replace_hand_edits"])
+        if all(files[name]["canonical"] for name in self.controls):
+            del self.fields["replace_hand_edits"]  # nothing on the server the panel would rewrite
 
     def _help(self, name: str, file: dict[str, Any]) -> str:
         spec = control.SPECS[name]
@@ -279,8 +281,13 @@ class RunScriptForm(SeenMixin):
         initial["seen"] = json.dumps({"sha256": self.script["sha256"], "values": initial})
         kwargs.setdefault("initial", {}).update(initial)
         super().__init__(*args, **kwargs)
-        self.fields["replace_hand_edits"].label = "Replace the hand-edited run script"
-        self.fields["replace_hand_edits"].help_text = ""
+        if not self.script["exists"] or (self.script["managed"] and not self.script["hand_edited"]):
+            del self.fields["replace_hand_edits"]
+        else:
+            self.fields["replace_hand_edits"].label = "Replace the hand-edited run script"
+            self.fields["replace_hand_edits"].help_text = (
+                "The run script on the server was not written by this panel or was edited by hand."
+            )
 
     def defaults(self) -> dict[str, Any]:
         return {

@@ -34,6 +34,7 @@ def _section_context(section: Section, form, state: dict[str, Any], **extra: Any
         "form": form,
         "state": state,
         "services": [state["services"][name] for name in SECTION_SERVICES.get(section.slug, ())],
+        "script": state["scripts"].get("qmail-smtpd" if section.slug == "primary" else "qmail-submission"),
         **extra,
     }
 
