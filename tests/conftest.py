@@ -102,3 +102,14 @@ def roots(stack):
 
     reset_controls(stack["roots"])
     return stack["roots"]
+
+
+@pytest.fixture
+def admin_client(db, roots):
+    """A logged-in panel administrator, with the test server reset (overrides pytest-django's)."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("admin", "admin@example.test", "pw"))
+    return client

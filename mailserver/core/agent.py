@@ -89,9 +89,11 @@ def call(
             queue=queue_for(node),
             expires=timeout,
         )
-    except (OperationalError, OSError) as exc:
+    except (OperationalError, OSError, RuntimeError) as exc:
+        # RuntimeError: Celery's result consumer gave up reconnecting to Redis.
+        log.warning("broker unreachable for node %s: %s", node, exc)
         raise AgentUnavailable(
-            f"The agent for node {node} cannot be reached (the message broker refused: {exc}). "
+            f"The agent for node {node} cannot be reached: the message broker (Redis) does not answer. "
             "Nothing was changed."
         ) from exc
     try:

@@ -22,7 +22,8 @@ def test_writes_a_control_file_atomically_keeping_mode(roots):
     path = roots.control("databytes")
     path.chmod(0o640)
     sha = atomic.read_state(path).sha256
-    data = agent.call("agent.mta.write_controls", {"files": {"databytes": {"value": "5000000", "expect": sha}}})
+    files = {"databytes": {"value": "5000000", "expect": sha}}
+    data = agent.call("agent.mta.write_controls", {"files": files})
     assert path.read_bytes() == b"5000000\n"
     assert path.stat().st_mode & 0o777 == 0o640
     assert data["changes"] == [

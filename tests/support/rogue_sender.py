@@ -24,8 +24,11 @@ def main(mode: str, broker: str, queue: str, keydir: str) -> None:
         key, cert = Path(keydir) / "rogue.key", Path(keydir) / "certs" / "rogue.pem"
         make_key_pair(key, cert, common_name="nodeworx-panel")  # same name, different key
         app.conf.update(
-            task_serializer="auth", accept_content=["auth"], security_key=str(key),
-            security_certificate=str(cert), security_cert_store=str(cert.parent / "*.pem"),
+            task_serializer="auth",
+            accept_content=["auth"],
+            security_key=str(key),
+            security_certificate=str(cert),
+            security_cert_store=str(cert.parent / "*.pem"),
             security_digest="sha256",
         )
         app.setup_security()

@@ -1,0 +1,55 @@
+"""Where the log tools look, from options first, then the environment, then qmail's defaults.
+
+Every tool in a pipeline runs as its own process, so settings travel as environment variables
+(set once in the shell) rather than being repeated on each command.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+from pathlib import Path
+
+SEND_LOG_ENV = "NODEWORX_QMAIL_SEND_LOG"
+QMAIL_ROOT_ENV = "NODEWORX_QMAIL_ROOT"
+WEBMAIL_UIDS_ENV = "NODEWORX_WEBMAIL_UIDS"
+DEFAULT_SEND_LOG = Path("/var/log/qmail/send")
+DEFAULT_QMAIL_ROOT = Path("/var/qmail")
+DEFAULT_QUEUELIFETIME = 604800  # qmail-send's default when control/queuelifetime is absent
+# The users webmail (Horde, Roundcube) runs as on RHEL and Debian; their uids are its mark.
+DEFAULT_WEBMAIL_USERS = ("apache", "www-data")
+
+
+def send_log_dir(option: str | None = None) -> Path:
+    return Path(option or os.environ.get(SEND_LOG_ENV) or DEFAULT_SEND_LOG)
+
+
+def qmail_root(option: str | None = None) -> Path:
+    return Path(option or os.environ.get(QMAIL_ROOT_ENV) or DEFAULT_QMAIL_ROOT)
+
+
+def queuelifetime(root: Path) -> int:
+    """Seconds a message may stay queued: how far back a selection looks for its headers."""
+    try:
+        text = (root / "control" / "queuelifetime").read_text().split()
+        return int(text[0]) if text else DEFAULT_QUEUELIFETIME
+    except (OSError, ValueError):
+        return DEFAULT_QUEUELIFETIME
+
+
+def _uid(name: str) -> int | None:
+    if name.isdigit():
+        return int(name)
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        return None
+
+
+def webmail_uids(option: list[str] | None = None) -> set[int]:
+    """uids (or user names) from --uid, else NODEWORX_WEBMAIL_UIDS, else apache/www-data if they exist."""
+    names = [part for item in option or [] for part in item.split(",")]
+    if not names:
+        names = os.environ.get(WEBMAIL_UIDS_ENV, "").split(",")
+    names = [n.strip() for n in names if n.strip()] or list(DEFAULT_WEBMAIL_USERS)
+    return {uid for uid in map(_uid, names) if uid is not None}

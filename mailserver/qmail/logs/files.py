@@ -1,0 +1,203 @@
+"""A multilog directory: the rotated ``@<tai64n>.s`` files in name order, then ``current``.
+
+multilog names a finished file after the moment it rotated it, so sorting the names sorts the
+files by time, and inside a file the lines are in time order too. That makes the whole directory
+one sorted sequence: the selectors find a moment by binary search on line stamps (a few dozen
+small reads) instead of scanning gigabytes. ``@*.u`` files (left when multilog was killed) are
+read too; ``state``, ``lock`` and friends are not logs.
+
+Sizes are taken once when the directory is opened: multilog keeps appending to ``current``, and
+a selection must not chase a moving end or hand out a half-written last line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from .tai64n import LABEL_LEN, STAMP_LEN, is_label
+
+BLOCK = 1 << 20  # big reads: the hot paths are bytes operations over whole blocks
+_PROBE = 4096
+
+
+class Position(NamedTuple):
+    """A line start: index into :attr:`LogDir.files` and byte offset (tuples sort in log order)."""
+
+    file: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class LogFile:
+    path: Path
+    size: int  # bytes of complete lines when the directory was opened
+    finished: bool  # a rotated @… file: never written again
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def _complete_size(path: Path, size: int) -> int:
+    """``size`` cut back to the last newline, so a line multilog is still writing is left out."""
+    if size == 0:
+        return 0
+    with path.open("rb") as handle:
+        tail = max(0, size - 65536)
+        handle.seek(tail)
+        data = handle.read(size - tail)
+    cut = data.rfind(b"\n")
+    return tail + cut + 1 if cut >= 0 else 0
+
+
+class LogDir:
+    def __init__(self, path: Path | str) -> None:
+        self._fds: dict[int, int] = {}
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise FileNotFoundError(f"{self.path}: no such log directory")
+        names = sorted(
+            p.name for p in self.path.iterdir() if p.name[:1] == "@" and p.name[-2:] in (".s", ".u")
+        )
+        files = [LogFile(self.path / n, (self.path / n).stat().st_size, True) for n in names]
+        current = self.path / "current"
+        if current.is_file():
+            files.append(LogFile(current, _complete_size(current, current.stat().st_size), False))
+        self.files: list[LogFile] = [f for f in files if f.size > 0]
+        self.firsts = [self._label_at(i, 0) for i in range(len(self.files))]
+
+    # -- reading single lines -------------------------------------------------------------
+    def read(self, index: int, offset: int, length: int) -> bytes:
+        """Bytes of one file; descriptors stay open, as seeks and context reads come in hundreds."""
+        fd = self._fds.get(index)
+        if fd is None:
+            fd = self._fds[index] = os.open(self.files[index].path, os.O_RDONLY)
+        return os.pread(fd, max(0, min(length, self.files[index].size - offset)), offset)
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def _label_at(self, index: int, offset: int) -> bytes:
+        raw = self.read(index, offset, STAMP_LEN)
+        return raw[1:STAMP_LEN] if raw[:1] == b"@" and is_label(raw[1:STAMP_LEN]) else b""
+
+    def _next_line(self, index: int, offset: int) -> int:
+        """The first line start at or after ``offset`` (the file's size when there is none)."""
+        if offset == 0:
+            return 0
+        size = self.files[index].size
+        pos = offset - 1
+        while pos < size:
+            data = self.read(index, pos, _PROBE)
+            cut = data.find(b"\n")
+            if cut >= 0:
+                return pos + cut + 1
+            pos += len(data)
+        return size
+
+    # -- the directory as one sorted sequence ---------------------------------------------
+    @property
+    def start(self) -> Position:
+        return Position(0, 0)
+
+    @property
+    def end(self) -> Position:
+        return Position(len(self.files), 0)
+
+    def first_label(self) -> bytes | None:
+        """Stamp of the oldest line we have (for the guide's "only have logs dating back to")."""
+        return next((label for label in self.firsts if label), None)
+
+    def last_label(self) -> bytes | None:
+        for index in range(len(self.files) - 1, -1, -1):
+            data = self.read(index, max(0, self.files[index].size - _PROBE), _PROBE)
+            start = data.rfind(b"\n", 0, len(data) - 1) + 1
+            if data[start : start + 1] == b"@" and is_label(data[start + 1 : start + STAMP_LEN]):
+                return data[start + 1 : start + STAMP_LEN]
+        return None
+
+    def seek(self, label: bytes) -> Position:
+        """The first line whose stamp is ``>= label`` (24 hex bytes), by binary search."""
+        assert len(label) == LABEL_LEN
+        index = 0
+        for i, first in enumerate(self.firsts):
+            if first and first < label:
+                index = i
+        if not self.files or (self.firsts[0] and self.firsts[0] >= label):
+            return Position(0, 0)
+        # Smallest p whose following line start carries a stamp >= label; monotone in p.
+        lo, hi = 0, self.files[index].size
+        while lo < hi:
+            mid = (lo + hi) // 2
+            line = self._next_line(index, mid)
+            if line >= self.files[index].size or self._label_at(index, line) >= label:
+                hi = mid
+            else:
+                lo = mid + 1
+        offset = self._next_line(index, lo)
+        return Position(index + 1, 0) if offset >= self.files[index].size else Position(index, offset)
+
+    def chunks(self, start: Position, stop: Position, block: int = BLOCK) -> Iterator[bytes]:
+        """The bytes from ``start`` up to ``stop`` as blocks that each end at a line end."""
+        for index in range(start.file, min(stop.file + 1, len(self.files))):
+            first = start.offset if index == start.file else 0
+            last = stop.offset if index == stop.file else self.files[index].size
+            if first >= last:
+                continue
+            with self.files[index].path.open("rb") as handle:
+                handle.seek(first)
+                pos, carry = first, b""
+                while pos < last:
+                    data = handle.read(min(block, last - pos))
+                    if not data:
+                        break
+                    pos += len(data)
+                    cut = data.rfind(b"\n") + 1
+                    if cut == 0:
+                        carry += data
+                        continue
+                    yield carry + data[:cut]
+                    carry = data[cut:]
+                if carry:  # only possible when the file changed under us
+                    yield carry if carry.endswith(b"\n") else carry + b"\n"
+
+    def chunks_backward(self, before: Position, block: int = BLOCK) -> Iterator[tuple[Position, bytes]]:
+        """Line-aligned blocks walking back from ``before``; each with the position of its first byte."""
+        for index in range(min(before.file, len(self.files) - 1), -1, -1):
+            end = before.offset if index == before.file else self.files[index].size
+            with self.files[index].path.open("rb") as handle:
+                while end > 0:
+                    size = block
+                    while True:
+                        begin = max(0, end - size)
+                        handle.seek(begin)
+                        data = handle.read(end - begin)
+                        if begin == 0:
+                            break
+                        # Start the block at a line start; the cut-off head is read next round.
+                        cut = data.find(b"\n") + 1
+                        if 0 < cut < len(data):
+                            data, begin = data[cut:], begin + cut
+                            break
+                        size *= 2  # one line longer than the block: read more
+                    yield Position(index, begin), data
+                    end = begin
+
+    def lines(self, start: Position | None = None, stop: Position | None = None) -> Iterator[bytes]:
+        """Every line (without its newline) between two positions: for the API, not the hot path."""
+        for chunk in self.chunks(start or self.start, stop or self.end):
+            yield from chunk.splitlines()
+
+
+def open_default(path: Path | str | None = None) -> LogDir:
+    """The send log from ``path``, NODEWORX_QMAIL_SEND_LOG or /var/log/qmail/send."""
+    return LogDir(path or os.environ.get("NODEWORX_QMAIL_SEND_LOG") or "/var/log/qmail/send")
