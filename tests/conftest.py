@@ -97,10 +97,10 @@ def _wait_for_agent(agent, worker, log: Path) -> None:
 
 @pytest.fixture
 def roots(stack):
-    """The test server's roots, with control files reset to the real fixture's before each test."""
-    from mailserver.demo.builder import reset_controls
+    """The test server's roots, with control files, run scripts and aliases reset before each test."""
+    from mailserver.demo.builder import reset
 
-    reset_controls(stack["roots"])
+    reset(stack["roots"], smtpd_user="nobody", log_user="nobody")
     return stack["roots"]
 
 

@@ -37,6 +37,22 @@ def reset_controls(roots: Roots) -> None:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
+def reset(roots: Roots, *, smtpd_user: str, log_user: str) -> None:
+    """Put back the files a test may change: control files, SMTP run scripts, aliases."""
+    reset_controls(roots)
+    for name, params in _smtpd_params(roots, smtpd_user).items():
+        _write(roots.qmail / "supervise" / name / "run", runscript.render_smtpd(params, roots), 0o755)
+    for alias in (roots.qmail / "alias").glob(".qmail-*"):
+        alias.unlink()
+
+
+def _smtpd_params(roots: Roots, user: str) -> dict[str, SmtpdParams]:
+    return {
+        "qmail-smtpd": _with_user(SmtpdParams.primary(roots), user),
+        "qmail-submission": _with_user(SmtpdParams.submission(roots), user),
+    }
+
+
 def build(roots: Roots, *, smtpd_user: str = "qmaild", log_user: str = "qmaill") -> None:
     """Create (or refresh) the demo tree under ``roots``; keeps nothing of a previous run's services."""
     for directory in (
@@ -57,22 +73,8 @@ def build(roots: Roots, *, smtpd_user: str = "qmaild", log_user: str = "qmaill")
     _service(roots, "qmail-send", runscript.render_send(roots), "send", log_user)
     (roots.qmail / "rc").write_text(runscript.render_rc(roots))
     (roots.qmail / "rc").chmod(0o755)
-    primary = SmtpdParams.primary(roots)
-    _service(
-        roots,
-        "qmail-smtpd",
-        runscript.render_smtpd(_with_user(primary, smtpd_user), roots),
-        "smtpd",
-        log_user,
-    )
-    submission = SmtpdParams.submission(roots)
-    _service(
-        roots,
-        "qmail-submission",
-        runscript.render_smtpd(_with_user(submission, smtpd_user), roots),
-        "submission",
-        log_user,
-    )
+    for name, params in _smtpd_params(roots, smtpd_user).items():
+        _service(roots, name, runscript.render_smtpd(params, roots), name.removeprefix("qmail-"), log_user)
 
 
 def _with_user(params: SmtpdParams, user: str) -> SmtpdParams:

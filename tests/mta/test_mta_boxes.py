@@ -1,0 +1,75 @@
+"""Each box of the MTA page does what the guide says, on the server's files."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailserver.core import agent
+from tests.support.mta_forms import post_section, section_data
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def test_switching_double_bounces_off_points_them_at_a_discarding_alias(admin_client, roots):
+    post_section(admin_client, "server", double_bounce="off")
+    assert roots.control("doublebounceto").read_text() == "doublebounce-discard\n"
+    assert roots.alias("doublebounce-discard").read_text() == "#\n"
+    assert agent.call("agent.mta.read_state")["double_bounce"]["discarding"] is True
+
+    post_section(admin_client, "server", double_bounce="on", doublebounceto="postmaster-team")
+    assert roots.control("doublebounceto").read_text() == "postmaster-team\n"
+
+
+def test_outbound_blacklist_entries_become_anchored_badrcptto_patterns(admin_client, roots):
+    post_section(admin_client, "blacklists", badrcptto="victim@example.com\n@spamtrap.example.org")
+    assert roots.control("badrcptto").read_text() == "^victim@example\\.com$\n@spamtrap\\.example\\.org$\n"
+    html = admin_client.get("/mailserver/mta/").content.decode()
+    assert "victim@example.com" in html  # shown back as the admin wrote it
+
+
+def test_inbound_blacklist_refuses_a_line_qmail_would_not_match(admin_client, roots):
+    html = post_section(admin_client, "blacklists", badmailfrom="spammer@bad.example.test\nnot an address").content
+    assert "Line 2" in html.decode()
+    assert roots.control("badmailfrom").read_text() == "spammer@bad.example.test\n@spam.example.test\n"
+
+
+def test_rbl_zones_become_rblsmtpd_options_in_the_smtp_run_script(admin_client, roots):
+    post_section(admin_client, "rbl", zones="zen.spamhaus.org\nbl.spamcop.net")
+    run = (roots.service_dir("qmail-smtpd") / "run").read_text()
+    assert "rblsmtpd" in run and "zen.spamhaus.org" in run and "bl.spamcop.net" in run
+    state = agent.call("agent.mta.read_state")["scripts"]["qmail-smtpd"]
+    assert state["params"]["rbl_zones"] == ["zen.spamhaus.org", "bl.spamcop.net"]
+    assert state["hand_edited"] is False
+
+
+def test_outbound_connections_are_capped_at_qmails_compile_time_limit(admin_client, roots):
+    html = post_section(admin_client, "outbound", concurrencyremote="500").content.decode()
+    assert "120" in html
+    assert not roots.control("concurrencyremote").exists()
+
+
+def test_a_hand_edited_run_script_is_shown_and_replaced_only_after_confirmation(admin_client, roots):
+    run = roots.service_dir("qmail-smtpd") / "run"
+    original = run.read_text()
+    try:
+        run.write_text(original.replace("exec 2>&1", "exec 2>&1\n# tuned by hand"))
+        data = section_data("primary", auth_mode="auth_no/tls_optional")
+        html = admin_client.post("/mailserver/mta/save/primary/", data, HTTP_HX_REQUEST="true").content.decode()
+        assert "edited by hand" in html
+        assert "# tuned by hand" in html  # the admin sees what would be replaced
+        assert "# tuned by hand" in run.read_text()
+
+        confirmed = section_data("primary", auth_mode="auth_no/tls_optional", replace_hand_edits=True)
+        admin_client.post("/mailserver/mta/save/primary/", confirmed, HTTP_HX_REQUEST="true")
+        assert "# tuned by hand" not in run.read_text()
+        assert agent.call("agent.mta.read_state")["scripts"]["qmail-smtpd"]["params"]["auth_mode"] == (
+            "auth_no/tls_optional"
+        )
+    finally:
+        run.write_text(original)
+
+
+def test_the_alternate_server_cannot_take_port_25(admin_client, roots):
+    html = post_section(admin_client, "alternate", port="25").content.decode()
+    assert "port 25" in html.lower()
+    assert "PORT=587" in (roots.service_dir("qmail-submission") / "run").read_text()
