@@ -28,7 +28,9 @@ def test_outbound_blacklist_entries_become_anchored_badrcptto_patterns(admin_cli
 
 
 def test_inbound_blacklist_refuses_a_line_qmail_would_not_match(admin_client, roots):
-    html = post_section(admin_client, "blacklists", badmailfrom="spammer@bad.example.test\nnot an address").content
+    html = post_section(
+        admin_client, "blacklists", badmailfrom="spammer@bad.example.test\nnot an address"
+    ).content
     assert "Line 2" in html.decode()
     assert roots.control("badmailfrom").read_text() == "spammer@bad.example.test\n@spam.example.test\n"
 
@@ -54,7 +56,9 @@ def test_a_hand_edited_run_script_is_shown_and_replaced_only_after_confirmation(
     try:
         run.write_text(original.replace("exec 2>&1", "exec 2>&1\n# tuned by hand"))
         data = section_data("primary", auth_mode="auth_no/tls_optional")
-        html = admin_client.post("/mailserver/mta/save/primary/", data, HTTP_HX_REQUEST="true").content.decode()
+        html = admin_client.post(
+            "/mailserver/mta/save/primary/", data, HTTP_HX_REQUEST="true"
+        ).content.decode()
         assert "edited by hand" in html
         assert "# tuned by hand" in html  # the admin sees what would be replaced
         assert "# tuned by hand" in run.read_text()

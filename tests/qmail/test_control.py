@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mailserver.qmail import control
+from mailserver.qmail import badrcptto, control
 from mailserver.qmail.control import (
     SPECS,
     Default,
@@ -344,7 +344,7 @@ def test_badrcptto_refuses_patterns_the_regex_library_rejects(pattern: str) -> N
 
 
 def test_badrcptto_falls_back_to_a_rough_check_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(control, "_glibc_regcomp", lambda: None)
+    monkeypatch.setattr(badrcptto, "_glibc_regcomp", lambda: None)
     assert validate("badrcptto", "^spam.*@") == ["^spam.*@"]
     refused("badrcptto", "(abc")
 
