@@ -69,12 +69,16 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="nodeworx-bench-"))
     redis_port, web_port = free_port(), free_port()
     env = {
-        "NODEWORX_NODE": "bench", "NODEWORX_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "NODEWORX_NODE": "bench",
+        "NODEWORX_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
         "NODEWORX_SIGNING_KEY": str(work / "keys/panel.key"),
         "NODEWORX_SIGNING_CERT": str(work / "keys/certs/panel.pem"),
-        "NODEWORX_CERT_STORE": str(work / "keys/certs"), "NODEWORX_SERVER_ROOT": str(work / "server"),
-        "NODEWORX_SMTPD_USER": "nobody", "NODEWORX_LOG_USER": "nobody",
-        "NODEWORX_SECRET_KEY": "bench-only", "NODEWORX_DATABASE_URL": f"sqlite:///{work}/panel.sqlite3",
+        "NODEWORX_CERT_STORE": str(work / "keys/certs"),
+        "NODEWORX_SERVER_ROOT": str(work / "server"),
+        "NODEWORX_SMTPD_USER": "nobody",
+        "NODEWORX_LOG_USER": "nobody",
+        "NODEWORX_SECRET_KEY": "bench-only",
+        "NODEWORX_DATABASE_URL": f"sqlite:///{work}/panel.sqlite3",
     }
     os.environ.update(env)
     make_key_pair(work / "keys/panel.key", work / "keys/certs/panel.pem")
@@ -84,14 +88,31 @@ def main() -> None:
     build(load().roots, smtpd_user="nobody", log_user="nobody")
     py = sys.executable
     subprocess.run([py, "manage.py", "migrate", "-v", "0"], cwd=REPO, check=True)
-    subprocess.run([py, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='nodeworx.settings';"
-                    "django.setup(); from django.contrib.auth.models import User;"
-                    "User.objects.create_superuser('admin', 'a@example.test', 'bench-pass')"], cwd=REPO, check=True)
-    with running_redis(work / "redis", redis_port), \
-            running_agent({}, "node.bench", work / "agent.log"):
-        web = subprocess.Popen([str(Path(py).with_name("gunicorn")), "nodeworx.wsgi", "--bind",
-                                f"127.0.0.1:{web_port}", "--workers", "2"], cwd=REPO,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    subprocess.run(
+        [
+            py,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='nodeworx.settings';"
+            "django.setup(); from django.contrib.auth.models import User;"
+            "User.objects.create_superuser('admin', 'a@example.test', 'bench-pass')",
+        ],
+        cwd=REPO,
+        check=True,
+    )
+    with running_redis(work / "redis", redis_port), running_agent({}, "node.bench", work / "agent.log"):
+        web = subprocess.Popen(
+            [
+                str(Path(py).with_name("gunicorn")),
+                "nodeworx.wsgi",
+                "--bind",
+                f"127.0.0.1:{web_port}",
+                "--workers",
+                "2",
+            ],
+            cwd=REPO,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             run(web_port, args.saves, load().roots)
         finally:
@@ -110,8 +131,15 @@ def run(port: int, saves: int, roots) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
-    browser.request("POST", "/login/", {"username": "admin", "password": "bench-pass",
-                                        "csrfmiddlewaretoken": hidden(html, "csrfmiddlewaretoken")})
+    browser.request(
+        "POST",
+        "/login/",
+        {
+            "username": "admin",
+            "password": "bench-pass",
+            "csrfmiddlewaretoken": hidden(html, "csrfmiddlewaretoken"),
+        },
+    )
     status, html = browser.request("GET", "/mailserver/mta/")
     assert status == 200, status
     fields = {name: hidden(html, name) for name in ("inbound-seen",)}
@@ -123,7 +151,9 @@ def run(port: int, saves: int, roots) -> None:
         value += 1
         fields["inbound-databytes"] = str(value)
         start = time.perf_counter()
-        status, html = browser.request("POST", "/mailserver/mta/save/inbound/", fields, {"HX-Request": "true"})
+        status, html = browser.request(
+            "POST", "/mailserver/mta/save/inbound/", fields, {"HX-Request": "true"}
+        )
         timings.append((time.perf_counter() - start) * 1000)
         assert status == 200 and "Saved" in html, html[:500]
         assert roots.control("databytes").read_text() == f"{value}\n"
@@ -131,8 +161,17 @@ def run(port: int, saves: int, roots) -> None:
     samples = sorted(timings[10:])  # the first saves warm up workers and connections
     p50 = statistics.median(samples)
     p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
-    print(json.dumps({"saves": len(samples), "p50_ms": round(p50, 1), "p99_ms": round(p99, 1),
-                      "mean_ms": round(statistics.fmean(samples), 1), "max_ms": round(samples[-1], 1)}))
+    print(
+        json.dumps(
+            {
+                "saves": len(samples),
+                "p50_ms": round(p50, 1),
+                "p99_ms": round(p99, 1),
+                "mean_ms": round(statistics.fmean(samples), 1),
+                "max_ms": round(samples[-1], 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
