@@ -7,9 +7,9 @@ The command-line tools of the guide (cli.py) and the web page use the same calls
     selection = logs.select("/var/log/qmail/send", start=now - 3600, end=now)
     for warning in selection.warnings: ...
     kept = logs.filters.apply(selection.chunks(), logs.filters.by_sender(["alice@example.com"]))
-    table = logs.top_table("top-senders", logs.messages(kept), channel="remote").sort("failure")
+    table = logs.top_table("top-senders", logs.read_messages(kept), channel="remote").sort("failure")
     rows = list(logs.show(selection.chunks(), results=("failure",)))
-    for message in logs.messages(selection.chunks()): message.timeline()
+    for message in logs.read_messages(selection.chunks()): message.timeline()
 
 The pipe format between the tools is raw multilog lines: the selected period, preceded by the
 ``starting delivery`` and ``info msg`` lines it needs from before its start (see context.py).
@@ -18,7 +18,7 @@ The pipe format between the tools is raw multilog lines: the selected period, pr
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 # The console scripts import this package on every run of every pipeline stage; loading only
@@ -31,7 +31,6 @@ _EXPORTS = {
     "Attempt": "messages",
     "Joiner": "messages",
     "Message": "messages",
-    "messages": "messages",
     "Kind": "records",
     "Record": "records",
     "parse": "records",
@@ -56,7 +55,7 @@ if TYPE_CHECKING:
     from . import filters
     from .domains import Domains
     from .files import LogDir, Position
-    from .messages import Attempt, Joiner, Message, messages
+    from .messages import Attempt, Joiner, Message
     from .records import Kind, Record, parse, readable
     from .reports import RESULTS, TOP_REPORTS, ShowRow, Stats, Table, show, sides_for, table
     from .selection import Selection, select
@@ -68,6 +67,13 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     module = importlib.import_module(f".{_EXPORTS[name] or name}", __name__)
     return module if not _EXPORTS[name] else getattr(module, name)
+
+
+def read_messages(chunks: Iterable[bytes]) -> Iterator[Message]:
+    """Join raw log blocks (e.g. ``Selection.chunks()``) into messages; see messages.messages."""
+    from .messages import messages
+
+    return messages(chunks)
 
 
 def top_table(
@@ -102,10 +108,10 @@ __all__ = [
     "TimeSpecError",
     "filters",
     "hstamp",
-    "messages",
     "parse",
     "parse_duration",
     "parse_point",
+    "read_messages",
     "readable",
     "select",
     "show",

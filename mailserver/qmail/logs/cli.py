@@ -74,11 +74,20 @@ def _emit(args: argparse.Namespace, start: float, end: float) -> int:
     selection = select(config.send_log_dir(args.log_dir), start, end, lookback=lookback)
     for warning in selection.warnings:
         print(warning, file=sys.stderr)
-    out = sys.stdout.buffer
-    for chunk in selection.chunks():
-        out.write(chunk)
-    out.flush()
+    sys.stdout.flush()
+    widen_pipe(sys.stdout.fileno())
+    selection.write_to(sys.stdout.fileno())
     return 0
+
+
+def widen_pipe(fd: int) -> None:
+    """Ask for a 1 MB pipe (Linux): fewer wake-ups between the stages of a gigabyte pipeline."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass  # not a pipe, not Linux, or over /proc/sys/fs/pipe-max-size: keep the default
 
 
 @guard
@@ -146,15 +155,16 @@ def read_input(parser: argparse.ArgumentParser, files: list[str]) -> Iterator[by
         if sys.stdin.isatty():
             parser.print_help()
             return None
-        stream = sys.stdin.buffer
-        return iter(lambda: stream.read(BLOCK), b"")
+        widen_pipe(0)
+        return iter(lambda: os.read(0, BLOCK), b"")
     return _read_files(files)
 
 
 def _read_files(files: Iterable[str]) -> Iterator[bytes]:
     for name in files:
         with open(name, "rb") as handle:
-            yield from iter(lambda handle=handle: handle.read(BLOCK), b"")  # type: ignore[misc]
+            while block := handle.read(BLOCK):
+                yield block
 
 
 def write_lines(lines: Iterable[str]) -> None:

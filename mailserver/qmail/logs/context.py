@@ -102,17 +102,17 @@ def info_lines(
         if rotated < len(log.files):
             limit = before.offset if before.file == rotated else log.files[rotated].size
             hits.update(_scan(log, rotated, limit, wanted))
-        newest = cache.newest(log.files[:rotated])
+        newest = cache.newest(log, rotated)
         for msg_id in wanted - hits.keys():
             found = newest.lookup(msg_id)
-            if found is not None and not _older(log, found[0], oldest):
+            if found is not None and found[0] < rotated and not _older(log, found[0], oldest):
                 hits[msg_id] = Position(*found)
     else:  # a window further back: probe the files one by one, newest first
         for index in range(before.file, -1, -1):
             if not wanted or _older(log, index, oldest):
                 break
             limit = before.offset if index == before.file else log.files[index].size
-            table = cache.get(log.files[index])
+            table = cache.get(log, index)
             ids = table.ids
             for msg_id in list(wanted):  # inlined InfoIndex.last_before: this loop runs often
                 i = bisect_right(ids, msg_id)
@@ -122,9 +122,11 @@ def info_lines(
                         hits[msg_id] = Position(index, offset)
                         wanted.discard(msg_id)
     found_lines = []
-    for where in hits.values():
+    for msg_id, where in hits.items():
         line = log.read(where.file, where.offset, 4096)
-        found_lines.append((where, line[: line.find(b"\n")]))
+        line = line[: line.find(b"\n")]
+        if line[25:].startswith(b" info msg %d:" % msg_id):  # a damaged table must not inject lines
+            found_lines.append((where, line))
     return found_lines
 
 

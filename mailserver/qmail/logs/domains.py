@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pwd
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 
@@ -60,11 +61,19 @@ class Domains:
                 return self.virtual[suffix]
         return None
 
+    @cached_property
+    def _exact_addresses(self) -> dict[str, str]:
+        """Logged form -> address for ``user@domain:prefix`` entries (qmail logs ``prefix-user@domain``)."""
+        return {f"{p}-{key}".lower(): key for key, p in self.virtual.items() if "@" in key}
+
     def original(self, address: str) -> str:
         """``P-info@example.com`` as logged -> ``info@example.com``, when example.com maps to P."""
         local, at, domain = address.rpartition("@")
         if not at or not self.virtual:
             return address
+        exact = self._exact_addresses
+        if address.lower() in exact:  # a single-address entry: user@domain:prefix
+            return exact[address.lower()]
         prefix = self.prefix(address)
         if prefix and local.lower().startswith(prefix.lower() + "-"):
             return f"{local[len(prefix) + 1 :]}@{domain}"

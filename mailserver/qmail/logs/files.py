@@ -6,8 +6,10 @@ one sorted sequence: the selectors find a moment by binary search on line stamps
 small reads) instead of scanning gigabytes. ``@*.u`` files (left when multilog was killed) are
 read too; ``state``, ``lock`` and friends are not logs.
 
-Sizes are taken once when the directory is opened: multilog keeps appending to ``current``, and
-a selection must not chase a moving end or hand out a half-written last line.
+Every file is opened, and its size taken, once when the directory is opened: multilog keeps
+appending to ``current`` and may rename it or delete the oldest file at any moment; an open
+descriptor still reads the same bytes, and a selection never chases a moving end or hands out
+a half-written last line.
 """
 
 from __future__ import annotations
@@ -42,44 +44,45 @@ class LogFile:
         return self.path.name
 
 
-def _complete_size(path: Path, size: int) -> int:
+def _complete_size(fd: int, size: int) -> int:
     """``size`` cut back to the last newline, so a line multilog is still writing is left out."""
-    if size == 0:
-        return 0
-    with path.open("rb") as handle:
-        tail = max(0, size - 65536)
-        handle.seek(tail)
-        data = handle.read(size - tail)
-    cut = data.rfind(b"\n")
+    tail = max(0, size - 65536)
+    cut = os.pread(fd, size - tail, tail).rfind(b"\n")
     return tail + cut + 1 if cut >= 0 else 0
 
 
 class LogDir:
     def __init__(self, path: Path | str) -> None:
-        self._fds: dict[int, int] = {}
+        self._fds: list[int] = []
         self.path = Path(path)
         if not self.path.is_dir():
             raise FileNotFoundError(f"{self.path}: no such log directory")
         names = sorted(
             p.name for p in self.path.iterdir() if p.name[:1] == "@" and p.name[-2:] in (".s", ".u")
         )
-        files = [LogFile(self.path / n, (self.path / n).stat().st_size, True) for n in names]
-        current = self.path / "current"
-        if current.is_file():
-            files.append(LogFile(current, _complete_size(current, current.stat().st_size), False))
-        self.files: list[LogFile] = [f for f in files if f.size > 0]
+        self.files: list[LogFile] = []
+        for name in [*names, "current"]:
+            try:
+                fd = os.open(self.path / name, os.O_RDONLY)
+            except FileNotFoundError:  # deleted by multilog since the listing (or no current)
+                continue
+            size = os.fstat(fd).st_size
+            if name == "current":
+                size = _complete_size(fd, size)
+            if size == 0:
+                os.close(fd)
+                continue
+            self.files.append(LogFile(self.path / name, size, name != "current"))
+            self._fds.append(fd)
         self.firsts = [self._label_at(i, 0) for i in range(len(self.files))]
 
     # -- reading single lines -------------------------------------------------------------
     def read(self, index: int, offset: int, length: int) -> bytes:
-        """Bytes of one file; descriptors stay open, as seeks and context reads come in hundreds."""
-        fd = self._fds.get(index)
-        if fd is None:
-            fd = self._fds[index] = os.open(self.files[index].path, os.O_RDONLY)
-        return os.pread(fd, max(0, min(length, self.files[index].size - offset)), offset)
+        """Up to ``length`` bytes of file ``index`` from ``offset`` (never past its size at opening)."""
+        return os.pread(self._fds[index], max(0, min(length, self.files[index].size - offset)), offset)
 
     def close(self) -> None:
-        for fd in self._fds.values():
+        for fd in self._fds:
             os.close(fd)
         self._fds.clear()
 
@@ -146,58 +149,63 @@ class LogDir:
         offset = self._next_line(index, lo)
         return Position(index + 1, 0) if offset >= self.files[index].size else Position(index, offset)
 
-    def chunks(self, start: Position, stop: Position, block: int = BLOCK) -> Iterator[bytes]:
-        """The bytes from ``start`` up to ``stop`` as blocks that each end at a line end."""
+    def ranges(self, start: Position, stop: Position) -> Iterator[tuple[int, int, int]]:
+        """(file index, first byte, end byte) of each file's share of ``[start, stop)``."""
         for index in range(start.file, min(stop.file + 1, len(self.files))):
             first = start.offset if index == start.file else 0
             last = stop.offset if index == stop.file else self.files[index].size
-            if first >= last:
-                continue
-            with self.files[index].path.open("rb") as handle:
-                handle.seek(first)
-                pos, carry = first, b""
-                while pos < last:
-                    data = handle.read(min(block, last - pos))
-                    if not data:
-                        break
-                    pos += len(data)
-                    cut = data.rfind(b"\n") + 1
-                    if cut == 0:
-                        carry += data
-                        continue
-                    yield carry + data[:cut]
-                    carry = data[cut:]
-                if carry:  # only possible when the file changed under us
-                    yield carry if carry.endswith(b"\n") else carry + b"\n"
+            if first < last:
+                yield index, first, last
+
+    def send(self, start: Position, stop: Position, out: int) -> None:
+        """Copy ``[start, stop)`` to file descriptor ``out`` with sendfile(2): no copy through Python."""
+        for index, first, last in self.ranges(start, stop):
+            offset = first
+            while offset < last:
+                sent = os.sendfile(out, self._fds[index], offset, min(last - offset, 1 << 30))
+                if sent == 0:  # cannot happen for bytes we measured; do not spin if it does
+                    break
+                offset += sent
+
+    def chunks(self, start: Position, stop: Position, block: int = BLOCK) -> Iterator[bytes]:
+        """The bytes from ``start`` up to ``stop`` as blocks that each end at a line end."""
+        for index, first, last in self.ranges(start, stop):
+            pos, carry = first, b""
+            while pos < last:
+                data = self.read(index, pos, min(block, last - pos))
+                if not data:
+                    break
+                pos += len(data)
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:  # a line longer than the block
+                    carry += data
+                    continue
+                yield carry + data[:cut]
+                carry = data[cut:]
+            if carry:  # the file ended without a newline (a rotated file cut short)
+                yield carry + b"\n"
 
     def chunks_backward(self, before: Position, block: int = BLOCK) -> Iterator[tuple[Position, bytes]]:
         """Line-aligned blocks walking back from ``before``; each with the position of its first byte."""
         for index in range(min(before.file, len(self.files) - 1), -1, -1):
             end = before.offset if index == before.file else self.files[index].size
-            with self.files[index].path.open("rb") as handle:
-                while end > 0:
-                    size = block
-                    while True:
-                        begin = max(0, end - size)
-                        handle.seek(begin)
-                        data = handle.read(end - begin)
-                        if begin == 0:
-                            break
-                        # Start the block at a line start; the cut-off head is read next round.
-                        cut = data.find(b"\n") + 1
-                        if 0 < cut < len(data):
-                            data, begin = data[cut:], begin + cut
-                            break
-                        size *= 2  # one line longer than the block: read more
-                    yield Position(index, begin), data
-                    end = begin
+            while end > 0:
+                size = block
+                while True:
+                    begin = max(0, end - size)
+                    data = self.read(index, begin, end - begin)
+                    if begin == 0:
+                        break
+                    # Start the block at a line start; the cut-off head is read next round.
+                    cut = data.find(b"\n") + 1
+                    if 0 < cut < len(data):
+                        data, begin = data[cut:], begin + cut
+                        break
+                    size *= 2  # one line longer than the block: read more
+                yield Position(index, begin), data
+                end = begin
 
     def lines(self, start: Position | None = None, stop: Position | None = None) -> Iterator[bytes]:
         """Every line (without its newline) between two positions: for the API, not the hot path."""
         for chunk in self.chunks(start or self.start, stop or self.end):
             yield from chunk.splitlines()
-
-
-def open_default(path: Path | str | None = None) -> LogDir:
-    """The send log from ``path``, NODEWORX_QMAIL_SEND_LOG or /var/log/qmail/send."""
-    return LogDir(path or os.environ.get("NODEWORX_QMAIL_SEND_LOG") or "/var/log/qmail/send")

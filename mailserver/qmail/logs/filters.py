@@ -1,24 +1,40 @@
-"""The x-filters: keep whole messages by recipient, sender, owning Unix user or webmail uid.
+"""The x-filters: keep messages by recipient, sender, owning Unix user or webmail uid.
 
-A filter sits between a selector and an operator and passes raw lines on, so the operator still
-sees a kept message's ``info msg`` (sender, size) even when only a later ``starting delivery``
-line made the message match. Lines of a message are held back until its verdict is known, then
-handed on together; after that they stream. The order therefore shifts a little, which the
-joiner allows for (it pairs deliveries by the stamp's qmail-send run, not by stream position).
-``status: exiting`` lines always pass: downstream needs them to tell runs apart.
+A filter sits between a selector and an operator and passes raw lines on. It keeps whole
+messages - ``new msg``, ``info msg`` (sender, size), ``bounce msg``, ``end msg`` - so the
+operator after it still knows who sent a kept message and how big it was. Recipient filters
+(xrcpt, and xuser for mail from outside) drop the *deliveries* to other recipients of a kept
+message: "only that recipient" is what the admin asked for.
+
+Lines of a message are held back until its verdict is known, then handed on together; after
+that they stream. The order therefore shifts a little, which the joiner allows for (it pairs
+deliveries by the stamp's qmail-send run, not by stream position). ``status: exiting`` lines
+always pass: downstream needs them to tell runs apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from .domains import Domains, domain_matches
-from .messages import ALERT, END, EXITING, WARNING, Joiner, Message, split_lines
+from .messages import ALERT, END, EXITING, RESULT, START, WARNING, Attempt, Joiner, Message, batches
 
 # A verdict on what is known of a message so far: True keep, False drop, None not yet known.
 Verdict = bool | None
-Predicate = Callable[[Message], Verdict]
 _PASS = frozenset((EXITING, ALERT, WARNING))
+Traced = tuple[int, Message | None, Attempt | None]  # what the joiner says about one line
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``verdict`` decides on a message; ``keeps`` picks the deliveries of a kept one (default all)."""
+
+    verdict: Callable[[Message], Verdict]
+    keeps: Callable[[Message, Attempt], bool] | None = None
+
+
+Predicate = Rule  # what the console scripts build from their arguments
 
 
 def _address(value: str) -> str:
@@ -26,94 +42,111 @@ def _address(value: str) -> str:
     return value[1:-1] if value.startswith("<") and value.endswith(">") else value
 
 
-def by_recipient(addresses: Iterable[str], domains: Domains | None = None) -> Predicate:
+def by_recipient(addresses: Iterable[str], domains: Domains | None = None) -> Rule:
+    """``xrcpt``: deliveries to these addresses (virtual-domain addresses as sent or as logged)."""
     wanted = {_address(a) for a in addresses}
     original = domains.original if domains and domains.virtual else None
 
+    def matches(attempt: Attempt) -> bool:
+        rcpt = attempt.recipient.lower()
+        return rcpt in wanted or (original is not None and original(rcpt) in wanted)
+
     def verdict(message: Message) -> Verdict:
-        for attempt in message.attempts:
-            rcpt = attempt.recipient.lower()
-            if rcpt in wanted or (original is not None and original(rcpt) in wanted):
-                return True
-        return None  # a later delivery may still be to one of them
+        return True if any(matches(a) for a in message.attempts) else None  # a later one may match
 
-    return verdict
+    return Rule(verdict, lambda _message, attempt: matches(attempt))
 
 
-def by_sender(addresses: Iterable[str]) -> Predicate:
+def by_sender(addresses: Iterable[str]) -> Rule:
     """``xsend``; ``<>`` (or an empty argument) selects bounces, which have the null sender."""
     wanted = {_address(a) for a in addresses}
+    return Rule(lambda m: None if m.sender is None else m.sender.lower() in wanted)
+
+
+def by_owner(owned: set[str]) -> Rule:
+    """``xuser``: mail from the domains in ``owned`` (all of it), mail to them (those deliveries)."""
+
+    def own_sender(message: Message) -> bool:
+        return bool(message.sender) and domain_matches(str(message.sender).rpartition("@")[2], owned)
+
+    def own_rcpt(attempt: Attempt) -> bool:
+        return domain_matches(attempt.recipient.rpartition("@")[2], owned)
 
     def verdict(message: Message) -> Verdict:
-        return None if message.sender is None else message.sender.lower() in wanted
+        return True if own_sender(message) or any(map(own_rcpt, message.attempts)) else None
 
-    return verdict
-
-
-def by_owner(owned: set[str]) -> Predicate:
-    """``xuser``: mail from or to any domain in ``owned`` (see Domains.owned_by)."""
-
-    def verdict(message: Message) -> Verdict:
-        if message.sender and domain_matches(message.sender.rpartition("@")[2], owned):
-            return True
-        if any(domain_matches(a.recipient.rpartition("@")[2], owned) for a in message.attempts):
-            return True
-        return None
-
-    return verdict
+    return Rule(verdict, lambda message, attempt: own_sender(message) or own_rcpt(attempt))
 
 
-def by_uid(uids: set[int]) -> Predicate:
+def by_uid(uids: set[int]) -> Rule:
     """``xwebmail``: messages injected by the webmail's uid(s) (the ``uid`` of ``info msg``)."""
-
-    def verdict(message: Message) -> Verdict:
-        return None if message.sender is None else message.uid in uids
-
-    return verdict
+    return Rule(lambda m: None if m.sender is None else m.uid in uids)
 
 
-def apply(chunks: Iterable[bytes], keep: Predicate) -> Iterator[bytes]:
-    """Raw lines of the messages ``keep`` accepts (blocks ending with newlines)."""
-    joiner = Joiner()
-    feed = joiner.feed
-    kept: set[int] = set()  # id() of open messages known to match
-    dropped: set[int] = set()
-    held: dict[int, list[bytes]] = {}
-    for lines in split_lines(chunks):
-        out: list[bytes] = []
-        for line in lines:
-            message = feed(line)
+class _Sifter:
+    """The state of one filter run: what is known about each open message, and held lines."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.verdict, self.keeps = rule.verdict, rule.keeps
+        # Open messages by verdict (Message hashes by identity); all forgotten at `end msg`.
+        self.kept: set[Message] = set()
+        self.dropped: set[Message] = set()
+        self.held: dict[Message, list[tuple[bytes, Attempt | None]]] = {}
+
+    def sift(self, lines: list[bytes], trace: list[Traced], out: list[bytes]) -> None:
+        kept, dropped, held, keeps = self.kept, self.dropped, self.held, self.keeps
+        for line, (kind, message, attempt) in zip(lines, trace, strict=True):
             if message is None:
-                if joiner.kind in _PASS:
+                if kind in _PASS:
                     out.append(line)
                 continue
-            key = id(message)
-            if key in kept:
-                out.append(line)
-            elif key not in dropped:
-                verdict = keep(message)
-                if verdict:
-                    kept.add(key)
-                    out.extend(held.pop(key, ()))
+            if kind != START and kind != RESULT:
+                attempt = None
+            if message in kept:
+                if attempt is None or keeps is None or keeps(message, attempt):
                     out.append(line)
-                elif verdict is None:
-                    held.setdefault(key, []).append(line)
+            elif message not in dropped:
+                decided = self.verdict(message)
+                if decided is None:
+                    held.setdefault(message, []).append((line, attempt))
+                elif decided:
+                    kept.add(message)
+                    for old, old_attempt in [*held.pop(message, ()), (line, attempt)]:
+                        if old_attempt is None or keeps is None or keeps(message, old_attempt):
+                            out.append(old)
                 else:
-                    dropped.add(key)
-                    held.pop(key, None)
-            if joiner.kind == END:  # the message is gone; an undecided one never matched
-                kept.discard(key)
-                dropped.discard(key)
-                held.pop(key, None)
-        if out:
+                    dropped.add(message)
+                    held.pop(message, None)
+            if kind == END:  # the message is gone; one still undecided never matched
+                kept.discard(message)
+                dropped.discard(message)
+                held.pop(message, None)
+
+
+def apply(chunks: Iterable[bytes], rule: Rule) -> Iterator[bytes]:
+    """Raw lines of the messages (and deliveries) ``rule`` keeps, as blocks ending in newlines."""
+    joiner, sifter = Joiner(), _Sifter(rule)
+    trace: list[Traced] = []
+    out: list[bytes] = []
+    for lines in batches(chunks):  # small batches: the trace keeps their messages alive
+        trace.clear()
+        joiner.feed_block(lines, trace=trace)
+        sifter.sift(lines, trace, out)
+        if len(out) > 4096:
             out.append(b"")
             yield b"\n".join(out)
+            out.clear()
+    if out:
+        out.append(b"")
+        yield b"\n".join(out)
 
 
-def messages(chunks: Iterable[bytes], keep: Predicate) -> Iterator[Message]:
-    """The API form: whole Message objects that ``keep`` accepts (for the web page)."""
+def messages(chunks: Iterable[bytes], rule: Rule) -> Iterator[Message]:
+    """The API form: Message objects the rule keeps, with only the deliveries it keeps."""
     from .messages import messages as all_messages
 
     for message in all_messages(chunks):
-        if keep(message):
+        if rule.verdict(message):
+            if rule.keeps is not None:
+                message.attempts = [a for a in message.attempts if rule.keeps(message, a)]
             yield message

@@ -23,7 +23,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
 
-from .files import LogFile
+from .files import LogDir, LogFile
 
 CACHE_ENV = "NODEWORX_QMAIL_LOG_CACHE"
 _MAGIC = b"NWQLIDX1"
@@ -129,24 +129,26 @@ class IndexCache:
         self.log_dir = log_dir
         self._memory: dict[str, InfoIndex] = {}
 
-    def get(self, log: LogFile) -> InfoIndex:
+    def get(self, logs: LogDir, number: int) -> InfoIndex:
+        """The table of file ``number`` of ``logs``: from the cache, or built (and cached) now."""
+        log = logs.files[number]
         if log.name in self._memory:
             return self._memory[log.name]
         index = self._load(log) if log.finished else None
         if index is None:
-            index = InfoIndex.scan(log.path.read_bytes()[: log.size])
+            index = InfoIndex.scan(logs.read(number, 0, log.size))
             if log.finished:
                 self._save(log, index)
         self._memory[log.name] = index
         return index
 
-    def newest(self, logs: list[LogFile]) -> NewestIndex:
-        """The newest-occurrence table over ``logs`` (rotated files, oldest first).
+    def newest(self, logs: LogDir, count: int) -> NewestIndex:
+        """The newest-occurrence table over the first ``count`` files of ``logs`` (rotated ones).
 
         After a rotation only the new file is merged in; entries of files multilog deleted are
         dropped (nothing newer can be in them, so nothing is lost).
         """
-        key = [f"{log.name} {log.size}" for log in logs]
+        key = [f"{log.name} {log.size}" for log in logs.files[:count]]
         cached = self._map("newest.idx")
         old = NewestIndex.from_buffer(cached) if cached is not None else None
         if old is not None and old.key == key:
@@ -159,11 +161,11 @@ class IndexCache:
             if kept == key[: len(kept)]:  # the cache covers a prefix of today's files
                 remap = [position.get(k, -1) for k in old.key]
                 for msg_id, f, offset in zip(old.ids, old.files, old.offsets, strict=True):
-                    if remap[f] >= 0:
+                    if f < len(remap) and remap[f] >= 0:  # (a damaged table must not crash us)
                         newest[msg_id] = (remap[f], offset)
                 covered = len(kept)
-        for i in range(covered, len(logs)):
-            table = self.get(logs[i])
+        for i in range(covered, count):
+            table = self.get(logs, i)
             newest.update(zip(table.ids, ((i, offset) for offset in table.offsets), strict=True))
         ids = sorted(newest)
         index = NewestIndex(key, ids, [newest[m][0] for m in ids], [newest[m][1] for m in ids])

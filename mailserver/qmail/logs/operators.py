@@ -16,7 +16,7 @@ from .cli import Main, guard, parser_for, read_input, write_lines
 
 if TYPE_CHECKING:
     from .domains import Domains
-    from .filters import Predicate
+    from .filters import Rule
 
 # Each stage of a pipeline is a fresh process: modules are imported where they are used so
 # that, say, show-all does not pay for loading the x-filters.
@@ -36,7 +36,7 @@ def _filter(
     description: str,
     examples: str,
     needs_args: bool,
-    predicate: Callable[[argparse.Namespace], Predicate],
+    predicate: Callable[[argparse.Namespace], Rule],
     extra: Callable[[argparse.ArgumentParser], None],
 ) -> Main:
     @guard
@@ -70,19 +70,19 @@ def _values(name: str, help_text: str) -> Callable[[argparse.ArgumentParser], No
     return add
 
 
-def _xrcpt(args: argparse.Namespace) -> Predicate:
+def _xrcpt(args: argparse.Namespace) -> Rule:
     from .filters import by_recipient
 
     return by_recipient(args.values, _domains(args))
 
 
-def _xsend(args: argparse.Namespace) -> Predicate:
+def _xsend(args: argparse.Namespace) -> Rule:
     from .filters import by_sender
 
     return by_sender(args.values)
 
 
-def _xuser(args: argparse.Namespace) -> Predicate:
+def _xuser(args: argparse.Namespace) -> Rule:
     from .filters import by_owner
 
     domains = _domains(args)
@@ -95,7 +95,7 @@ def _xuser(args: argparse.Namespace) -> Predicate:
     return by_owner(owned)
 
 
-def _xwebmail(args: argparse.Namespace) -> Predicate:
+def _xwebmail(args: argparse.Namespace) -> Rule:
     from .config import webmail_uids
     from .filters import by_uid
 
@@ -182,9 +182,14 @@ def _top(name: str, channel: str | None) -> Main:
 
     @guard
     def main(argv: list[str] | None = None) -> int:
+        from .reports import Stats, sides_for, table
+
+        columns = " ".join(table(name, Stats()).columns)
         parser = parser_for(
             prog,
-            f"{name} over the log piped in" + (f", {channel} deliveries only." if channel else "."),
+            f"{name} over the log piped in"
+            + (f", {channel} deliveries only." if channel else ".")
+            + f"\ncolumns: {columns} (see the counting rules in mailserver/qmail/logs/reports.py)",
             f"  qmail-last-x '1 day' | {prog} --sort failure",
         )
         parser.add_argument("files", nargs="*", help="log files to read instead of stdin")
@@ -207,7 +212,6 @@ def _top(name: str, channel: str | None) -> Main:
             return 0
         from .messages import messages
         from .render import table_lines
-        from .reports import Stats, sides_for, table
 
         stats = Stats(channel, _domains(args), sides_for(name, args.by)).add_all(messages(chunks))
         result = table(name, stats, by=args.by).sort(args.sort, reverse=args.reverse)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from .messages import Attempt, Joiner, Message, split_lines
+from .messages import Attempt, Joiner, Message, batches
 from .records import readable
 from .tai64n import label_unix
 
@@ -88,7 +88,9 @@ class Stats:
         self.original = domains.original if domains is not None and domains.virtual else None
         self.senders: dict[str, list[int]] = {}
         self.recipients: dict[str, list[int]] = {}
-        self.last_text: dict[tuple[str, str], str] = {}  # (address, result) -> latest reason
+        # Latest reason per (address, result), for mail from the address and mail to it.
+        self.last_sent: dict[tuple[str, str], str] = {}
+        self.last_rcvd: dict[tuple[str, str], str] = {}
         wanted = set(sides)
         self._senders, self._recipients = "senders" in wanted, "recipients" in wanted
 
@@ -118,7 +120,7 @@ class Stats:
             if result is not None:
                 out[_S_INDEX[result]] += 1
                 if result != "success":
-                    self.last_text[(sender, result)] = attempt.text
+                    self.last_sent[(sender, result)] = attempt.text
 
     def _add_recipients(self, message: Message, attempts: list[Attempt]) -> None:
         is_bounce = message.sender in NULL_SENDERS
@@ -139,7 +141,7 @@ class Stats:
             if result is not None:
                 into[_R_INDEX[result]] += 1
                 if result != "success":
-                    self.last_text[(rcpt, result)] = attempt.text
+                    self.last_rcvd[(rcpt, result)] = attempt.text
 
     def add_all(self, messages: Iterable[Message]) -> Stats:
         add = self.add
@@ -161,8 +163,9 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2] if "@" in address else address
 
 
-def _merge(rows: dict[str, list[int]], key_of: bool) -> dict[str, list[int]]:
-    if not key_of:
+def _merge(rows: dict[str, list[int]], per_domain: bool) -> dict[str, list[int]]:
+    """Counters per address, or summed per domain (``<>`` and ``?`` stay rows of their own)."""
+    if not per_domain:
         return rows
     merged: dict[str, list[int]] = {}
     for address, counts in rows.items():
@@ -187,11 +190,11 @@ def table(name: str, stats: Stats, *, by: str = "recipient") -> Table:
         result = "deferral" if name == "top-deferrals" else "failure"
         if by == "sender":
             rows = [
-                [k, v[_S_INDEX[result]], v[SENT], stats.last_text.get((k, result), "")] for k, v in s.items()
+                [k, v[_S_INDEX[result]], v[SENT], stats.last_sent.get((k, result), "")] for k, v in s.items()
             ]
         else:
             rows = [
-                [k, v[_R_INDEX[result]], v[R_MSGS], stats.last_text.get((k, result), "")]
+                [k, v[_R_INDEX[result]], v[R_MSGS], stats.last_rcvd.get((k, result), "")]
                 for k, v in r.items()
             ]
         rows = [[*row[:3], readable(str(row[3]))] for row in rows if row[1]]
@@ -247,7 +250,7 @@ def show(chunks: Iterable[bytes], results: Iterable[str] = RESULTS) -> Iterator[
     wanted = frozenset(results)
     joiner = Joiner()
     found: list[tuple[Message | None, Attempt]] = []
-    for lines in split_lines(chunks):
+    for lines in batches(chunks):
         joiner.feed_block(lines, results=found)
         for message, a in found:
             if a.result in wanted:

@@ -9,6 +9,8 @@ period scanned once, cheaply, for what it refers to.
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,22 @@ class Selection:
         if self.context:
             yield b"".join(line + b"\n" for _, line in sorted(self.context))
         yield from self.log.chunks(self.begin, self.stop)
+
+    def write_to(self, fd: int) -> None:
+        """Write the selection to a descriptor; the period itself goes by sendfile(2) where it can."""
+        if self.context:
+            data = memoryview(b"".join(line + b"\n" for _, line in sorted(self.context)))
+            while data:
+                data = data[os.write(fd, data) :]
+        try:
+            self.log.send(self.begin, self.stop, fd)
+        except OSError as error:
+            if error.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise
+            for chunk in self.log.chunks(self.begin, self.stop):  # e.g. stdout is a terminal
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
 
     def lines(self) -> Iterator[bytes]:
         for chunk in self.chunks():

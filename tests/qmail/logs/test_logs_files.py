@@ -1,0 +1,87 @@
+"""A multilog directory reads as one time-ordered sequence, and seeking is a binary search."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mailserver.qmail.logs.files import LogDir, Position
+from mailserver.qmail.logs.tai64n import encode, to_unix
+
+
+def test_rotated_files_come_in_name_order_then_current(send_log: Path) -> None:
+    log = LogDir(send_log)
+    assert [f.name for f in log.files] == [
+        "@400000006b06e40301404a24.s",
+        "@400000006b06e4e10a2cf13c.s",
+        "current",
+    ]
+    assert [f.finished for f in log.files] == [True, True, False]
+
+
+def test_it_reads_every_byte_once_in_order(send_log: Path) -> None:
+    log = LogDir(send_log)
+    whole = b"".join((send_log / f.name).read_bytes() for f in log.files)
+    assert b"".join(log.chunks(log.start, log.end, block=4096)) == whole
+    backwards = [chunk for _, chunk in log.chunks_backward(log.end, block=4096)]
+    assert b"".join(reversed(backwards)) == whole
+
+
+def test_seek_finds_the_first_line_at_or_after_a_moment(send_log: Path) -> None:
+    log = LogDir(send_log)
+    lines: list[tuple[Position, bytes]] = []
+    for index, f in enumerate(log.files):
+        offset = 0
+        for line in (send_log / f.name).read_bytes().splitlines(keepends=True):
+            lines.append((Position(index, offset), line[1:25]))
+            offset += len(line)
+    first, last = to_unix(lines[0][1]), to_unix(lines[-1][1])
+    moment = first - 5
+    while moment < last + 5:  # every 3.7 s across the whole log, rotations included
+        label = encode(moment)
+        expected = next((pos for pos, stamp in lines if stamp >= label), log.end)
+        got = log.seek(label)
+        if got.file < len(log.files) and got.offset == log.files[got.file].size:
+            got = Position(got.file + 1, 0)
+        assert got == expected, moment
+        moment += 3.7
+
+
+def test_a_line_still_being_written_is_left_out(send_log: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "send"
+    shutil.copytree(send_log, copy)
+    (copy / "current").chmod(0o644)
+    with (copy / "current").open("ab") as handle:
+        handle.write(b"@400000006b06e5821fb4d04c status: local 0/10 rem")
+    log = LogDir(copy)
+    data = b"".join(log.chunks(log.start, log.end))
+    assert data.endswith(b"status: local 0/10 remote 0/20\n")
+    assert log.last_label() == b"400000006b06e5821fb4d04c"
+
+
+def test_a_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no such log directory"):
+        LogDir(tmp_path / "nope")
+
+
+def test_an_empty_directory_has_no_lines(tmp_path: Path) -> None:
+    log = LogDir(tmp_path)
+    assert log.first_label() is None and log.last_label() is None
+    assert list(log.lines()) == []
+
+
+def test_a_rotation_while_reading_changes_nothing_already_opened(send_log: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "send"
+    shutil.copytree(send_log, copy)
+    for path in copy.iterdir():
+        path.chmod(0o644)
+    log = LogDir(copy)
+    before = b"".join(log.chunks(log.start, log.end))
+    # multilog rotates current and deletes the oldest file while we are still reading
+    (copy / "current").rename(copy / "@400000006b06e5821fb4d04d.s")
+    (copy / "current").write_bytes(b"@400000006b06e5821fb4d04e status: local 0/10 remote 0/20\n")
+    (copy / "@400000006b06e40301404a24.s").unlink()
+    assert b"".join(log.chunks(log.start, log.end)) == before
+    assert LogDir(copy).files[-1].size == 57  # the new current
