@@ -13,6 +13,8 @@ from pathlib import Path
 SEND_LOG_ENV = "NODEWORX_QMAIL_SEND_LOG"
 QMAIL_ROOT_ENV = "NODEWORX_QMAIL_ROOT"
 WEBMAIL_UIDS_ENV = "NODEWORX_WEBMAIL_UIDS"
+# The panel's one setting for where a server lives (``/`` on a real host, ./var/demo for the demo).
+SERVER_ROOT_ENV = "NODEWORX_SERVER_ROOT"
 DEFAULT_SEND_LOG = Path("/var/log/qmail/send")
 DEFAULT_QMAIL_ROOT = Path("/var/qmail")
 DEFAULT_QUEUELIFETIME = 604800  # qmail-send's default when control/queuelifetime is absent
@@ -20,21 +22,30 @@ DEFAULT_QUEUELIFETIME = 604800  # qmail-send's default when control/queuelifetim
 DEFAULT_WEBMAIL_USERS = ("apache", "www-data")
 
 
+def _under_server_root(default: Path) -> Path:
+    root = os.environ.get(SERVER_ROOT_ENV)
+    return Path(root) / default.relative_to("/") if root else default
+
+
 def send_log_dir(option: str | None = None) -> Path:
-    return Path(option or os.environ.get(SEND_LOG_ENV) or DEFAULT_SEND_LOG)
+    return Path(option or os.environ.get(SEND_LOG_ENV) or _under_server_root(DEFAULT_SEND_LOG))
 
 
 def qmail_root(option: str | None = None) -> Path:
-    return Path(option or os.environ.get(QMAIL_ROOT_ENV) or DEFAULT_QMAIL_ROOT)
+    return Path(option or os.environ.get(QMAIL_ROOT_ENV) or _under_server_root(DEFAULT_QMAIL_ROOT))
 
 
 def queuelifetime(root: Path) -> int:
     """Seconds a message may stay queued: how far back a selection looks for its headers."""
     try:
-        text = (root / "control" / "queuelifetime").read_text().split()
-        return int(text[0]) if text else DEFAULT_QUEUELIFETIME
-    except (OSError, ValueError):
+        raw = (root / "control" / "queuelifetime").read_bytes()
+    except OSError:
         return DEFAULT_QUEUELIFETIME
+    # Imported here: the control module's validators are not needed by the other pipeline stages.
+    from mailserver.qmail.control import read_number
+
+    value = read_number(raw)  # as qmail-send reads it: "20x" is 20, no digits means the default
+    return DEFAULT_QUEUELIFETIME if value is None else value
 
 
 def _uid(name: str) -> int | None:
