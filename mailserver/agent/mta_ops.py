@@ -26,7 +26,13 @@ _SMTPD_FIELDS = {f.name for f in dataclasses.fields(SmtpdParams)}
 
 
 class HandEdited(Conflict):
+    """A file the admin has not confirmed replacing: its content is not what the panel writes."""
+
     kind = "hand_edit"
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @operation("mta.read_state")
@@ -44,6 +50,8 @@ def write_controls(payload: Payload) -> dict[str, Any]:
     """Writes (or removes, to restore the default) ROOTS.qmail/control/NAME for each file given.
 
     Payload: {"files": {NAME: {"value": V or None, "expect": sha256 or None}},
+              "replace_hand_edits": true|false (needed to rewrite a file qmail reads differently
+              from what the panel would write, e.g. one with comments or "20x"),
               "double_bounce_discard": true|false (optional; writes ROOTS.qmail/alias/.qmail-<alias>)}.
     All values are validated before anything is written; if a write fails, the
     files already written are put back, so the change applies whole or not at all.
@@ -64,10 +72,15 @@ def write_controls(payload: Payload) -> dict[str, Any]:
                 data = control.render(name, control.validate(name, value, conf_spawn=settings.conf_spawn))
             except InvalidValue as exc:
                 raise FieldError(name, str(exc)) from None
-        expect = item.get("expect", atomic.ANY)
-        if expect is not None and not isinstance(expect, str):
-            raise FieldError(name, "expect must be a sha256 or null")
-        planned.append((name, settings.roots.control(name), data, expect))
+        expect: atomic.Expect = atomic.ANY  # no "expect": the caller does not know the file
+        if "expect" in item:
+            expect = item["expect"]
+            if expect is not None and not isinstance(expect, str):
+                raise FieldError(name, "expect must be a sha256 or null")
+        path = settings.roots.control(name)
+        if payload.get("replace_hand_edits") is not True:
+            _refuse_hand_edit(name, path)
+        planned.append((name, path, data, expect))
 
     discard = payload.get("double_bounce_discard")
     if discard is not None and not isinstance(discard, bool):
@@ -103,6 +116,15 @@ def write_controls(payload: Payload) -> dict[str, Any]:
         _undo(undo)
         raise
     return {"changes": changes, "state": mta_state.read_state()}
+
+
+def _refuse_hand_edit(name: str, path: Path) -> None:
+    current = atomic.read_state(path)
+    if not current.exists:
+        return
+    seen = control.read_value(name, current.content, conf_spawn=settings.conf_spawn)
+    if not seen.canonical:
+        raise HandEdited(f"control/{name} was edited by hand: {seen.note} Confirm to replace it.", name)
 
 
 def _undo(done: list[tuple[Path, atomic.FileState]]) -> None:

@@ -44,6 +44,10 @@ class SeenMixin(forms.Form):
             return {}
         return data if isinstance(data, dict) else {}
 
+    def meta(self, key: str, default: Any = None) -> Any:
+        """Facts about the server the page was built from (kept in ``seen`` for the save)."""
+        return (self.seen_data().get("_meta") or {}).get(key, default)
+
 
 class ControlFilesForm(SeenMixin):
     """A box whose fields are qmail control files, validated exactly as qmail reads them."""
@@ -52,13 +56,19 @@ class ControlFilesForm(SeenMixin):
     textareas: tuple[str, ...] = ()
     help: dict[str, str] = {}
 
-    def __init__(self, *args: Any, state: dict[str, Any], **kwargs: Any):
+    def __init__(self, *args: Any, state: dict[str, Any] | None, **kwargs: Any):
+        """``state`` is the agent's read of the server; None when validating a save, which then
+        needs only what the admin saw (``seen``): the agent re-checks everything on write."""
         self.state = state
-        files = state["controls"]
-        initial = {name: display(name, files[name]["value"]) for name in self.controls}
-        seen = {name: {"value": initial[name], "sha256": files[name]["sha256"]} for name in self.controls}
-        initial["seen"] = json.dumps(seen)
-        kwargs.setdefault("initial", {}).update(initial)
+        files = state["controls"] if state else {}
+        if state:
+            initial = {name: display(name, files[name]["value"]) for name in self.controls}
+            seen: dict[str, Any] = {
+                name: {"value": initial[name], "sha256": files[name]["sha256"]} for name in self.controls
+            }
+            seen["_meta"] = self.meta_from(state)
+            initial["seen"] = json.dumps(seen)
+            kwargs.setdefault("initial", {}).update(initial)
         super().__init__(*args, **kwargs)
         for name in self.controls:
             spec = control.SPECS[name]
@@ -67,12 +77,15 @@ class ControlFilesForm(SeenMixin):
                 label=spec.label,
                 required=False,
                 widget=widget,
-                help_text=self._help(name, files[name]),
+                help_text=self._help(name, files[name]) if state else "",
                 strip=name not in self.textareas,
             )
         self.order_fields(["seen", *self.controls, "replace_hand_edits"])
-        if all(files[name]["canonical"] for name in self.controls):
+        if state and all(files[name]["canonical"] for name in self.controls):
             del self.fields["replace_hand_edits"]  # nothing on the server the panel would rewrite
+
+    def meta_from(self, state: dict[str, Any]) -> dict[str, Any]:
+        return {"conf_spawn": state["conf_spawn"], "discarding": state["double_bounce"]["discarding"]}
 
     def _help(self, name: str, file: dict[str, Any]) -> str:
         spec = control.SPECS[name]
@@ -114,11 +127,9 @@ class ControlFilesForm(SeenMixin):
                 self.values[name] = control.validate(name, raw)
             except InvalidValue as exc:
                 self.add_error(name, str(exc))
-        hand_edited = [
-            n
-            for n in self.values
-            if not self.state["controls"][n]["canonical"] and self.state["controls"][n]["exists"]
-        ]
+        # Without the state (a save being validated) the agent makes this same check on write.
+        controls = self.state["controls"] if self.state else {}
+        hand_edited = [n for n in self.values if n in controls and not controls[n]["canonical"]]
         if hand_edited and not cleaned.get("replace_hand_edits"):
             self.add_error(
                 "replace_hand_edits",
@@ -133,7 +144,7 @@ class ControlFilesForm(SeenMixin):
             name: {"value": value, "expect": (seen.get(name) or {}).get("sha256")}
             for name, value in self.values.items()
         }
-        return {"files": files}
+        return {"files": files, "replace_hand_edits": bool(self.cleaned_data.get("replace_hand_edits"))}
 
 
 class ServerOptionsForm(ControlFilesForm):
@@ -146,8 +157,8 @@ class ServerOptionsForm(ControlFilesForm):
         "doublebounceto": "The local user who receives double bounces.",
     }
 
-    def __init__(self, *args: Any, state: dict[str, Any], **kwargs: Any):
-        discarding = state["double_bounce"]["discarding"]
+    def __init__(self, *args: Any, state: dict[str, Any] | None, **kwargs: Any):
+        discarding = bool(state and state["double_bounce"]["discarding"])
         kwargs.setdefault("initial", {})["double_bounce"] = "off" if discarding else "on"
         super().__init__(*args, state=state, **kwargs)
         self.fields["double_bounce"] = forms.ChoiceField(
@@ -179,7 +190,7 @@ class ServerOptionsForm(ControlFilesForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         self.discard = cleaned.get("double_bounce") == "off"
-        was_discarding = self.state["double_bounce"]["discarding"]
+        was_discarding = self.meta("discarding", False)
         if self.discard and not was_discarding:
             self.values["doublebounceto"] = doublebounce.DISCARD_ALIAS
         elif not self.discard and was_discarding and "doublebounceto" not in self.values:
@@ -188,10 +199,8 @@ class ServerOptionsForm(ControlFilesForm):
 
     def payload(self) -> dict[str, Any]:
         data = super().payload()
-        if self.discard and not self.state["double_bounce"]["discarding"]:
+        if self.discard and not self.meta("discarding", False):
             data["double_bounce_discard"] = True
-            sha = self.state["controls"]["doublebounceto"]["sha256"]
-            data["files"]["doublebounceto"]["expect"] = sha
         return data
 
 
@@ -227,18 +236,19 @@ class OutboundForm(ControlFilesForm):
         "queuelifetime": "Seconds a message may stay in the queue before it bounces (604800 = one week).",
     }
 
-    def __init__(self, *args: Any, state: dict[str, Any], **kwargs: Any):
+    def __init__(self, *args: Any, state: dict[str, Any] | None, **kwargs: Any):
         super().__init__(*args, state=state, **kwargs)
-        self.fields[
-            "concurrencyremote"
-        ].help_text += f" At most {state['conf_spawn']} here (qmail's compile-time conf-spawn)."
+        if state:
+            limit = state["conf_spawn"]
+            self.fields["concurrencyremote"].help_text += f" At most {limit} here (qmail's conf-spawn)."
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         name = "concurrencyremote"
         if name in self.values and self.values[name] is not None and name not in self.errors:
             try:
-                control.validate(name, self.values[name], conf_spawn=self.state["conf_spawn"])
+                conf_spawn = self.meta("conf_spawn", control.CONF_SPAWN)
+                control.validate(name, self.values[name], conf_spawn=conf_spawn)
             except InvalidValue as exc:
                 self.add_error(name, str(exc))
         return cleaned
@@ -271,23 +281,25 @@ class RunScriptForm(SeenMixin):
     """A box whose settings live in an SMTP service's run script."""
 
     service = "qmail-smtpd"
-    fields_to_params: tuple[str, ...] = ()
 
-    def __init__(self, *args: Any, state: dict[str, Any], **kwargs: Any):
+    def __init__(self, *args: Any, state: dict[str, Any] | None, **kwargs: Any):
+        """With ``state`` None (validating a save) the agent checks hand edits and ports itself."""
         self.state = state
-        self.script = state["scripts"][self.service]
-        params = self.script["params"] or self.defaults()
-        initial = self.initial_from(params)
-        initial["seen"] = json.dumps({"sha256": self.script["sha256"], "values": initial})
-        kwargs.setdefault("initial", {}).update(initial)
+        self.script = state["scripts"][self.service] if state else None
+        if self.script is not None:
+            params = self.script["params"] or self.defaults()
+            initial = self.initial_from(params)
+            initial["seen"] = json.dumps({"sha256": self.script["sha256"], "values": initial})
+            kwargs.setdefault("initial", {}).update(initial)
         super().__init__(*args, **kwargs)
-        if not self.script["exists"] or (self.script["managed"] and not self.script["hand_edited"]):
+        script = self.script
+        if script is not None and (not script["exists"] or (script["managed"] and not script["hand_edited"])):
             del self.fields["replace_hand_edits"]
         else:
             self.fields["replace_hand_edits"].label = "Replace the hand-edited run script"
-            self.fields["replace_hand_edits"].help_text = (
-                "The run script on the server was not written by this panel or was edited by hand."
-            )
+            self.fields[
+                "replace_hand_edits"
+            ].help_text = "The run script on the server was not written by this panel or was edited by hand."
 
     def defaults(self) -> dict[str, Any]:
         return {
@@ -379,7 +391,9 @@ class AlternateSmtpForm(RunScriptForm):
                 )
             except InvalidValue as exc:
                 self.add_error("port", str(exc))
-            primary = (self.state["scripts"]["qmail-smtpd"]["params"] or {}).get("port", 25)
+            primary = (
+                (self.state["scripts"]["qmail-smtpd"]["params"] or {}).get("port", 25) if self.state else 25
+            )
             if port == primary:
                 self.add_error("port", f"Port {port} is the primary SMTP server's port.")
         return cleaned

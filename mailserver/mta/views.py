@@ -76,40 +76,37 @@ def _respond(request: HttpRequest, section: Section, form, state, **extra: Any) 
 
 @require_POST
 def save(request: HttpRequest, slug: str) -> HttpResponse:
+    """Validate with the library, then one agent round trip that writes and reads back.
+
+    The form is checked against what the admin saw (its ``seen`` field); the agent re-validates
+    and refuses a file that changed meanwhile or was edited by hand, so no read is needed first.
+    The slower paths (invalid input, refusals) read the server's state to show the whole box.
+    """
     section = BY_SLUG.get(slug)
     if section is None:
         raise Http404
-    state, error = _read_state()
-    if state is None:
-        # Nothing can be validated against the server or written: say so, keep nothing pretend-saved.
-        context = {"section": section, "agent_error": error, "posted": request.POST}
-        if _is_htmx(request):
-            # Swap only the alert: the form in the browser keeps what the admin typed.
-            response = render(request, "mta/_agent_down.html", context)
-            response["HX-Retarget"] = f"#section-{slug} .agent-status"
-            response["HX-Reswap"] = "innerHTML"
-            return response
-        return render(request, "mta/agent_down_page.html", context, status=503)
-    form = section.form(request.POST, state=state, prefix=slug)
+    form = section.form(request.POST, state=None, prefix=slug)
     if not form.is_valid():
-        return _respond(request, section, form, state)
+        return _rerender(request, section)
     payload = form.payload()
     if (
         section.operation == "agent.mta.write_controls"
         and not payload["files"]
         and not payload.get("double_bounce_discard")
     ):
+        state, error = _read_state()
+        if state is None:
+            return _agent_down(request, section, error or "")
         return _respond(
             request, section, section.form(state=state, prefix=slug), state, notice="Nothing changed."
         )
-    intended = _intended(section, payload)
     try:
-        result = agent.change(request, section.operation, payload, intended)
+        result = agent.change(request, section.operation, payload, _intended(section, payload))
     except agent.AgentRefused as exc:
-        return _refused(request, section, form, exc)
+        return _refused(request, section, exc)
     except agent.AgentError as exc:
-        form.add_error(None, exc.message)
-        return _respond(request, section, form, state)
+        # Unreachable or unconfirmed: nothing is claimed; the typed input stays in the browser.
+        return _agent_down(request, section, exc.message)
     fresh = result["state"]
     notice = describe_effects(section, result["changes"], fresh)
     if not _is_htmx(request):
@@ -118,6 +115,37 @@ def save(request: HttpRequest, slug: str) -> HttpResponse:
     return _respond(
         request, section, section.form(state=fresh, prefix=slug), fresh, notice=notice, saved=True
     )
+
+
+def _agent_down(request: HttpRequest, section: Section, error: str) -> HttpResponse:
+    context = {"section": section, "agent_error": error, "posted": request.POST}
+    if _is_htmx(request):
+        # Swap only the alert: the form in the browser keeps what the admin typed.
+        response = render(request, "mta/_agent_down.html", context)
+        response["HX-Retarget"] = f"#section-{section.slug} .agent-status"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    return render(request, "mta/agent_down_page.html", context, status=503)
+
+
+def _rerender(
+    request: HttpRequest, section: Section, data=None, error: agent.AgentRefused | None = None, **extra: Any
+) -> HttpResponse:
+    """The box again with the admin's input, its errors and the server's current state."""
+    state, down = _read_state()
+    if state is None:
+        return _agent_down(request, section, down or "")
+    form = section.form(data if data is not None else request.POST, state=state, prefix=section.slug)
+    form.is_valid()
+    if error is not None:
+        field = {"rbl_zones": "zones"}.get(error.field or "", error.field)
+        if error.kind == "hand_edit":
+            field = "replace_hand_edits"
+            service = getattr(form, "service", None)
+            if service:
+                extra["script_text"] = state["scripts"][service]["text"]
+        form.add_error(field if field in form.fields else None, error.message)
+    return _respond(request, section, form, state, **extra)
 
 
 def _intended(section: Section, payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -135,32 +163,24 @@ def _intended(section: Section, payload: dict[str, Any]) -> list[dict[str, Any]]
     ]
 
 
-def _refused(request: HttpRequest, section: Section, form, exc: agent.AgentRefused) -> HttpResponse:
-    """Show the agent's refusal beside the field, keeping the admin's input."""
-    fresh, _ = _read_state()
-    state = fresh or form.state
-    field = {"rbl_zones": "zones"}.get(exc.field or "", exc.field)
-    extra: dict[str, Any] = {}
+def _refused(request: HttpRequest, section: Section, exc: agent.AgentRefused) -> HttpResponse:
+    """Show the agent's refusal beside the field, keeping the admin's input.
+
+    After a conflict or a hand edit the admin has now seen what the server holds, so the
+    next save is measured against it.
+    """
+    data = request.POST
     if exc.kind in ("conflict", "hand_edit"):
-        # The admin now sees what the server holds; the next save is measured against it.
-        data = request.POST.copy()
-        seen_key = form.add_prefix("seen")
-        data[seen_key] = section.form(state=state, prefix=section.slug).initial["seen"]
-        if exc.kind == "conflict":
-            data[seen_key] = _merge_seen(request.POST.get(seen_key, "{}"), data[seen_key], form)
-        form = section.form(data, state=state, prefix=section.slug)
-        form.is_valid()
-        if exc.kind == "hand_edit":
-            extra["script_text"] = state["scripts"][getattr(form, "service", "qmail-smtpd")]["text"]
-            field = "replace_hand_edits"
-    if field and field in form.fields:
-        form.add_error(field, exc.message)
-    else:
-        form.add_error(None, exc.message)
-    return _respond(request, section, form, state, **extra)
+        state, _ = _read_state()
+        if state is not None:
+            data = request.POST.copy()
+            key = f"{section.slug}-seen"
+            fresh_seen = section.form(state=state, prefix=section.slug).initial["seen"]
+            data[key] = _merge_seen(request.POST.get(key, "{}"), fresh_seen)
+    return _rerender(request, section, data, exc)
 
 
-def _merge_seen(old: str, new: str, form) -> str:
+def _merge_seen(old: str, new: str) -> str:
     """Keep the admin's view of files that did not change; take the server's sha for the ones that did."""
     try:
         before, after = json.loads(old), json.loads(new)
@@ -169,7 +189,7 @@ def _merge_seen(old: str, new: str, form) -> str:
     if "sha256" in after:  # a run script: one file
         return new
     for name, item in after.items():
-        if (before.get(name) or {}).get("sha256") == item.get("sha256"):
+        if name != "_meta" and (before.get(name) or {}).get("sha256") == item.get("sha256"):
             after[name] = before[name]
     return json.dumps(after)
 

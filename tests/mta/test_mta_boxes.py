@@ -77,3 +77,21 @@ def test_the_alternate_server_cannot_take_port_25(admin_client, roots):
     html = post_section(admin_client, "alternate", port="25").content.decode()
     assert "port 25" in html.lower()
     assert "PORT=587" in (roots.service_dir("qmail-submission") / "run").read_text()
+
+
+def test_a_hand_edited_control_file_is_rewritten_only_after_confirmation(admin_client, roots):
+    roots.control("badmailfrom").write_text("# blocked after the March incident\nspammer@bad.example.test\n")
+    html = post_section(admin_client, "blacklists", badmailfrom="other@bad.example.test").content.decode()
+    assert "edited by hand" in html
+    assert "# blocked after the March incident" in roots.control("badmailfrom").read_text()
+
+    post_section(admin_client, "blacklists", badmailfrom="other@bad.example.test", replace_hand_edits=True)
+    assert roots.control("badmailfrom").read_text() == "other@bad.example.test\n"
+
+
+def test_the_agent_itself_refuses_to_rewrite_a_hand_edit_without_confirmation(roots):
+    roots.control("databytes").write_text("2000 # two kB\n")
+    with pytest.raises(agent.AgentRefused) as refused:
+        agent.call("agent.mta.write_controls", {"files": {"databytes": {"value": "3000"}}})
+    assert (refused.value.kind, refused.value.field) == ("hand_edit", "databytes"), refused.value.message
+    assert roots.control("databytes").read_text() == "2000 # two kB\n"
