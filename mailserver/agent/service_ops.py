@@ -117,6 +117,9 @@ def service_boot(payload: Payload) -> dict[str, Any]:
     """Create or remove ROOTS.service/NAME/down."""
     name = _managed(payload)
     enabled = require(payload, "enabled", bool)
+    if enabled and not installed(name):
+        # supervise would start it at the next boot and restart it every second, forever.
+        raise InvalidValue(f"{name} is not installed on this server; it cannot start at boot.")
     directory = settings.roots.service_dir(name)
     before = "" if (directory / "down").exists() else "start at boot\n"
     try:

@@ -29,6 +29,7 @@ def _read_state() -> tuple[dict[str, Any] | None, str | None]:
 
 
 def _section_context(section: Section, form, state: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    form.escape_help()
     return {
         "section": section,
         "form": form,

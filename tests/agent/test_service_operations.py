@@ -171,25 +171,29 @@ def test_restart_brings_up_a_service_that_is_down(stand_in_qmail_send):
     assert data["status"]["up"] is True
 
 
-def test_start_at_boot_toggles_the_down_file(boot_flags_restored):
-    roots = boot_flags_restored
+def test_start_at_boot_toggles_the_down_file(stand_in_qmail_send, boot_flags_restored):
+    roots = stand_in_qmail_send
     down = roots.service_dir("qmail-send") / "down"
+    off = agent.call("agent.service.boot", {"service": "qmail-send", "enabled": False})
     assert down.exists()
+    assert off["status"]["normally_up"] is False
+    assert off["changes"] == [
+        {"target": "service qmail-send", "action": "boot off", "before": "start at boot\n", "after": ""}
+    ]
+    assert status_of("qmail-send")["up"] is False  # the down file changes nothing now
 
     on = agent.call("agent.service.boot", {"service": "qmail-send", "enabled": True})
     assert not down.exists()
     assert on["status"]["normally_up"] is True
-    assert on["changes"] == [
-        {"target": "service qmail-send", "action": "boot on", "before": "", "after": "start at boot\n"}
-    ]
-    assert status_of("qmail-send")["normally_up"] is True
+    assert on["changes"][0]["after"] == "start at boot\n"
 
-    off = agent.call("agent.service.boot", {"service": "qmail-send", "enabled": False})
-    assert down.exists()
-    assert off["status"]["normally_up"] is False
-    assert off["changes"][0]["before"] == "start at boot\n"
-    assert off["changes"][0]["after"] == ""
-    assert status_of("qmail-send")["up"] is False  # the down file changes nothing now
+
+def test_a_service_that_is_not_installed_cannot_be_set_to_start_at_boot(boot_flags_restored):
+    roots = boot_flags_restored
+    with pytest.raises(agent.AgentRefused) as refused:
+        agent.call("agent.service.boot", {"service": "qmail-send", "enabled": True})
+    assert "not installed" in refused.value.message
+    assert (roots.service_dir("qmail-send") / "down").exists()
 
 
 def test_start_at_boot_needs_a_true_or_false(roots):

@@ -75,3 +75,10 @@ def test_route_tester_follows_qmail_remotes_lookup_and_warns_of_loops(admin_clie
         "/mailserver/mta/route-test/", {"address": "x@loop.example"}, HTTP_HX_REQUEST="true"
     ).content.decode()
     assert 'data-testid="route-loop"' in html
+
+
+def test_server_content_in_help_texts_is_escaped(admin_client, roots):
+    roots.control("databytes").write_text("<script>alert(1)</script>\n")
+    html = admin_client.get("/mailserver/mta/").content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
