@@ -155,6 +155,6 @@ def read_state() -> dict[str, Any]:
         "services": services,
         "double_bounce": double_bounce_state(controls["doublebounceto"]["value"]),
         "pending_restarts": _pending(controls, scripts, services),
-        "versions": {"qmail": "notqmail / netqmail" if qmail_installed else "not installed", **versions()},
+        "versions": {"qmail": "installed" if qmail_installed else "not installed", **versions()},
         "local_addresses": local_addresses(),
     }
