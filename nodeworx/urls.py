@@ -7,5 +7,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("mailserver/mta/", include("mailserver.mta.urls")),
+    path("mailserver/logs/", include("mailserver.logs.urls")),
     path("", include("mailserver.core.urls")),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 # Importing the operation modules registers the whitelisted tasks; nothing else is registered.
+import mailserver.agent.logs_ops
 import mailserver.agent.mta_ops
 import mailserver.agent.service_ops  # noqa: F401
 

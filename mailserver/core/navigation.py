@@ -18,7 +18,7 @@ MAIL_SERVER_PAGES = (
     Page("spam", "Spam Filtering", None),
     Page("virus", "Virus Filtering", None),
     Page("queue", "Mail Queue", None),
-    Page("logs", "Mail Logs", None),
+    Page("logs", "Mail Logs", "logs:page"),
 )
 
 PAGES_BY_SLUG = {page.slug: page for page in MAIL_SERVER_PAGES}

@@ -51,10 +51,18 @@ def test_refuses_to_overwrite_a_hand_edit(roots):
 def test_a_failed_file_puts_back_the_ones_already_written(roots):
     me = atomic.read_state(roots.control("me")).sha256
     with pytest.raises(agent.AgentRefused):
-        agent.call("agent.mta.write_controls", {"files": {
-            "me": {"value": "mx.example.test", "expect": me},
-            "databytes": {"value": "1000", "expect": "0" * 64},  # stale: conflicts after "me" was written
-        }})
+        agent.call(
+            "agent.mta.write_controls",
+            {
+                "files": {
+                    "me": {"value": "mx.example.test", "expect": me},
+                    "databytes": {
+                        "value": "1000",
+                        "expect": "0" * 64,
+                    },  # stale: conflicts after "me" was written
+                }
+            },
+        )
     assert roots.control("me").read_text() == "mail.example.test\n"
     assert roots.control("databytes").read_text() == "2000\n"
 

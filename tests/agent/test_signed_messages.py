@@ -20,7 +20,9 @@ def _send_rogue(mode: str, stack, work_dir) -> None:
     keydir.mkdir(exist_ok=True)
     subprocess.run(
         [sys.executable, "-m", "tests.support.rogue_sender", mode, stack["broker"], "node.test", str(keydir)],
-        cwd=REPO, check=True, timeout=60,
+        cwd=REPO,
+        check=True,
+        timeout=60,
     )
 
 

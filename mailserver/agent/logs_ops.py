@@ -1,0 +1,278 @@
+"""Mail log operations (read-only): a report over a period of qmail-send's log, one message's timeline.
+
+Reads ROOTS/var/log/qmail/send (qmail-send's multilog directory: the ``@….s`` files and
+``current``), and ROOTS/var/qmail/control/virtualdomains and users/assign (which domains a Unix
+user owns, and how to print virtual-domain addresses as sent). ROOTS/var/qmail/control/queuelifetime
+bounds how far back the headers of queued mail are looked for. Writes nothing on the mail server
+except the log library's index cache of rotated files, under ROOTS/var/cache/nodeworx/qmail-logs
+(or NODEWORX_QMAIL_LOG_CACHE). Payloads are checked by logs_payload.py, the checks the form runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from mailserver.qmail.errors import QmailError
+from mailserver.qmail.logs import config as log_config
+from mailserver.qmail.logs import filters as x
+from mailserver.qmail.logs.context import info_lines
+from mailserver.qmail.logs.domains import Domains
+from mailserver.qmail.logs.files import LogDir
+from mailserver.qmail.logs.index import CACHE_ENV, IndexCache
+from mailserver.qmail.logs.messages import Message, messages
+from mailserver.qmail.logs.records import readable, sender_text
+from mailserver.qmail.logs.render import SHOW_COLUMNS, SHOW_DETAIL_COLUMNS
+from mailserver.qmail.logs.reports import Stats, show, sides_for, table
+from mailserver.qmail.logs.selection import DELIVERY_HORIZON, select
+from mailserver.qmail.logs.tai64n import encode, label_unix, to_unix
+from mailserver.qmail.logs.timespec import now
+
+from . import logs_payload
+from .celeryapp import settings
+from .logs_payload import SHOW_REPORTS, FieldError, Filters, ReportRequest
+from .logs_series import Series
+from .operations import Payload, operation
+
+
+def _log_dir() -> Path:
+    path = settings.roots.log_dir("send")
+    if not path.is_dir():
+        raise QmailError(f"There is no qmail-send log on this server: {path} does not exist.")
+    return path
+
+
+def _lookback() -> float:
+    # A queued message's header can be as old as qmail lets mail wait, plus a day of slack.
+    return log_config.queuelifetime(settings.roots.qmail) + 86400.0
+
+
+def _cache(log_dir: Path) -> IndexCache:
+    if os.environ.get(CACHE_ENV):
+        return IndexCache(log_dir)
+    # The agent is root: keep the index beside the server's other caches, not in root's home.
+    return IndexCache(log_dir, settings.server_root / "var/cache/nodeworx/qmail-logs")
+
+
+def _rules(wanted: Filters, domains: Domains, warnings: list[str]) -> list[x.Rule]:
+    """The x-filters asked for, in the order a pipeline would apply them."""
+    rules = []
+    if wanted.rcpt:
+        rules.append(x.by_recipient(wanted.rcpt, domains))
+    if wanted.sender:
+        rules.append(x.by_sender(wanted.sender))
+    if wanted.users:
+        owned = set().union(*(domains.owned_by(user) for user in wanted.users))
+        if not owned:
+            warnings.append(f"{', '.join(wanted.users)} owns no domain in control/virtualdomains.")
+        rules.append(x.by_owner(owned))
+    if wanted.webmail:
+        uids = log_config.webmail_uids(list(wanted.webmail_uids) or None)
+        if not uids:
+            raise FieldError("webmail_uids", "No webmail uid on this server: give the webmail's uid or user.")
+        rules.append(x.by_uid(uids))
+    return rules
+
+
+@operation("logs.report")
+def report(payload: Payload) -> dict[str, Any]:
+    """One report (show-* or top-*) over a period, with the x-filters, plus a chart series.
+
+    Payload: {"period": {"last": "3 hours"} | {"start": S, "end": E},  (timespec: epoch seconds,
+              "5 hours ago", "YYYY-MM-DD HH:MM" in the server's zone, "now")
+              "filters": {"rcpt": [...], "sender": [...], "user": [...], "webmail": bool,
+                          "webmail_uids": [...]},
+              "report": "show-all" | "show-success" | "show-deferrals" | "show-failures" | "top-…",
+              "detail": bool (show-*), "channel": "both" | "local" | "remote" (top-*),
+              "sort": column, "reverse": bool, "by": "recipient" | "sender" (top-deferrals/failures),
+              "limit": 1..500}
+    Returns: {"report", "start", "end", "columns", "rows", "total_rows", "truncated", "limit",
+              "sort", "warnings", "series": {"bucket", "times", "success", "deferral", "failure"},
+              "totals": {"success", "deferral", "failure"}}; show-* "time" cells are epoch seconds.
+    """
+    request = logs_payload.report_request(payload)
+    if request.report not in SHOW_REPORTS:  # refuse an unknown sort column before reading anything
+        columns = table(request.report, Stats(), by=request.by).columns
+        if request.sort:
+            _column(columns, request.sort)
+    log_dir = _log_dir()
+    domains = Domains.load(settings.roots.qmail)
+    warnings: list[str] = []
+    rules = _rules(request.filters, domains, warnings)
+    selection = select(log_dir, request.start, request.end, lookback=_lookback(), cache=_cache(log_dir))
+    try:
+        warnings[:0] = selection.warnings
+        first = selection.log.first_label()
+        # The chart covers the part of the period we have logs for, and nothing in the future.
+        series = Series(
+            max(request.start, to_unix(first) if first else request.start),
+            min(request.end, max(request.start, now())),
+        )
+        chunks: Iterable[bytes] = selection.chunks()
+        for rule in rules:
+            chunks = x.apply(chunks, rule)
+        if request.report in SHOW_REPORTS:
+            result = _show(request, chunks, series)
+        else:
+            result = _top(request, chunks, series, domains)
+    finally:
+        selection.log.close()
+    total, rows = result["total_rows"], result["rows"]
+    if total > len(rows):
+        warnings.append(
+            f"Showing the first {len(rows)} of {total} rows: "
+            "narrow the period or add a filter to see the rest."
+        )
+    return {
+        "report": request.report,
+        "start": request.start,
+        "end": request.end,
+        "limit": request.limit,
+        "truncated": total > len(rows),
+        "warnings": warnings,
+        "series": series.as_dict(),
+        "totals": series.totals(),
+        **result,
+    }
+
+
+def _column(columns: list[str], prefix: str) -> str:
+    matches = [c for c in columns if c == prefix] or [c for c in columns if c.startswith(prefix)]
+    if len(matches) != 1:
+        raise FieldError("sort", f"no single column matches {prefix!r}; columns: {', '.join(columns)}")
+    return matches[0]
+
+
+def _show(request: ReportRequest, chunks: Iterable[bytes], series: Series) -> dict[str, Any]:
+    """show-*: one row per delivery result, in log order; every result feeds the chart."""
+    wanted = SHOW_REPORTS[request.report]
+    rows: list[list[Any]] = []
+    total = 0
+    for row in show(chunks):
+        series.add(row.when, row.result)
+        if row.result not in wanted:
+            continue
+        total += 1
+        if len(rows) < request.limit:
+            cells: list[Any] = [row.when, row.result, row.channel, row.recipient]
+            if request.detail:
+                cells += ["?" if row.sender is None else sender_text(row.sender), row.size]
+            rows.append([*cells, row.msg, readable(row.text)])
+    columns = SHOW_DETAIL_COLUMNS if request.detail else SHOW_COLUMNS
+    return {"columns": list(columns), "rows": rows, "total_rows": total, "sort": None}
+
+
+def _charted(messages_: Iterable[Message], series: Series, channel: str | None) -> Iterator[Message]:
+    """Pass messages on to the counters, adding their results (on the channel) to the chart."""
+    for message in messages_:
+        for attempt in message.attempts:
+            if attempt.result and (channel is None or attempt.channel == channel):
+                series.add(label_unix(attempt.finished), attempt.result)
+        yield message
+
+
+def _top(request: ReportRequest, chunks: Iterable[bytes], series: Series, domains: Domains) -> dict[str, Any]:
+    stats = Stats(request.channel, domains, sides_for(request.report, request.by))
+    stats.add_all(_charted(messages(chunks), series, request.channel))
+    result = table(request.report, stats, by=request.by)
+    result.sort(_column(result.columns, request.sort) if request.sort else None, reverse=request.reverse)
+    return {
+        "columns": result.columns,
+        "rows": result.rows[: request.limit],
+        "total_rows": len(result.rows),
+        "sort": result.sort_column,
+    }
+
+
+@operation("logs.message")
+def message(payload: Payload) -> dict[str, Any]:
+    """The timeline of the message numbered ``id`` that was in the queue at ``at``.
+
+    Payload: {"id": N, "at": epoch seconds of one of its lines}. Message numbers are inodes and
+    qmail reuses them, so ``at`` picks the one meant. Reads ROOTS/var/log/qmail/send from the
+    message's ``info msg`` line (found through the index) up to its ``end msg``.
+    Returns: {"id", "sender", "size", "uid", "arrived", "ended", "recipients",
+              "events": [{"time", "kind", "text"}], "attempts": [{"number", "channel",
+              "recipient", "started", "finished", "result", "reply"}], "warnings"}.
+    """
+    msg_id, at = logs_payload.message_request(payload)
+    log = LogDir(_log_dir())
+    try:
+        found = _find(log, msg_id, at)
+    finally:
+        log.close()
+    if found is None:
+        raise FieldError("id", f"No message {msg_id} was in the queue at that time in this server's log.")
+    return _timeline(found)
+
+
+def _find(log: LogDir, msg_id: int, at: float) -> Message | None:
+    lookback = _lookback()
+    # Read from the last `info msg` of this number before `at`: if it is the wanted message's, its
+    # `new msg` is a moment before it; if `at` is that very arrival, an older one is found and we
+    # only read a little more. With no header at all, a day before `at` covers its attempts.
+    oldest = encode(max(0.0, at - lookback))
+    heads = info_lines(log, log.seek(encode(at)), {msg_id}, oldest, _cache(log.path))
+    since = to_unix(heads[0][1][1:25]) - 1 if heads else at - DELIVERY_HORIZON
+    stop = log.seek(encode(at + lookback))
+    best, best_gap = None, 1.0  # a second of slack for a time that was rounded on the way
+    for candidate in messages(log.chunks(log.seek(encode(max(0.0, since))), stop)):
+        if candidate.id != msg_id:
+            continue
+        first, last = _span(candidate)
+        gap = max(first - at, at - last, 0.0)
+        if gap == 0.0:
+            return candidate
+        if gap < best_gap:
+            best, best_gap = candidate, gap
+        if candidate.arrived and first > at + 1:
+            break  # later messages reuse the number; none can be nearer
+    return best
+
+
+def _span(message: Message) -> tuple[float, float]:
+    """First and last moment the message is seen (last: infinity while it is still queued)."""
+    stamps = [message.arrived, message.ended, *(a.started for a in message.attempts)]
+    first = min((label_unix(s) for s in stamps if s), default=float("inf"))
+    return first, label_unix(message.ended) if message.ended else float("inf")
+
+
+def _kind(text: str) -> str:
+    """What a Message.timeline() entry is, for the page's badges."""
+    head = text.split(":", 1)[0].split()
+    if head[0] == "delivery" and len(head) > 2:
+        return "start" if head[2] == "started" else head[2]
+    return {"arrived": "arrival", "bounce": "bounce", "left": "end"}.get(head[0], "other")
+
+
+def _timeline(message: Message) -> dict[str, Any]:
+    warnings = []
+    if not message.arrived:
+        warnings.append("It arrived before the oldest log line read: its arrival is not shown.")
+    if not message.ended:
+        warnings.append("It had not left the queue by the end of the log.")
+    return {
+        "id": message.id,
+        "sender": None if message.sender is None else sender_text(message.sender),
+        "size": message.size,
+        "uid": message.uid,
+        "arrived": label_unix(message.arrived) if message.arrived else None,
+        "ended": label_unix(message.ended) if message.ended else None,
+        "recipients": message.recipients,
+        "events": [{"time": t, "kind": _kind(text), "text": text} for t, text in message.timeline()],
+        "attempts": [
+            {
+                "number": a.number,
+                "channel": a.channel,
+                "recipient": a.recipient,
+                "started": label_unix(a.started) if a.started else None,
+                "finished": label_unix(a.finished) if a.finished else None,
+                "result": a.result,
+                "reply": readable(a.text),
+            }
+            for a in message.attempts
+        ],
+        "warnings": warnings,
+    }

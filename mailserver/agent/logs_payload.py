@@ -1,0 +1,184 @@
+"""Validation of the mail log operations' payloads: what the page may ask the agent to read.
+
+The page's form runs the same checks first (mailserver.logs.forms calls these), so a value the
+agent refuses is shown beside its field; the agent runs them again because it trusts no payload.
+Every error names the form field. This module imports only the log library, not the agent's
+Celery app (operations.py), so the web process can use it without the agent's signing key.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from mailserver.qmail.errors import InvalidValue
+from mailserver.qmail.logs.reports import RESULTS, TOP_REPORTS
+from mailserver.qmail.logs.timespec import TimeSpecError, now, parse_duration, parse_point
+
+Payload = dict[str, Any]
+
+MAX_ROWS = 500  # a page of results; past this the answer says it was cut
+MAX_VALUES = 20  # addresses / users per filter
+SHOW_REPORTS: dict[str, tuple[str, ...]] = {
+    "show-all": RESULTS,
+    "show-success": ("success",),
+    "show-deferrals": ("deferral",),
+    "show-failures": ("failure",),
+}
+REPORTS = (*SHOW_REPORTS, *TOP_REPORTS)
+CHANNELS: dict[str, str | None] = {"both": None, "local": "local", "remote": "remote"}
+BY = ("recipient", "sender")
+
+# Addresses as qmail logs them: anything without blanks, brackets or separators around one "@".
+_ADDRESS = re.compile(r"^[^\s<>,;@\"]{1,64}@[^\s<>,;@\"]{1,255}$")
+_USER = re.compile(r"^(?:[a-z_][a-z0-9_.-]{0,31}|\d{1,10})$", re.IGNORECASE)
+
+
+class FieldError(InvalidValue):
+    """An invalid value of one payload field: operations.FieldError's shape (the agent's error
+    envelope reads ``.field``), without importing the Celery app it lives beside."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Filters:
+    rcpt: tuple[str, ...] = ()
+    sender: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+    webmail: bool = False
+    webmail_uids: tuple[str, ...] = ()  # empty: the server's NODEWORX_WEBMAIL_UIDS / apache, www-data
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    start: float
+    end: float
+    report: str
+    filters: Filters = field(default_factory=Filters)
+    detail: bool = False
+    channel: str | None = None
+    sort: str | None = None
+    reverse: bool = False
+    by: str = "recipient"
+    limit: int = MAX_ROWS
+
+
+def _time(name: str, text: Any, reference: float) -> float:
+    if not isinstance(text, str) or not text.strip():
+        raise FieldError(name, f"{name} is required")
+    try:
+        return max(0.0, parse_point(text, at=reference))
+    except TimeSpecError as exc:
+        raise FieldError(name, str(exc)) from None
+    except ValueError:  # e.g. "2026-13-45": the shape of a date, not a real one
+        raise FieldError(name, f'"{text}" is not a date: use YYYY-MM-DD HH:MM') from None
+
+
+def period(value: Any) -> tuple[float, float]:
+    """``{"last": "3 hours"}`` or ``{"start": …, "end": …}`` (end defaults to now) -> (start, end)."""
+    if not isinstance(value, dict):
+        raise FieldError("period", 'period must be {"last": …} or {"start": …, "end": …}')
+    reference = now()
+    if value.get("last") is not None:
+        text = value["last"]
+        if not isinstance(text, str):
+            raise FieldError("last", "last must be a fuzzy duration such as '3 hours'")
+        try:
+            seconds = parse_duration(text)
+        except TimeSpecError as exc:
+            raise FieldError("last", str(exc)) from None
+        if seconds <= 0:
+            raise FieldError("last", "the period must be longer than 0 seconds")
+        return max(0.0, reference - seconds), reference
+    start = _time("start", value.get("start"), reference)
+    end = _time("end", value.get("end") or "now", reference)
+    if end <= start:
+        raise FieldError("end", "END must be after START")
+    return start, end
+
+
+def values(raw: Any, name: str, pattern: re.Pattern[str], extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A list of strings (or one string), each matching ``pattern`` or being one of ``extra``."""
+    if raw is None or raw == "":
+        return ()
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise FieldError(name, f"{name} must be a list of strings")
+    cleaned = tuple(v.strip() for v in items if v.strip() or v in extra)
+    if len(cleaned) > MAX_VALUES:
+        raise FieldError(name, f"at most {MAX_VALUES} values")
+    for value in cleaned:
+        if value not in extra and not pattern.match(value.strip("<>") if "@" in value else value):
+            raise FieldError(name, f'"{value}" is not a valid {name.replace("_", " ")}')
+    return cleaned
+
+
+def filters(raw: Any) -> Filters:
+    if raw is None:
+        return Filters()
+    if not isinstance(raw, dict):
+        raise FieldError("filters", "filters must be an object")
+    webmail = raw.get("webmail", False)
+    if not isinstance(webmail, bool):
+        raise FieldError("webmail", "webmail must be true or false")
+    return Filters(
+        rcpt=values(raw.get("rcpt"), "rcpt", _ADDRESS),
+        # "<>" selects bounces (the null sender), "#@[]" qmail's double bounces.
+        sender=values(raw.get("sender"), "sender", _ADDRESS, ("<>", "", "#@[]")),
+        users=values(raw.get("user"), "user", _USER),
+        webmail=webmail,
+        webmail_uids=values(raw.get("webmail_uids"), "webmail_uids", _USER),
+    )
+
+
+def _flag(payload: Payload, name: str) -> bool:
+    value = payload.get(name, False)
+    if not isinstance(value, bool):
+        raise FieldError(name, f"{name} must be true or false")
+    return value
+
+
+def report_request(payload: Payload) -> ReportRequest:
+    start, end = period(payload.get("period"))
+    report = payload.get("report")
+    if report not in REPORTS:
+        raise FieldError("report", f"unknown report {report!r}; use one of {', '.join(REPORTS)}")
+    channel = payload.get("channel") or "both"
+    if channel not in CHANNELS:
+        raise FieldError("channel", "channel must be local, remote or both")
+    by = payload.get("by") or "recipient"
+    if by not in BY:
+        raise FieldError("by", "by must be recipient or sender")
+    limit = payload.get("limit", MAX_ROWS)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_ROWS:
+        raise FieldError("limit", f"limit must be a whole number from 1 to {MAX_ROWS}")
+    sort = payload.get("sort") or None
+    if sort is not None and (not isinstance(sort, str) or len(sort) > 40):
+        raise FieldError("sort", "sort must be a column name")
+    return ReportRequest(
+        start=start,
+        end=end,
+        report=str(report),
+        filters=filters(payload.get("filters")),
+        detail=_flag(payload, "detail"),
+        channel=CHANNELS[channel],
+        sort=sort,
+        reverse=_flag(payload, "reverse"),
+        by=by,
+        limit=limit,
+    )
+
+
+def message_request(payload: Payload) -> tuple[int, float]:
+    """``{"id": N, "at": epoch seconds of one of its lines}``: ids are inodes, reused over time."""
+    msg_id, at = payload.get("id"), payload.get("at")
+    if isinstance(msg_id, bool) or not isinstance(msg_id, int) or not 0 < msg_id < 2**63:
+        raise FieldError("id", "id must be a message number (the inode qmail logs)")
+    if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at) or at < 0:
+        raise FieldError("at", "at must be the epoch seconds of one of the message's lines")
+    return msg_id, float(at)

@@ -1,0 +1,135 @@
+"""The Mail Logs form: the guide's selectors, x-filters and operators as one query.
+
+It builds the agent's ``logs.report`` payload and checks it with the very functions the agent
+runs (mailserver.agent.logs_payload, built on the log library's timespec parsers), so a mixed
+fuzzy date is refused beside its field before the agent is even asked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from mailserver.agent import logs_payload
+from mailserver.agent.logs_payload import MAX_ROWS, FieldError
+
+PRESETS = [
+    ("5 minutes", "Last 5 minutes"),
+    ("1 hour", "Last hour"),
+    ("3 hours", "Last 3 hours"),
+    ("12 hours", "Last 12 hours"),
+    ("1 day", "Last day"),
+    ("1 week", "Last week"),
+    ("last", "Last … (fuzzy)"),
+    ("range", "Start / end"),
+]
+REPORTS = [
+    ("show-all", "show-all: every delivery"),
+    ("show-success", "show-success"),
+    ("show-deferrals", "show-deferrals"),
+    ("show-failures", "show-failures"),
+    ("top-senders", "top-senders"),
+    ("top-recipients", "top-recipients"),
+    ("top-deferrals", "top-deferrals"),
+    ("top-failures", "top-failures"),
+    ("top-user-stats", "top-user-stats"),
+    ("top-domain-stats", "top-domain-stats"),
+]
+CHANNELS = [("both", "Both"), ("local", "Local (-local)"), ("remote", "Remote (-remote)")]
+BY = [("recipient", "per recipient"), ("sender", "per sender")]
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def _list(text: str) -> list[str]:
+    return [part for part in _SPLIT.split(text.strip()) if part]
+
+
+class LogQueryForm(forms.Form):
+    preset = forms.ChoiceField(label="Period", choices=PRESETS, initial="1 hour")
+    last = forms.CharField(
+        label="Last",
+        required=False,
+        help_text='One number and one unit, e.g. "36 hours" or "6 days" (like qmail-last-x).',
+    )
+    start = forms.CharField(
+        label="Start",
+        required=False,
+        help_text='Epoch seconds, "5 hours ago" or YYYY-MM-DD HH:MM (mail server time).',
+    )
+    end = forms.CharField(label="End", required=False, help_text='Same forms; empty means "now".')
+    rcpt = forms.CharField(label="Recipient (xrcpt)", required=False)
+    sender = forms.CharField(label="Sender (xsend)", required=False, help_text="<> selects bounces.")
+    user = forms.CharField(
+        label="Unix user (xuser)", required=False, help_text="Mail from or to the domains the user owns."
+    )
+    webmail = forms.BooleanField(label="Only webmail (xwebmail)", required=False)
+    webmail_uids = forms.CharField(
+        label="Webmail uid or user",
+        required=False,
+        help_text="Empty: the server's setting (apache / www-data).",
+    )
+    report = forms.ChoiceField(label="Report", choices=REPORTS, initial="show-all")
+    detail = forms.BooleanField(label="Detail (sender and size)", required=False)
+    channel = forms.ChoiceField(label="Channel", choices=CHANNELS, initial="both", required=False)
+    by = forms.ChoiceField(label="top-deferrals/failures", choices=BY, initial="recipient", required=False)
+    sort = forms.CharField(
+        label="Sort by", required=False, help_text="A column of the report (a unique prefix is enough)."
+    )
+    reverse = forms.BooleanField(label="Reverse order", required=False)
+    limit = forms.IntegerField(
+        label="Rows", min_value=1, max_value=MAX_ROWS, initial=MAX_ROWS, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        payload = self.payload()
+        try:
+            logs_payload.report_request(payload)
+        except FieldError as exc:
+            self.add_agent_error(exc.field, str(exc))
+        return data
+
+    def period(self) -> dict[str, str]:
+        data = self.cleaned_data
+        preset = data.get("preset") or "1 hour"
+        if preset == "range":
+            return {"start": data.get("start") or "", "end": data.get("end") or ""}
+        return {"last": (data.get("last") or "") if preset == "last" else preset}
+
+    def payload(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "period": self.period(),
+            "filters": {
+                "rcpt": _list(data.get("rcpt") or ""),
+                # An empty sender box means "any sender"; "<>" is how the admin asks for bounces.
+                "sender": _list(data.get("sender") or ""),
+                "user": _list(data.get("user") or ""),
+                "webmail": bool(data.get("webmail")),
+                "webmail_uids": _list(data.get("webmail_uids") or ""),
+            },
+            "report": data.get("report"),
+            "detail": bool(data.get("detail")),
+            "channel": data.get("channel") or "both",
+            "by": data.get("by") or "recipient",
+            "sort": data.get("sort") or None,
+            "reverse": bool(data.get("reverse")),
+            "limit": data.get("limit") or MAX_ROWS,
+        }
+
+    def add_agent_error(self, field: str | None, message: str) -> None:
+        """Put an error (the form's own check or the agent's refusal) beside the field it names."""
+        if field == "period":
+            field = "preset"
+        self.add_error(field if field in self.fields else None, message)
+
+
+class MessageForm(forms.Form):
+    """A timeline request: the message number and the time of one of its lines (ids are reused)."""
+
+    id = forms.IntegerField(min_value=1)
+    at = forms.FloatField(min_value=0)

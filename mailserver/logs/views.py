@@ -1,0 +1,73 @@
+"""The Mail Logs page: one agent round trip per query (logs.report) and per timeline (logs.message).
+
+Queries are GETs: reading logs changes nothing, and a query's URL can be bookmarked or shared.
+With htmx the form and its results are swapped as one panel, so the admin's input stays on
+screen whatever happens (form errors beside their fields, the agent down, a refusal).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from mailserver.core import agent
+
+from .forms import LogQueryForm, MessageForm
+from .present import chart_data, table_rows
+
+QUERY_FIELDS = frozenset(LogQueryForm.base_fields)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def page(request: HttpRequest) -> HttpResponse:
+    """The form; with a query in the URL, its report, chart and table too."""
+    context: dict[str, Any] = {}
+    if QUERY_FIELDS & request.GET.keys():
+        form = LogQueryForm(request.GET)
+        if form.is_valid():
+            context.update(run_report(form))
+    else:
+        form = LogQueryForm()
+    context["form"] = form
+    template = "logs/_panel.html" if _is_htmx(request) else "logs/page.html"
+    return render(request, template, context)
+
+
+def run_report(form: LogQueryForm) -> dict[str, Any]:
+    """Ask the agent for the report; a refusal goes beside its field, an outage above the form."""
+    try:
+        data = agent.call("agent.logs.report", form.payload())
+    except agent.AgentRefused as exc:
+        form.add_agent_error(exc.field, exc.message)
+        return {}
+    except agent.AgentError as exc:
+        return {"agent_error": exc.message}
+    return {
+        "result": data,
+        "rows": table_rows(data["columns"], data["rows"]),
+        "chart": chart_data(data["series"]),
+        "is_show": data["report"].startswith("show-"),
+    }
+
+
+def message(request: HttpRequest) -> HttpResponse:
+    """One message's timeline, for the panel beside the table (or as a page without htmx)."""
+    form = MessageForm(request.GET)
+    context: dict[str, Any] = {"timeline_form": form}
+    if form.is_valid():
+        payload = {"id": form.cleaned_data["id"], "at": form.cleaned_data["at"]}
+        try:
+            context["timeline"] = agent.call("agent.logs.message", payload)
+        except agent.AgentRefused as exc:
+            context["timeline_error"] = exc.message
+        except agent.AgentError as exc:
+            context["agent_error"] = exc.message
+    else:
+        context["timeline_error"] = "Give a message number and the time of one of its lines."
+    template = "logs/_timeline.html" if _is_htmx(request) else "logs/message.html"
+    return render(request, template, context)
