@@ -5,7 +5,7 @@ Reads ROOTS/var/log/qmail/send (qmail-send's multilog directory: the ``@….s`` 
 user owns, and how to print virtual-domain addresses as sent). ROOTS/var/qmail/control/queuelifetime
 bounds how far back the headers of queued mail are looked for. Writes nothing on the mail server
 except the log library's index cache of rotated files, under ROOTS/var/cache/nodeworx/qmail-logs
-(or NODEWORX_QMAIL_LOG_CACHE). Payloads are checked by logs_payload.py, the checks the form runs.
+(or NODEWORX_QMAIL_LOG_CACHE). Payloads are checked by mailserver.qmail.logs.request, as the form does.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mailserver.qmail.errors import QmailError
+from mailserver.qmail.errors import FieldError, QmailError
 from mailserver.qmail.logs import config as log_config
 from mailserver.qmail.logs import filters as x
+from mailserver.qmail.logs import request as logs_payload
 from mailserver.qmail.logs.context import info_lines
 from mailserver.qmail.logs.domains import Domains
 from mailserver.qmail.logs.files import LogDir
@@ -26,14 +27,13 @@ from mailserver.qmail.logs.messages import Message, messages
 from mailserver.qmail.logs.records import readable, sender_text
 from mailserver.qmail.logs.render import SHOW_COLUMNS, SHOW_DETAIL_COLUMNS
 from mailserver.qmail.logs.reports import Stats, show, sides_for, table
+from mailserver.qmail.logs.request import SHOW_REPORTS, Filters, ReportRequest
 from mailserver.qmail.logs.selection import DELIVERY_HORIZON, select
+from mailserver.qmail.logs.series import Series
 from mailserver.qmail.logs.tai64n import encode, label_unix, to_unix
 from mailserver.qmail.logs.timespec import now
 
-from . import logs_payload
 from .celeryapp import settings
-from .logs_payload import SHOW_REPORTS, FieldError, Filters, ReportRequest
-from .logs_series import Series
 from .operations import Payload, operation
 
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from mailserver.qmail.errors import Conflict, InvalidValue, OutsideRoots, QmailError
+from mailserver.qmail.errors import Conflict, FieldError, InvalidValue, OutsideRoots, QmailError
 
 from .celeryapp import app, settings
 
@@ -23,13 +23,7 @@ Handler = Callable[[Payload], Any]
 
 REGISTRY: dict[str, Handler] = {}
 
-
-class FieldError(InvalidValue):
-    """An invalid value that belongs to one named field of the payload."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+__all__ = ["REGISTRY", "FieldError", "Payload", "operation", "require"]
 
 
 def _error(kind: str, exc: Exception) -> dict[str, Any]:

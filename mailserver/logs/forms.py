@@ -1,7 +1,7 @@
 """The Mail Logs form: the guide's selectors, x-filters and operators as one query.
 
 It builds the agent's ``logs.report`` payload and checks it with the very functions the agent
-runs (mailserver.agent.logs_payload, built on the log library's timespec parsers), so a mixed
+runs (mailserver.qmail.logs.request, built on the log library's timespec parsers), so a mixed
 fuzzy date is refused beside its field before the agent is even asked.
 """
 
@@ -12,8 +12,9 @@ from typing import Any
 
 from django import forms
 
-from mailserver.agent import logs_payload
-from mailserver.agent.logs_payload import MAX_ROWS, FieldError
+from mailserver.qmail.errors import FieldError
+from mailserver.qmail.logs import request as logs_payload
+from mailserver.qmail.logs.request import MAX_ROWS
 
 PRESETS = [
     ("5 minutes", "Last 5 minutes"),

@@ -12,6 +12,14 @@ class InvalidValue(QmailError, ValueError):
     """
 
 
+class FieldError(InvalidValue):
+    """An invalid value that belongs to one named field of a form or agent payload."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 class OutsideRoots(QmailError):
     """A name that would resolve to a path outside the configured roots."""
 

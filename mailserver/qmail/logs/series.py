@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mailserver.qmail.logs.reports import RESULTS
+from .reports import RESULTS
 
 STEPS = (10, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800)
 MAX_BUCKETS = 96

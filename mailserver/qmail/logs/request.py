@@ -3,7 +3,7 @@
 The page's form runs the same checks first (mailserver.logs.forms calls these), so a value the
 agent refuses is shown beside its field; the agent runs them again because it trusts no payload.
 Every error names the form field. This module imports only the log library, not the agent's
-Celery app (operations.py), so the web process can use it without the agent's signing key.
+Celery app, so the web process can use it without the agent's signing key.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailserver.qmail.errors import InvalidValue
-from mailserver.qmail.logs.reports import RESULTS, TOP_REPORTS
-from mailserver.qmail.logs.timespec import TimeSpecError, now, parse_duration, parse_point
+from mailserver.qmail.errors import FieldError
+
+from .reports import RESULTS, TOP_REPORTS
+from .timespec import TimeSpecError, now, parse_duration, parse_point
 
 Payload = dict[str, Any]
 
@@ -34,15 +35,6 @@ BY = ("recipient", "sender")
 # Addresses as qmail logs them: anything without blanks, brackets or separators around one "@".
 _ADDRESS = re.compile(r"^[^\s<>,;@\"]{1,64}@[^\s<>,;@\"]{1,255}$")
 _USER = re.compile(r"^(?:[a-z_][a-z0-9_.-]{0,31}|\d{1,10})$", re.IGNORECASE)
-
-
-class FieldError(InvalidValue):
-    """An invalid value of one payload field: operations.FieldError's shape (the agent's error
-    envelope reads ``.field``), without importing the Celery app it lives beside."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
