@@ -39,7 +39,10 @@ def control_state(name: str) -> dict[str, Any]:
         "name": name,
         "label": spec.label,
         "exists": state.exists,
-        "text": state.content.decode("utf-8", "replace"),
+        # The raw text travels only where the page uses it: the route tester, and hand edits.
+        "text": state.content.decode("utf-8", "replace")
+        if name == "smtproutes" or not seen.canonical
+        else "",
         "sha256": state.sha256,
         "mtime": state.mtime,
         "value": seen.value,
@@ -57,18 +60,22 @@ def params_to_dict(params: SmtpdParams) -> dict[str, Any]:
     return data
 
 
+@functools.lru_cache(maxsize=16)
+def _parse_smtpd(text: str) -> runscript.ParsedRunScript:
+    # Run scripts change rarely and every page read parses two of them: keep the last few.
+    return runscript.parse_smtpd(text, settings.roots)
+
+
 def script_state(service: str) -> dict[str, Any]:
     path = settings.roots.service_dir(service) / "run"
     state = atomic.read_state(path)
-    parsed = (
-        runscript.parse_smtpd(state.content.decode("utf-8", "replace"), settings.roots)
-        if state.exists
-        else None
-    )
+    text = state.content.decode("utf-8", "replace")
+    parsed = _parse_smtpd(text) if state.exists else None
+    clean = bool(parsed and parsed.managed and not parsed.hand_edited)
     return {
         "service": service,
         "exists": state.exists,
-        "text": state.content.decode("utf-8", "replace"),
+        "text": "" if clean else text,  # shown to the admin only when it is not what the panel wrote
         "sha256": state.sha256,
         "mtime": state.mtime,
         "params": params_to_dict(parsed.params) if parsed and parsed.params else None,
