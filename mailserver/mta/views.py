@@ -14,7 +14,7 @@ from mailserver.core import agent
 from mailserver.qmail import control, smtproutes
 
 from .effects import describe_effects
-from .forms import RouteTestForm
+from .forms import RouteTestForm, display
 from .sections import BY_SLUG, SECTIONS, Section
 
 SECTION_SERVICES = {"primary": ("qmail-smtpd", "qmail-send"), "alternate": ("qmail-submission",)}
@@ -107,7 +107,7 @@ def save(request: HttpRequest, slug: str) -> HttpResponse:
         return _refused(request, section, exc)
     except agent.AgentError as exc:
         # Unreachable or unconfirmed: nothing is claimed; the typed input stays in the browser.
-        return _agent_down(request, section, exc.message)
+        return _agent_down(request, section, exc.message, unconfirmed=isinstance(exc, agent.AgentTimeout))
     fresh = result["state"]
     notice = describe_effects(section, result["changes"], fresh)
     if not _is_htmx(request):
@@ -118,8 +118,11 @@ def save(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _agent_down(request: HttpRequest, section: Section, error: str) -> HttpResponse:
-    context = {"section": section, "agent_error": error, "posted": request.POST}
+def _agent_down(
+    request: HttpRequest, section: Section, error: str, unconfirmed: bool = False
+) -> HttpResponse:
+    """The agent could not be reached (nothing sent) or did not answer in time (not confirmed)."""
+    context = {"section": section, "agent_error": error, "posted": request.POST, "unconfirmed": unconfirmed}
     if _is_htmx(request):
         # Swap only the alert: the form in the browser keeps what the admin typed.
         response = render(request, "mta/_agent_down.html", context)
@@ -138,6 +141,8 @@ def _rerender(
         return _agent_down(request, section, down or "")
     form = section.form(data if data is not None else request.POST, state=state, prefix=section.slug)
     form.is_valid()
+    if error is not None and error.kind == "conflict":
+        _show_server_values(form, state, request.POST.get(f"{section.slug}-seen", "{}"), extra)
     if error is not None:
         field = {"rbl_zones": "zones"}.get(error.field or "", error.field)
         if error.kind == "hand_edit":
@@ -162,6 +167,27 @@ def _intended(section: Section, payload: dict[str, Any]) -> list[dict[str, Any]]
             "after": json.dumps(payload["params"]),
         }
     ]
+
+
+def _show_server_values(form, state: dict[str, Any], posted_seen: str, extra: dict[str, Any]) -> None:
+    """Beside each field whose file changed on the server since the page was read, what it holds now."""
+    service = getattr(form, "service", None)
+    if service:
+        extra["script_text"] = state["scripts"][service]["text"] or "(the script as the panel wrote it)"
+        return
+    try:
+        seen = json.loads(posted_seen)
+    except ValueError:
+        seen = {}
+    for name in getattr(form, "controls", ()):
+        file = state["controls"][name]
+        if (seen.get(name) or {}).get("sha256") != file["sha256"] and name in form.fields:
+            value = display(name, file["value"]) or "(no file: qmail's default)"
+            form.add_error(
+                name,
+                f"Changed on the server while you edited; it now holds: {value}. "
+                "Save again to replace it with your value.",
+            )
 
 
 def _refused(request: HttpRequest, section: Section, exc: agent.AgentRefused) -> HttpResponse:

@@ -42,7 +42,7 @@ def test_a_save_with_the_agent_down_is_not_reported_as_saved(admin_client, roots
         "/mailserver/mta/save/inbound/", {"inbound-databytes": "9999"}, HTTP_HX_REQUEST="true"
     )
     html = response.content.decode()
-    assert "Not saved" in html and "did not answer" in html
+    assert "Not confirmed" in html and "did not answer" in html
     assert "Saved" not in html.replace("Not saved", "")
     assert response["HX-Retarget"] == "#section-inbound .agent-status"  # the typed input stays in the form
     assert roots.control("databytes").read_text() == "2000\n"
@@ -54,5 +54,7 @@ def test_a_timed_out_change_is_logged_as_unconfirmed(admin_client, roots, stack,
     monkeypatch.setenv("NODEWORX_NODE", "nobody-home")
     monkeypatch.setenv("NODEWORX_AGENT_TIMEOUT", "1")
     html = admin_client.post("/mailserver/mta/save/inbound/", data, HTTP_HX_REQUEST="true").content.decode()
-    assert "Not saved" in html
+    assert "Not confirmed" in html and "may or may not have been applied" in html
+    assert "Saved" not in html
     assert roots.control("databytes").read_text() == "2000\n"
+    assert Change.objects.get(target="control/databytes").result == "unconfirmed"

@@ -49,6 +49,8 @@ def test_a_hand_edit_made_while_the_page_was_open_is_not_overwritten(admin_clien
     roots.control("databytes").write_text("3000\n")  # someone edits the file meanwhile
     html = admin_client.post("/mailserver/mta/save/inbound/", data, HTTP_HX_REQUEST="true").content.decode()
     assert "changed on the server" in html
+    assert "it now holds: 3000" in html  # the admin sees what the server holds now
+    assert 'value="5000"' in html  # and keeps what they typed
     assert roots.control("databytes").read_text() == "3000\n"
     assert Change.objects.get().result == "conflict"
 
