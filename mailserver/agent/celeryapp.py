@@ -20,7 +20,8 @@ def make_app(settings: config.AgentConfig) -> Celery:
         broker_url=settings.broker_url,
         result_backend=settings.result_url,
         # Only messages signed by a certificate in the store are deserialised;
-        # an unsigned or foreign-signed message is refused and dropped.
+        # an unsigned or foreign-signed message is refused and dropped. The signature
+        # covers the body only, not the headers or queue: see meta.py for the rest.
         task_serializer="auth",
         accept_content=["auth"],
         event_serializer="auth",

@@ -4,11 +4,18 @@ Nothing here touches the mail server. Operations go by name to the node's own
 queue as signed messages; the reply is a JSON envelope the agent builds
 (``{"ok": true, "data": …}`` or ``{"ok": false, "error": {…}}``).
 
+The signature covers only the message body (the kwargs), not the task name,
+expiry or queue in its headers. So the kwargs also carry a ``meta`` object
+naming the operation, the node, a deadline and a fresh nonce; the agent runs
+nothing whose signed meta disagrees with the message it arrived as, has passed
+its deadline, or was seen before (see ``mailserver.agent.meta``).
+
 Three ways a call can fail, and each says plainly what happened:
 - AgentUnavailable: the message could not be queued (Redis down): nothing changed.
-- AgentTimeout: queued but unanswered. The task carries an expiry equal to the
-  timeout, so a worker that comes back later discards it instead of applying a
-  stale change; still, the page says "not confirmed", never "saved".
+- AgentTimeout: queued but unanswered. The signed deadline (and Celery's
+  unsigned expiry, which merely saves the worker the work) equals the timeout,
+  so a worker that comes back later refuses it instead of applying a stale
+  change; still, the page says "not confirmed", never "saved".
 - AgentRefused: the agent answered and refused (invalid value, hand edit, …).
 """
 
@@ -44,10 +51,17 @@ class AgentTimeout(AgentError):
 class AgentRefused(AgentError):
     @property
     def result(self) -> str:  # type: ignore[override]
+        # "We refused" (bad value, hand edit, message failing its signed checks) is not "it broke".
         return {
             "invalid": ChangeResult.REFUSED,
+            "hand_edit": ChangeResult.REFUSED,
+            "refused": ChangeResult.REFUSED,
             "conflict": ChangeResult.CONFLICT,
         }.get(self.kind, ChangeResult.FAILED)
+
+
+def _reads_only(operation: str) -> bool:
+    return operation.endswith((".read_state", ".status", ".ping")) or operation.startswith("agent.logs.")
 
 
 def _app():
@@ -78,6 +92,7 @@ def call(
     """Run one agent operation on a node and return its data, or raise an AgentError."""
     from kombu.exceptions import OperationalError
 
+    from mailserver.agent import meta
     from mailserver.agent.config import queue_for
 
     node = node or node_name()
@@ -85,7 +100,8 @@ def call(
     try:
         async_result = _app().send_task(
             operation,
-            kwargs={"payload": payload or {}},
+            # Both go inside the signature; meta binds the payload to this operation and node, once, now.
+            kwargs={"payload": payload or {}, "meta": meta.new(operation, node, timeout)},
             queue=queue_for(node),
             expires=timeout,
         )
@@ -103,9 +119,13 @@ def call(
         from celery.exceptions import TimeoutError as CeleryTimeout
 
         if isinstance(exc, CeleryTimeout):
+            after = (
+                "Try a shorter period or a filter."
+                if _reads_only(operation)
+                else "The change was not confirmed; reload the page to see the server's actual state."
+            )
             raise AgentTimeout(
-                f"The agent for node {node} did not answer within {timeout:g} s. The change was not "
-                "confirmed; reload the page to see the server's actual state."
+                f"The agent for node {node} did not answer within {timeout:g} s. {after}"
             ) from exc
         raise AgentUnavailable(f"Lost contact with the agent for node {node}: {exc}") from exc
     finally:

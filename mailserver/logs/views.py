@@ -18,6 +18,9 @@ from .forms import LogQueryForm, MessageForm
 from .present import chart_data, table_rows
 
 QUERY_FIELDS = frozenset(LogQueryForm.base_fields)
+# Reading a week of a busy server's log takes tens of seconds; a read is safe to wait for
+# (gunicorn's --timeout in the demo and deploy files is above this).
+LOG_TIMEOUT = 60.0
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -41,7 +44,7 @@ def page(request: HttpRequest) -> HttpResponse:
 def run_report(form: LogQueryForm) -> dict[str, Any]:
     """Ask the agent for the report; a refusal goes beside its field, an outage above the form."""
     try:
-        data = agent.call("agent.logs.report", form.payload())
+        data = agent.call("agent.logs.report", form.payload(), timeout=LOG_TIMEOUT)
     except agent.AgentRefused as exc:
         form.add_agent_error(exc.field, exc.message)
         return {}
@@ -62,7 +65,7 @@ def message(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         payload = {"id": form.cleaned_data["id"], "at": form.cleaned_data["at"]}
         try:
-            context["timeline"] = agent.call("agent.logs.message", payload)
+            context["timeline"] = agent.call("agent.logs.message", payload, timeout=LOG_TIMEOUT)
         except agent.AgentRefused as exc:
             context["timeline_error"] = exc.message
         except agent.AgentError as exc:
