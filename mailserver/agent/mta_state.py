@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 
 from mailserver.qmail import atomic, control, doublebounce, runscript
+from mailserver.qmail.errors import QmailError
 from mailserver.qmail.runparams import SmtpdParams
 
 from .celeryapp import settings
@@ -87,7 +88,12 @@ def script_state(service: str) -> dict[str, Any]:
 
 
 def double_bounce_state(doublebounceto: Any) -> dict[str, Any]:
-    alias = atomic.read_state(settings.roots.alias(doublebounce.DISCARD_ALIAS))
+    # ~alias belongs to the unprivileged alias user: read_state refuses a fifo or device
+    # there (it would hang this read), and such a file discards nothing either.
+    try:
+        alias = atomic.read_state(settings.roots.alias(doublebounce.DISCARD_ALIAS))
+    except QmailError:
+        alias = atomic.MISSING
     content = alias.content if alias.exists else None
     return {
         "discarding": doublebounce.is_discarding(doublebounceto, content),

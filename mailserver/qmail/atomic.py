@@ -21,9 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from .errors import Conflict
+from .errors import Conflict, QmailError
 
-__all__ = ["ANY", "Expect", "FileState", "read_state", "remove", "sha256_hex", "write_atomic"]
+__all__ = [
+    "ANY",
+    "MAX_READ",
+    "MISSING",
+    "Expect",
+    "FileState",
+    "read_state",
+    "remove",
+    "sha256_hex",
+    "write_atomic",
+]
+
+MAX_READ: Final = 1 << 20  # control files, run scripts and .qmail files are far smaller
 
 
 class _Any:
@@ -56,24 +68,41 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_state(path: Path | str) -> FileState:
-    """The file as a reader sees it now (symlinks followed, like qmail's open())."""
+def read_state(path: Path | str, *, limit: int = MAX_READ) -> FileState:
+    """The file as a reader sees it now (symlinks followed, like qmail's open()).
+
+    Only a regular file is read: a fifo or a device (a symlink to /dev/zero, say,
+    in a directory an unprivileged user owns) would block or never end, so it
+    raises QmailError instead, as does a file larger than ``limit`` bytes.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        # stat() first so that a device is never even opened (opening some has effects).
+        _require_regular(path, os.stat(path))
+        # O_NONBLOCK: a fifo swapped in after the stat must not hang the open.
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
     except FileNotFoundError:
         return MISSING
     try:
         # fstat on the open fd so content and metadata describe the same inode.
         st = os.fstat(fd)
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
+        _require_regular(path, st)
+        chunks, size = [], 0
+        while chunk := os.read(fd, min(1 << 16, limit + 1 - size)):
             chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise QmailError(f"{path} is larger than {limit} bytes; it is not a file the panel reads.")
     finally:
         os.close(fd)
     content = b"".join(chunks)
     return FileState(
         True, content, sha256_hex(content), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_mtime
     )
+
+
+def _require_regular(path: Path | str, st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise QmailError(f"{path} is not a regular file (a fifo, device or directory); it cannot be read.")
 
 
 def _check_expected(path: Path, expect: Expect) -> FileState:

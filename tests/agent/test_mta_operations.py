@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pwd
+import stat
+import threading
+from pathlib import Path
+
 import pytest
 
 from mailserver.core import agent
-from mailserver.qmail import atomic
+from mailserver.qmail import atomic, doublebounce
+from mailserver.qmail.errors import QmailError
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +79,136 @@ def test_unknown_control_names_are_refused(roots):
     with pytest.raises(agent.AgentRefused) as refused:
         agent.call("agent.mta.write_controls", {"files": {"../../etc/passwd": {"value": "x"}}})
     assert refused.value.kind == "invalid"
+
+
+def test_an_unchanged_file_is_not_rewritten(roots):
+    path = roots.control("me")
+    os.utime(path, (1_000_000_000, 1_000_000_000))  # long before any service started
+    inode = path.stat().st_ino
+    sha = atomic.read_state(path).sha256
+    # Normalised to the very bytes the file holds: nothing to write, no restart to ask for.
+    data = agent.call(
+        "agent.mta.write_controls", {"files": {"me": {"value": "MAIL.example.test", "expect": sha}}}
+    )
+    assert data["changes"] == []
+    assert (path.stat().st_mtime, path.stat().st_ino) == (1_000_000_000, inode)
+
+
+def test_an_unchanged_file_still_refuses_a_stale_view(roots):
+    with pytest.raises(agent.AgentRefused) as refused:
+        agent.call(
+            "agent.mta.write_controls",
+            {"files": {"me": {"value": "mail.example.test", "expect": "0" * 64}}},
+        )
+    assert refused.value.kind == "conflict"
+
+
+def test_a_removed_file_comes_back_with_its_mode_and_owner(roots):
+    path = roots.control("databytes")
+    nobody = pwd.getpwnam("nobody")
+    os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    path.chmod(0o640)
+    seen = atomic.read_state(path).sha256
+    with pytest.raises(agent.AgentRefused):
+        agent.call(
+            "agent.mta.write_controls",
+            {
+                "files": {
+                    "databytes": {"value": None, "expect": seen},  # removed first...
+                    "me": {"value": "mx.example.test", "expect": "0" * 64},  # ...then this conflicts
+                }
+            },
+        )
+    st = path.stat()
+    assert path.read_text() == "2000\n"
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o640, nobody.pw_uid, nobody.pw_gid)
+
+
+def test_writes_wait_for_the_agent_lock(roots):
+    lock = roots.qmail / ".nodeworx-agent.lock"
+    lock.unlink(missing_ok=True)
+    agent.call("agent.mta.write_controls", {"files": {"databytes": {"value": "3000"}}})
+    assert stat.S_IMODE(lock.lstat().st_mode) == 0o600  # created by the first write, root's only
+
+    done: dict[str, object] = {}
+
+    def save() -> None:
+        try:
+            done["data"] = agent.call("agent.mta.write_controls", {"files": {"databytes": {"value": "4000"}}})
+        except agent.AgentError as exc:  # pragma: no cover - shown by the assertion below
+            done["error"] = exc
+
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another save holds the lock (the worker runs 2 processes)
+        worker = threading.Thread(target=save, daemon=True)
+        worker.start()
+        worker.join(1.5)
+        assert worker.is_alive(), f"the save did not wait for the lock: {done}"
+        assert roots.control("databytes").read_text() == "3000\n"
+    finally:
+        os.close(fd)
+    worker.join(10)
+    assert "data" in done, done
+    assert roots.control("databytes").read_text() == "4000\n"
+
+
+# --- reading files a less privileged user can put in place ---------------------------------
+
+
+def _read_in_thread(path: Path) -> tuple[BaseException | atomic.FileState | None, bool]:
+    """atomic.read_state(path) with a deadline, so a hanging read fails the test instead of hanging it."""
+    result: list[BaseException | atomic.FileState] = []
+
+    def read() -> None:
+        try:
+            result.append(atomic.read_state(path))
+        except BaseException as exc:
+            result.append(exc)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(3)
+    return (result[0] if result else None), thread.is_alive()
+
+
+def test_read_state_refuses_a_fifo_without_blocking(tmp_path):
+    fifo = tmp_path / ".qmail-doublebounce-discard"
+    os.mkfifo(fifo)
+    outcome, hung = _read_in_thread(fifo)
+    if hung:  # unblock the reader (a writer end opened) so the thread ends
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert not hung, "read_state blocked on a fifo"
+    assert isinstance(outcome, QmailError)
+    assert "not a regular file" in str(outcome)
+
+
+def test_read_state_refuses_a_link_to_a_device(tmp_path):
+    link = tmp_path / "databytes"
+    link.symlink_to("/dev/zero")
+    outcome, hung = _read_in_thread(link)
+    assert not hung
+    assert isinstance(outcome, QmailError)
+
+
+def test_read_state_refuses_a_huge_file_and_follows_links_to_regular_files(tmp_path):
+    huge = tmp_path / "huge"
+    huge.write_bytes(b"x" * (atomic.MAX_READ + 1))
+    with pytest.raises(QmailError, match="larger than"):
+        atomic.read_state(huge)
+    exact = tmp_path / "exact"
+    exact.write_bytes(b"y" * atomic.MAX_READ)
+    link = tmp_path / "link"
+    link.symlink_to(exact)  # qmail follows symlinks to regular files, so the panel does too
+    state = atomic.read_state(link)
+    assert (state.exists, len(state.content)) == (True, atomic.MAX_READ)
+
+
+def test_a_fifo_as_the_discard_alias_does_not_hang_the_page(roots):
+    alias = roots.alias(doublebounce.DISCARD_ALIAS)
+    os.mkfifo(alias)  # ~alias belongs to the alias user, who could do this
+    try:
+        state = agent.call("agent.mta.read_state")
+    finally:
+        alias.unlink()
+    assert state["double_bounce"]["discarding"] is False

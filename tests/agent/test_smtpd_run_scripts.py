@@ -8,9 +8,13 @@ no package registry.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
 import pwd
+import shutil
 import socket
 import stat
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +22,14 @@ from pathlib import Path
 import pytest
 
 from mailserver.core import agent
+from mailserver.demo import builder
 from mailserver.demo.builder import reset_controls
-from mailserver.qmail import atomic, services
+from mailserver.qmail import atomic, runscript, services
+from mailserver.qmail.errors import FieldError
 from mailserver.qmail.paths import Roots
+from mailserver.qmail.runparams import SmtpdParams
+from mailserver.qmail.smtpauth import AuthMode
+from mailserver.qmail.supervise_status import supervise_running
 from tests.support.stack import free_port
 
 pytestmark = pytest.mark.integration
@@ -31,31 +40,42 @@ TIMEOUT = 8.0  # supervise sleeps 1 s after each start
 
 
 def primary_params(roots: Roots, **changes: object) -> dict[str, object]:
-    """Every setting of the port-25 server, as the panel sends them."""
+    """Every setting of the port-25 server the panel's forms send (FORM_FIELDS)."""
     return {
-        "tcprules_cdb": str(roots.rules("smtp")[1]),
         "port": 25,
-        "bind": "0",
-        "softlimit": 20_000_000,
-        "user": "nobody",
         "rbl_zones": [],
         "auth_mode": "auth_optional/tls_optional",
         "require_auth": False,
         "force_tls": False,
-        "checkpassword": "/home/vpopmail/bin/vchkpw",
         **changes,
     }
 
 
 def submission_params(roots: Roots, **changes: object) -> dict[str, object]:
     """The alternate server's settings: port 587, AUTH and TLS required."""
-    submission = {
-        "tcprules_cdb": str(roots.rules("submission")[1]),
-        "port": 587,
-        "require_auth": True,
-        "force_tls": True,
-    }
+    submission = {"port": 587, "require_auth": True, "force_tls": True}
     return primary_params(roots, **{**submission, **changes})
+
+
+def written_params(roots: Roots, service: str, sent: dict[str, object], **kept: object) -> dict[str, object]:
+    """The settings a script reads back with: what was sent, the rest from the agent and the template."""
+    rules = "smtp" if service == "qmail-smtpd" else "submission"
+    return {
+        "tcprules_cdb": str(roots.rules(rules)[1]),
+        "bind": "0",
+        "softlimit": 20_000_000,
+        "user": "nobody",  # NODEWORX_SMTPD_USER of the test agent
+        "checkpassword": "/home/vpopmail/bin/vchkpw",
+        **sent,
+        **kept,
+    }
+
+
+def put_script(roots: Roots, service: str, **fields: object) -> None:
+    """A managed run script with settings no payload may send (user, bind, ...), written directly."""
+    rules = "smtp" if service == "qmail-smtpd" else "submission"
+    params = SmtpdParams(**{"tcprules_cdb": str(roots.rules(rules)[1]), "user": "nobody", **fields})
+    run_script(roots, service).write_text(runscript.render_smtpd(params, roots))
 
 
 def write_smtpd(service: str, params: dict[str, object], **extra: object) -> dict:
@@ -88,9 +108,7 @@ def scripts(roots: Roots) -> Iterator[Roots]:
 
 def test_writes_a_managed_run_script_that_reads_back_as_written(scripts):
     roots = scripts
-    params = primary_params(
-        roots, softlimit=30_000_000, rbl_zones=["zen.spamhaus.org"], auth_mode="auth_no/tls_optional"
-    )
+    params = primary_params(roots, rbl_zones=["zen.spamhaus.org"], auth_mode="auth_no/tls_optional")
     data = write_smtpd("qmail-smtpd", params)
 
     [change] = data["changes"]
@@ -103,8 +121,9 @@ def test_writes_a_managed_run_script_that_reads_back_as_written(scripts):
 
     state = script_state("qmail-smtpd")
     assert (state["managed"], state["hand_edited"], state["outdated"]) == (True, False, False)
-    assert state["params"] == params
-    assert data["state"]["scripts"]["qmail-smtpd"]["params"] == params
+    assert state["params"] == written_params(roots, "qmail-smtpd", params)
+    assert data["state"]["scripts"]["qmail-smtpd"]["params"] == state["params"]
+    assert data["reset"] == []
 
 
 def test_writing_the_same_settings_again_changes_nothing(scripts):
@@ -123,7 +142,7 @@ def test_a_hand_edit_shows_and_is_only_replaced_when_confirmed(scripts):
     state = script_state("qmail-smtpd")
     assert (state["managed"], state["hand_edited"]) == (True, True)
 
-    params = primary_params(roots, softlimit=40_000_000)
+    params = primary_params(roots, rbl_zones=["zen.spamhaus.org"])
     with pytest.raises(agent.AgentRefused) as refused:
         write_smtpd("qmail-smtpd", params, expect=state["sha256"])
     assert refused.value.kind == "hand_edit"
@@ -132,7 +151,8 @@ def test_a_hand_edit_shows_and_is_only_replaced_when_confirmed(scripts):
 
     write_smtpd("qmail-smtpd", params, expect=state["sha256"], replace_hand_edit=True)
     state = script_state("qmail-smtpd")
-    assert (state["managed"], state["hand_edited"], state["params"]) == (True, False, params)
+    assert (state["managed"], state["hand_edited"]) == (True, False)
+    assert state["params"] == written_params(roots, "qmail-smtpd", params)
     assert '-c "$MAXSMTPD"' in path.read_text()
 
 
@@ -140,7 +160,7 @@ def test_refuses_to_overwrite_a_script_changed_since_it_was_read(scripts):
     roots = scripts
     before = run_script(roots, "qmail-smtpd").read_bytes()
     with pytest.raises(agent.AgentRefused) as refused:
-        write_smtpd("qmail-smtpd", primary_params(roots, softlimit=40_000_000), expect="0" * 64)
+        write_smtpd("qmail-smtpd", primary_params(roots, rbl_zones=["zen.spamhaus.org"]), expect="0" * 64)
     assert refused.value.kind == "conflict"
     assert run_script(roots, "qmail-smtpd").read_bytes() == before
 
@@ -258,7 +278,8 @@ def _greeting(port: int) -> bytes:
 def test_the_written_script_serves_smtp_and_a_changed_control_asks_for_a_restart(stand_in_smtpd):
     roots = stand_in_smtpd
     port = free_port()
-    write_smtpd("qmail-smtpd", primary_params(roots, port=port, bind="127.0.0.1"))
+    put_script(roots, "qmail-smtpd", bind="127.0.0.1")  # no payload sets bind: the script keeps it
+    write_smtpd("qmail-smtpd", primary_params(roots, port=port))
     agent.call("agent.service.boot", {"service": "qmail-smtpd", "enabled": True})
     assert not (roots.service_dir("qmail-smtpd") / "down").exists()
 
@@ -285,3 +306,202 @@ def test_the_written_script_serves_smtp_and_a_changed_control_asks_for_a_restart
     argv = _tcpserver_argv(restarted["pid"])
     assert argv[argv.index("-c") + 1] == "7"  # the run script read the new value at its start
     assert _greeting(port) == b"220 stand-in ESMTP\r\n"
+
+
+# --- what a payload may set, and what a replaced script keeps ------------------------------
+
+
+@pytest.mark.parametrize(
+    "sneaked",
+    [
+        {"user": "root", "checkpassword": "/bin/true"},  # root smtpd accepting every AUTH: open relay
+        {"tcprules_cdb": "/etc/tcp.any.cdb"},
+        {"bind": "127.0.0.1"},
+        {"softlimit": 30_000_000},
+    ],
+)
+def test_refuses_settings_the_forms_do_not_send_and_writes_nothing(scripts, sneaked):
+    roots = scripts
+    before = run_script(roots, "qmail-smtpd").read_bytes()
+    with pytest.raises(agent.AgentRefused) as refused:
+        write_smtpd("qmail-smtpd", sneaked)
+    assert (refused.value.kind, refused.value.field) == ("invalid", "params")
+    assert run_script(roots, "qmail-smtpd").read_bytes() == before
+
+
+def test_user_checkpassword_and_cdb_always_come_from_the_agent(scripts):
+    roots = scripts
+    # A managed script that runs qmail-smtpd as root with an always-yes checkpassword.
+    put_script(
+        roots,
+        "qmail-smtpd",
+        user="root",
+        checkpassword="/bin/true",
+        tcprules_cdb=str(roots.tcprules / "tcp.any.cdb"),
+        bind="127.0.0.1",
+        softlimit=30_000_000,
+    )
+    data = write_smtpd("qmail-smtpd", {"auth_mode": "auth_withtls/tls_optional"})
+    params = data["state"]["scripts"]["qmail-smtpd"]["params"]
+    sent = {"auth_mode": "auth_withtls/tls_optional"}
+    # bind and softlimit are valid, so they stay; the identities are the agent's own.
+    assert params == written_params(
+        roots, "qmail-smtpd", primary_params(roots, **sent), bind="127.0.0.1", softlimit=30_000_000
+    )
+    assert data["reset"] == []
+
+
+LWQ_SCRIPT = """#!/bin/sh
+QMAILDUID=`id -u vpopmail`
+NOFILESGID=`id -g vpopmail`
+MAXSMTPD=`cat /var/qmail/control/concurrencyincoming`
+LOCAL=`head -1 /var/qmail/control/me`
+DENY_TLS=1
+export DENY_TLS
+exec /usr/local/bin/softlimit -m 2000000 \\
+    /usr/local/bin/tcpserver -v -R -l "$LOCAL" -x /etc/tcp.smtp.cdb -c "$MAXSMTPD" \\
+        -u "$QMAILDUID" -g "$NOFILESGID" 0 smtp \\
+        /usr/local/bin/rblsmtpd -r zen.spamhaus.org \\
+        /var/qmail/bin/qmail-smtpd mail.example.test /home/vpopmail/bin/vchkpw /bin/true 2>&1
+"""
+
+
+def test_replacing_a_life_with_qmail_script_resets_its_invalid_values(scripts):
+    roots = scripts
+    path = run_script(roots, "qmail-smtpd")
+    path.write_text(LWQ_SCRIPT)  # softlimit -m 2000000: below the 10 MB floor, and no field for it
+    state = script_state("qmail-smtpd")
+    assert (state["managed"], state["params"]["softlimit"]) == (False, 2_000_000)
+    sent = {"auth_mode": "auth_optional/tls_optional"}
+
+    with pytest.raises(agent.AgentRefused) as refused:
+        write_smtpd("qmail-smtpd", sent, expect=state["sha256"])
+    assert refused.value.kind == "hand_edit"
+
+    data = write_smtpd("qmail-smtpd", sent, expect=state["sha256"], replace_hand_edit=True)
+    assert data["reset"] == ["softlimit"]  # the page tells the admin which values went back to defaults
+    state = script_state("qmail-smtpd")
+    assert (state["managed"], state["hand_edited"]) == (True, False)
+    kept = {"rbl_zones": ["zen.spamhaus.org"]}  # valid inherited values stay
+    assert state["params"] == written_params(roots, "qmail-smtpd", primary_params(roots, **sent, **kept))
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"softlimit": 2_000_000}, "softlimit"),  # its message mentions TLS: once blamed on auth_mode
+        ({"bind": "localhost"}, "bind"),
+        ({"port": 25, "require_auth": True}, "require_auth"),
+        ({"port": 587, "require_auth": True, "rbl_zones": ("zen.spamhaus.org",)}, "rbl_zones"),
+        ({"port": 587, "force_tls": True, "auth_mode": AuthMode.NONE}, "auth_mode"),
+    ],
+)
+def test_a_refused_setting_is_reported_on_its_own_field(roots, changes, field):
+    from mailserver.agent import mta_ops
+
+    params = dataclasses.replace(SmtpdParams.primary(roots), **changes)
+    with pytest.raises(FieldError) as refused:
+        mta_ops._validated(params)
+    assert refused.value.field == field
+
+
+# --- creating the alternate server ---------------------------------------------------------
+
+
+def _unsupervise(roots: Roots, directory: Path) -> None:
+    """Make supervise (and its log's) leave ``directory``: svc -dx, then wait for it to exit."""
+    for target in (directory, directory / "log"):
+        if supervise_running(target):
+            subprocess.run([str(roots.program("svc")), "-dx", str(target)], check=True, timeout=5)
+    deadline = time.monotonic() + TIMEOUT
+    while supervise_running(directory) or supervise_running(directory / "log"):
+        assert time.monotonic() < deadline, f"supervise did not leave {directory}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def without_submission(scripts: Roots) -> Iterator[Roots]:
+    """A host that never had the alternate server: no service, log directory or tcprules files.
+
+    qmail-smtpd is "installed" (a stand-in), so only a ``down`` file keeps a new service stopped.
+    Afterwards the service is put back as the demo builder makes it.
+    """
+    roots = scripts
+    name = "qmail-submission"
+    link, directory = roots.service_dir(name), roots.qmail / "supervise" / name
+    run_text = run_script(roots, name).read_text()
+    program = roots.qmail_program("qmail-smtpd")
+    program.write_text(STAND_IN_SMTPD)
+    program.chmod(0o755)
+    link.unlink()  # first, so svscan does not restart the supervise that -x stops
+    try:
+        _unsupervise(roots, directory)
+        shutil.rmtree(directory)
+        shutil.rmtree(roots.log_dir("submission"))
+        for path in roots.rules("submission"):
+            path.unlink()
+        yield roots
+    finally:
+        program.unlink(missing_ok=True)
+        if not link.exists():
+            link.unlink(missing_ok=True)
+            shutil.rmtree(directory, ignore_errors=True)
+            builder._service(roots, name, run_text, "submission", "nobody")
+        log_dir = roots.log_dir("submission")
+        if not log_dir.is_dir():
+            log_dir.unlink(missing_ok=True)
+            log_dir.mkdir()
+            nobody = pwd.getpwnam("nobody")
+            os.chown(log_dir, nobody.pw_uid, nobody.pw_gid)
+        if not roots.rules("submission")[1].exists():
+            builder._rules(roots, "submission", builder.DEFAULT_RULES["submission"])
+
+
+def test_saving_the_alternate_server_creates_a_complete_stopped_service(without_submission):
+    roots = without_submission
+    name = "qmail-submission"
+    assert script_state(name)["exists"] is False
+    data = write_smtpd(name, submission_params(roots), expect=None)
+
+    link, directory = roots.service_dir(name), roots.qmail / "supervise" / name
+    assert link.is_symlink() and link.resolve() == directory.resolve()
+    assert [c["target"] for c in data["changes"]] == [f"service {name}", f"service {name}/run"]
+    assert (directory / "run").read_text() == data["changes"][-1]["after"]
+    assert stat.S_IMODE((directory / "run").stat().st_mode) == 0o755
+    assert (directory / "log" / "run").read_text().startswith("#!/bin/sh\n# nodeworx-managed: log.run")
+    # "Saving creates the service (stopped)", even though qmail-smtpd is installed here.
+    assert (directory / "down").is_file() and (directory / "log" / "down").is_file()
+    # multilog runs as the log user and must be able to write its directory.
+    log_dir, nobody = roots.log_dir("submission"), pwd.getpwnam("nobody")
+    assert (log_dir.stat().st_uid, log_dir.stat().st_gid) == (nobody.pw_uid, nobody.pw_gid)
+    # tcpserver -x drops every connection without the cdb: it exists and allows.
+    source, cdb = roots.rules("submission")
+    assert source.read_text() == ":allow\n"
+    check = subprocess.run(
+        [str(roots.program("tcprulescheck")), str(cdb)],
+        env={"TCPREMOTEIP": "192.0.2.1"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=5,
+    )
+    assert "allow connection" in check.stdout
+    assert not [p for p in roots.tcprules.iterdir() if ".tmp" in p.name]
+
+    state = script_state(name)
+    assert (state["exists"], state["managed"], state["hand_edited"]) == (True, True, False)
+    # svscan picks the new directory up (it rescans every 5 s) and supervise leaves it down.
+    status = services.wait_until(roots, name, lambda s: s.supervised, timeout=8)
+    assert (status.up, status.normally_up) == (False, False)
+
+
+def test_a_failed_creation_leaves_nothing_behind(without_submission):
+    roots = without_submission
+    name = "qmail-submission"
+    roots.log_dir("submission").write_text("in the way\n")  # the log directory cannot be made
+    with pytest.raises(agent.AgentRefused) as refused:
+        write_smtpd(name, submission_params(roots), expect=None)
+    assert refused.value.kind == "failed"
+    assert not roots.service_dir(name).is_symlink()
+    assert not (roots.qmail / "supervise" / name).exists()
+    assert not any(path.exists() for path in roots.rules("submission"))
