@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mailserver.qmail import control
@@ -16,9 +17,16 @@ _WHEN = {
 }
 
 
-def describe_effects(section: Section, changes: list[dict[str, Any]], state: dict[str, Any]) -> str:
+def describe_effects(
+    section: Section, changes: list[dict[str, Any]], state: dict[str, Any], reset: Sequence[str] = ()
+) -> str:
     if not changes:
         return "Saved; nothing needed changing on the server."
+    if reset:
+        # Values the replaced script had that the panel could not keep (e.g. softlimit below its floor).
+        reset_text = f" Set to the template's defaults, as the old values were not valid: {', '.join(reset)}."
+    else:
+        reset_text = ""
     parts = []
     for change in changes:
         target = change["target"]
@@ -34,4 +42,4 @@ def describe_effects(section: Section, changes: list[dict[str, Any]], state: dic
     text = "Saved: " + "; ".join(parts) + "."
     if pending:
         text += " Restart needed: " + ", ".join(sorted(pending)) + "."
-    return text
+    return text + reset_text

@@ -109,7 +109,7 @@ def save(request: HttpRequest, slug: str) -> HttpResponse:
         # Unreachable or unconfirmed: nothing is claimed; the typed input stays in the browser.
         return _agent_down(request, section, exc.message, unconfirmed=isinstance(exc, agent.AgentTimeout))
     fresh = result["state"]
-    notice = describe_effects(section, result["changes"], fresh)
+    notice = describe_effects(section, result["changes"], fresh, reset=result.get("reset") or [])
     if not _is_htmx(request):
         messages.success(request, notice)
         return redirect("mta:page")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mailserver.core import agent
@@ -95,3 +97,22 @@ def test_the_agent_itself_refuses_to_rewrite_a_hand_edit_without_confirmation(ro
         agent.call("agent.mta.write_controls", {"files": {"databytes": {"value": "3000"}}})
     assert (refused.value.kind, refused.value.field) == ("hand_edit", "databytes"), refused.value.message
     assert roots.control("databytes").read_text() == "2000 # two kB\n"
+
+
+def test_replacing_a_life_with_qmail_script_says_which_old_values_were_not_kept(admin_client, roots):
+    lwq = Path(__file__).resolve().parents[1] / "qmail" / "data" / "lwq-qmail-smtpd.run"
+    run = roots.service_dir("qmail-smtpd") / "run"
+    original = run.read_text()
+    try:
+        run.write_text(lwq.read_text())
+        html = admin_client.get("/mailserver/mta/").content.decode()
+        assert "not written by the panel" in html
+
+        confirmed = section_data("primary", auth_mode="auth_no/tls_optional", replace_hand_edits=True)
+        html = admin_client.post("/mailserver/mta/save/primary/", confirmed, HTTP_HX_REQUEST="true").content
+        assert "softlimit" in html.decode()  # 2000000 is below what a 64-bit qmail-smtpd needs
+        script = agent.call("agent.mta.read_state")["scripts"]["qmail-smtpd"]
+        assert script["managed"] and not script["hand_edited"]
+        assert script["params"]["softlimit"] == 20000000
+    finally:
+        run.write_text(original)
