@@ -228,7 +228,9 @@ class BlacklistForm(ControlFilesForm):
     textareas = controls
     help = {
         "badmailfrom": "Inbound: one sender per line, user@domain or @domain (that domain only, not its "
-        "subdomains). qmail-smtpd refuses them at RCPT with 553.",
+        "subdomains). qmail-smtpd refuses them at RCPT with 553. With the qregex patch (needed for the "
+        "outbound list) qmail reads these lines as unanchored regular expressions, so they also match "
+        "longer addresses that contain them.",
         "badrcptto": "Outbound: one recipient per line, user@domain or @domain, written as the anchored "
         "regular expressions of the qregex patch's control/badrcptto (stock qmail ignores this "
         "file). It applies to mail submitted over SMTP, not to local qmail-inject.",
