@@ -11,7 +11,10 @@ hours (``status: exiting``, delivery numbers start again at 1). The result texts
 in the real fixture logs (../shared/fixtures/real-qmail/logs/send), with addresses, queue ids
 and pids varied. ``current`` rotates to ``@<tai64n>.s`` at 16 MB, as ``multilog s16777215`` does.
 
-Deterministic for a given --seed; writes meta.json (first/last stamp) next to the logs.
+Every line is written when its event is taken off the simulation's time-ordered queue, so the
+stamps never go backwards (multilog stamps lines as it writes them); the writer refuses a line
+stamped before the previous one. Deterministic for a given --seed; writes meta.json (first/last
+stamp) next to the logs.
 """
 
 from __future__ import annotations
@@ -92,6 +95,8 @@ class Writer:
         self.first = self.last = 0.0
 
     def line(self, t: float, text: str) -> None:
+        if t < self.last:  # multilog stamps lines as it writes them: never back in time
+            raise RuntimeError(f"line at {t:.6f} after one at {self.last:.6f}: {text}")
         sec = int(t)
         line = f"@{sec + OFFSET:016x}{int((t - sec) * 1e9):08x} {text}\n"
         if self.size + len(line) > ROTATE:
@@ -237,7 +242,7 @@ class Sim:
         info["failed"] = bool(info["failed"]) or outcome == "failure"
         info["left"] = int(info["left"]) - 1  # type: ignore[call-overload]
         if info["left"] == 0:
-            self.finish(t + 0.0003, msg)
+            self.at(t + 0.0003, "finish", msg)
 
     def finish(self, t: float, msg: int) -> None:
         info = self.msgs.pop(msg)
@@ -259,7 +264,10 @@ class Sim:
                 self.at(
                     t + 0.001, "bounce", "#@[]", [("local", "postmaster@mail.example.test", "local_ok")], 1007
                 )
-        self.out.line(t + 0.0001, f"end msg {msg}")
+        self.at(t + 0.0001, "end", msg)
+
+    def end(self, t: float, msg: int) -> None:
+        self.out.line(t, f"end msg {msg}")
         self.free_ids.appendleft(msg)  # the inode is free again; reused after the others
 
     def run(self, start: float, target: int) -> None:
@@ -278,8 +286,14 @@ class Sim:
             elif kind == "result":
                 self.result(t, *args)  # type: ignore[arg-type]
                 if self.stopping and not any(self.busy.values()):
-                    self.out.line(t + 0.01, "status: exiting")
-                    self.at(t + self.rng.uniform(1, 8), "restart")
+                    self.at(t + 0.01, "exiting")
+            elif kind == "finish":
+                self.finish(t, *args)  # type: ignore[arg-type]
+            elif kind == "end":
+                self.end(t, *args)  # type: ignore[arg-type]
+            elif kind == "exiting":
+                self.out.line(t, "status: exiting")
+                self.at(t + self.rng.uniform(1, 8), "restart")
             elif kind == "bounce":
                 self.arrive(t, *args)  # type: ignore[arg-type]
             elif kind == "stop":

@@ -15,6 +15,7 @@ from django import forms
 from mailserver.qmail.errors import FieldError
 from mailserver.qmail.logs import request as logs_payload
 from mailserver.qmail.logs.request import MAX_ROWS
+from mailserver.qmail.logs.timespec import MAX_EPOCH
 
 PRESETS = [
     ("5 minutes", "Last 5 minutes"),
@@ -92,7 +93,14 @@ class LogQueryForm(forms.Form):
             logs_payload.report_request(payload)
         except FieldError as exc:
             self.add_agent_error(exc.field, str(exc))
+        except ValueError as exc:  # InvalidValue (e.g. TimeSpecError) without a field: the times
+            self.add_agent_error(self.period_field(), str(exc))
         return data
+
+    def period_field(self) -> str:
+        """The field the admin typed the period into (the one to blame for a bad time)."""
+        preset = self.cleaned_data.get("preset")
+        return "start" if preset == "range" else "last" if preset == "last" else "preset"
 
     def period(self) -> dict[str, str]:
         data = self.cleaned_data
@@ -133,4 +141,4 @@ class MessageForm(forms.Form):
     """A timeline request: the message number and the time of one of its lines (ids are reused)."""
 
     id = forms.IntegerField(min_value=1)
-    at = forms.FloatField(min_value=0)
+    at = forms.FloatField(min_value=0, max_value=MAX_EPOCH - 1)

@@ -115,3 +115,76 @@ def test_with_the_agent_unavailable_the_page_says_so_and_keeps_the_input(admin_c
     assert 'data-testid="agent-error"' in html and "cannot be reached" in html
     assert 'value="carol@example.test"' in html and 'value="1795611600"' in html
     assert '<option value="show-deferrals" selected>' in html
+
+
+HOSTILE_ADDRESS = "<img src=x onerror=alert(1)>@x"
+HOSTILE_REPLY = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def hostile_log(roots):
+    """One message with markup in its sender, recipient and remote reply, appended to `current`.
+
+    13:41:30 UTC: after the last real line (13:41:12), inside WHOLE. The reset of the test server
+    covers control files only, so the log file is put back afterwards.
+    """
+    from mailserver.qmail.logs.tai64n import stamp
+
+    current = roots.log_dir("send") / "current"
+    original = current.read_bytes()
+    t = 1795614090.0
+    lines = [
+        (t, "new msg 9999001"),
+        (t, f"info msg 9999001: bytes 321 from <{HOSTILE_ADDRESS}> qp 4242 uid 1002"),
+        (t + 0.1, f"starting delivery 9001: msg 9999001 to remote {HOSTILE_ADDRESS}"),
+        (
+            t + 0.5,
+            "delivery 9001: failure: 192.0.2.1_does_not_like_recipient./Remote_host_said:_550_5.1.1_"
+            f"{HOSTILE_REPLY}/Giving_up_on_192.0.2.1./",
+        ),
+        (t + 0.6, "end msg 9999001"),
+    ]
+    current.write_bytes(original + "".join(f"{stamp(when)} {text}\n" for when, text in lines).encode())
+    try:
+        yield
+    finally:
+        current.write_bytes(original)
+
+
+def assert_escaped(html: str) -> None:
+    assert "<img" not in html and "<script>alert" not in html
+    assert "onerror=alert(1)&gt;@x" in html
+
+
+def test_hostile_log_content_is_escaped_on_the_page(admin_client, hostile_log):
+    html = query(admin_client, report="show-failures", detail="on")
+    assert rows(html) == 102  # the 101 real failures and the hostile one
+    assert_escaped(html)
+    assert "&lt;img src=x onerror=alert(1)&gt;@x" in html
+    assert "550 5.1.1 &lt;script&gt;alert(1)&lt;" in html  # readable() shows "/" as " / "
+    link = re.search(r'hx-get="(/mailserver/logs/message/\?id=9999001&amp;at=[0-9.]+)"', html)
+    assert link, "no timeline link for the hostile message"
+    panel = admin_client.get(link.group(1).replace("&amp;", "&"), HTTP_HX_REQUEST="true").content.decode()
+    assert "Message 9999001" in panel
+    assert_escaped(panel)
+    assert "&lt;script&gt;alert(1)&lt;" in panel
+    for report in ("top-senders", "top-failures", "top-user-stats"):
+        html = query(admin_client, report=report)
+        assert_escaped(html)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"preset": "last", "last": "9" * 5000 + " hours"}, "last"),  # int() would refuse 5000 digits
+        ({"preset": "last", "last": "999999999999 weeks"}, "last"),
+        ({"start": "9" * 400}, "start"),  # float() makes it infinity
+        ({"end": "20000000000000000000"}, "end"),  # past any TAI64N label
+    ],
+)
+def test_times_out_of_range_are_refused_beside_their_field(admin_client, fields, field):
+    html = query(admin_client, **fields)
+    feedback = re.search(rf'<p id="error_1_id_{field}"><strong>(.*?)</strong>', html, re.S)
+    assert feedback, html
+    assert re.search(r"out of range|more than 12 digits|too long", feedback.group(1))
+    assert 'data-testid="results"' not in html

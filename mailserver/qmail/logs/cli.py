@@ -105,7 +105,7 @@ def qmail_last_x(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     now = timespec.now()
-    return _emit(args, now - timespec.parse_duration(args.period), now)
+    return _emit(args, max(0.0, now - timespec.parse_duration(args.period)), now)
 
 
 @guard

@@ -22,17 +22,18 @@ DEFAULT_QUEUELIFETIME = 604800  # qmail-send's default when control/queuelifetim
 DEFAULT_WEBMAIL_USERS = ("apache", "www-data")
 
 
-def _under_server_root(default: Path) -> Path:
+def under_server_root(default: Path) -> Path:
+    """An absolute default path, moved under NODEWORX_SERVER_ROOT when that is set."""
     root = os.environ.get(SERVER_ROOT_ENV)
     return Path(root) / default.relative_to("/") if root else default
 
 
 def send_log_dir(option: str | None = None) -> Path:
-    return Path(option or os.environ.get(SEND_LOG_ENV) or _under_server_root(DEFAULT_SEND_LOG))
+    return Path(option or os.environ.get(SEND_LOG_ENV) or under_server_root(DEFAULT_SEND_LOG))
 
 
 def qmail_root(option: str | None = None) -> Path:
-    return Path(option or os.environ.get(QMAIL_ROOT_ENV) or _under_server_root(DEFAULT_QMAIL_ROOT))
+    return Path(option or os.environ.get(QMAIL_ROOT_ENV) or under_server_root(DEFAULT_QMAIL_ROOT))
 
 
 def queuelifetime(root: Path) -> int:

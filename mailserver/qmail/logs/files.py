@@ -9,7 +9,10 @@ read too; ``state``, ``lock`` and friends are not logs.
 Every file is opened, and its size taken, once when the directory is opened: multilog keeps
 appending to ``current`` and may rename it or delete the oldest file at any moment; an open
 descriptor still reads the same bytes, and a selection never chases a moving end or hands out
-a half-written last line.
+a half-written last line. ``current`` is opened *before* the rotated files are listed: if
+multilog rotates it in between, the listing shows it under its new ``@….s`` name, and that file
+(the same inode as the ``current`` we hold) is left out rather than read twice. Listing first
+would lose the rotated file's lines: the listing misses it and ``current`` is already the new one.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .tai64n import LABEL_LEN, STAMP_LEN, is_label
+from ..errors import InvalidValue
+from .tai64n import STAMP_LEN, is_label
 
 BLOCK = 1 << 20  # big reads: the hot paths are bytes operations over whole blocks
 _PROBE = 4096
@@ -51,29 +55,50 @@ def _complete_size(fd: int, size: int) -> int:
     return tail + cut + 1 if cut >= 0 else 0
 
 
+def rotated_names(path: Path) -> list[str]:
+    """The ``@….s`` and ``@….u`` files of a multilog directory, oldest first."""
+    return sorted(p.name for p in path.iterdir() if p.name[:1] == "@" and p.name[-2:] in (".s", ".u"))
+
+
 class LogDir:
     def __init__(self, path: Path | str) -> None:
         self._fds: list[int] = []
         self.path = Path(path)
         if not self.path.is_dir():
             raise FileNotFoundError(f"{self.path}: no such log directory")
-        names = sorted(
-            p.name for p in self.path.iterdir() if p.name[:1] == "@" and p.name[-2:] in (".s", ".u")
-        )
         self.files: list[LogFile] = []
-        for name in [*names, "current"]:
+        try:
+            current: int | None = os.open(self.path / "current", os.O_RDONLY)
+        except FileNotFoundError:
+            current = None
+        try:
+            names = rotated_names(self.path)
+        except BaseException:
+            if current is not None:
+                os.close(current)
+            raise
+        held, current_size = None, 0
+        if current is not None:
+            stat = os.fstat(current)
+            held = (stat.st_dev, stat.st_ino)
+            current_size = _complete_size(current, stat.st_size)
+        for name in names:
             try:
                 fd = os.open(self.path / name, os.O_RDONLY)
-            except FileNotFoundError:  # deleted by multilog since the listing (or no current)
+            except FileNotFoundError:  # deleted by multilog since the listing
                 continue
-            size = os.fstat(fd).st_size
-            if name == "current":
-                size = _complete_size(fd, size)
-            if size == 0:
+            stat = os.fstat(fd)
+            if stat.st_size == 0 or (stat.st_dev, stat.st_ino) == held:  # held: rotated just now
                 os.close(fd)
                 continue
-            self.files.append(LogFile(self.path / name, size, name != "current"))
+            self.files.append(LogFile(self.path / name, stat.st_size, True))
             self._fds.append(fd)
+        if current is not None:
+            if current_size:
+                self.files.append(LogFile(self.path / "current", current_size, False))
+                self._fds.append(current)
+            else:
+                os.close(current)
         self.firsts = [self._label_at(i, 0) for i in range(len(self.files))]
 
     # -- reading single lines -------------------------------------------------------------
@@ -130,7 +155,8 @@ class LogDir:
 
     def seek(self, label: bytes) -> Position:
         """The first line whose stamp is ``>= label`` (24 hex bytes), by binary search."""
-        assert len(label) == LABEL_LEN
+        if not is_label(label):
+            raise InvalidValue(f"{label!r} is not a TAI64N label (24 lower-case hex digits)")
         index = 0
         for i, first in enumerate(self.firsts):
             if first and first < label:

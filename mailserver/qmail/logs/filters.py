@@ -6,6 +6,13 @@ operator after it still knows who sent a kept message and how big it was. Recipi
 (xrcpt, and xuser for mail from outside) drop the *deliveries* to other recipients of a kept
 message: "only that recipient" is what the admin asked for.
 
+Bounces follow the deliveries: when a filter narrows a message to some of its recipients, its
+``bounce msg`` (and ``triple bounce``) line is kept only if one of the kept deliveries failed.
+A bounce caused by a failure to another recipient is not the kept recipient's, and passing it
+on would make ``xrcpt alice@… | top-senders`` credit the sender with bounces alice never caused.
+A message the filter keeps whole (xsend, xwebmail, xuser for mail from the user's domains) keeps
+its bounce lines as they are.
+
 Lines of a message are held back until its verdict is known, then handed on together; after
 that they stream. The order therefore shifts a little, which the joiner allows for (it pairs
 deliveries by the stamp's qmail-send run, not by stream position). ``status: exiting`` lines
@@ -18,7 +25,20 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from .domains import Domains, domain_matches
-from .messages import ALERT, END, EXITING, RESULT, START, WARNING, Attempt, Joiner, Message, batches
+from .messages import (
+    ALERT,
+    BOUNCE,
+    END,
+    EXITING,
+    RESULT,
+    START,
+    TRIPLE,
+    WARNING,
+    Attempt,
+    Joiner,
+    Message,
+    batches,
+)
 
 # A verdict on what is known of a message so far: True keep, False drop, None not yet known.
 Verdict = bool | None
@@ -83,6 +103,20 @@ def by_uid(uids: set[int]) -> Rule:
     return Rule(lambda m: None if m.sender is None else m.uid in uids)
 
 
+def keeps_bounce(message: Message, keeps: Callable[[Message, Attempt], bool] | None) -> bool:
+    """Whether a kept message's bounce stays: it is not narrowed, or a kept delivery failed."""
+    if keeps is None:
+        return True
+    narrowed = False
+    for attempt in message.attempts:
+        if keeps(message, attempt):
+            if attempt.result == "failure":
+                return True
+        else:
+            narrowed = True
+    return not narrowed
+
+
 class _Sifter:
     """The state of one filter run: what is known about each open message, and held lines."""
 
@@ -91,10 +125,21 @@ class _Sifter:
         # Open messages by verdict (Message hashes by identity); all forgotten at `end msg`.
         self.kept: set[Message] = set()
         self.dropped: set[Message] = set()
-        self.held: dict[Message, list[tuple[bytes, Attempt | None]]] = {}
+        self.held: dict[Message, list[tuple[bytes, int, Attempt | None]]] = {}
+
+    def _passes(self, message: Message, kind: int, attempt: Attempt | None) -> bool:
+        """Whether a line of a kept message goes on: deliveries and bounces as ``keeps`` says."""
+        keeps = self.keeps
+        if keeps is None:
+            return True
+        if attempt is not None:
+            return keeps(message, attempt)
+        if kind in (BOUNCE, TRIPLE):
+            return keeps_bounce(message, keeps)
+        return True
 
     def sift(self, lines: list[bytes], trace: list[Traced], out: list[bytes]) -> None:
-        kept, dropped, held, keeps = self.kept, self.dropped, self.held, self.keeps
+        kept, dropped, held, passes = self.kept, self.dropped, self.held, self._passes
         for line, (kind, message, attempt) in zip(lines, trace, strict=True):
             if message is None:
                 if kind in _PASS:
@@ -103,16 +148,16 @@ class _Sifter:
             if kind != START and kind != RESULT:
                 attempt = None
             if message in kept:
-                if attempt is None or keeps is None or keeps(message, attempt):
+                if passes(message, kind, attempt):
                     out.append(line)
             elif message not in dropped:
                 decided = self.verdict(message)
                 if decided is None:
-                    held.setdefault(message, []).append((line, attempt))
+                    held.setdefault(message, []).append((line, kind, attempt))
                 elif decided:
                     kept.add(message)
-                    for old, old_attempt in [*held.pop(message, ()), (line, attempt)]:
-                        if old_attempt is None or keeps is None or keeps(message, old_attempt):
+                    for old, old_kind, old_attempt in [*held.pop(message, ()), (line, kind, attempt)]:
+                        if passes(message, old_kind, old_attempt):
                             out.append(old)
                 else:
                     dropped.add(message)
@@ -148,5 +193,7 @@ def messages(chunks: Iterable[bytes], rule: Rule) -> Iterator[Message]:
     for message in all_messages(chunks):
         if rule.verdict(message):
             if rule.keeps is not None:
+                if not keeps_bounce(message, rule.keeps):
+                    message.bounces, message.triple_bounce = [], False
                 message.attempts = [a for a in message.attempts if rule.keeps(message, a)]
             yield message

@@ -6,8 +6,13 @@ would cost seconds on a busy server, but a rotated ``@….s`` file never changes
 pass over it can be saved as a sorted (message id, offset) table and every later selection
 answers with a binary search. ``current`` is never cached: it is still growing.
 
-The cache lives in NODEWORX_QMAIL_LOG_CACHE (default ~/.cache/nodeworx/qmail-logs); set it to
-``off`` to keep tables in memory only. An unwritable cache is not an error, just slower.
+The cache lives in NODEWORX_QMAIL_LOG_CACHE (default ~/.cache/nodeworx/qmail-logs, or for root
+/var/cache/nodeworx/qmail-logs under NODEWORX_SERVER_ROOT: root must not write where $HOME, perhaps
+a user's, points); set it to ``off`` to keep tables in memory only. An unwritable cache is not an
+error, just slower. The directories are created 0700, and one not owned by the effective uid, or
+writable by group or others, is not used at all (one line on stderr says so): whoever can write
+there could plant a symlink for us to write through or a table for us to trust. Tables are
+written to a fresh ``mkstemp`` file (O_EXCL, never through a symlink) and renamed into place.
 """
 
 from __future__ import annotations
@@ -16,16 +21,21 @@ import contextlib
 import mmap
 import os
 import re
+import stat
 import struct
+import sys
+import tempfile
 import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import config
 from .files import LogDir, LogFile
 
 CACHE_ENV = "NODEWORX_QMAIL_LOG_CACHE"
+ROOT_CACHE = Path("/var/cache/nodeworx/qmail-logs")  # root's cache (under NODEWORX_SERVER_ROOT if set)
 _MAGIC = b"NWQLIDX1"
 _HEADER = struct.Struct("<8sQQ")  # magic, size of the log file indexed, number of entries
 _NEWEST_MAGIC = b"NWQLNEW1"
@@ -39,8 +49,44 @@ def cache_root() -> Path | None:
         return None
     if value:
         return Path(value)
+    if os.geteuid() == 0:
+        return config.under_server_root(ROOT_CACHE)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "nodeworx" / "qmail-logs"
+
+
+_warned: set[Path] = set()
+
+
+def _safe_dir(path: Path) -> bool:
+    """Create ``path`` (0700) if need be; True when it is ours alone to write in.
+
+    The cache root and its per-log-directory subdirectory are both checked: a directory someone
+    else owns or may write to is refused with one line on stderr (once per process).
+    """
+    problem = None
+    try:
+        for directory in (path.parent, path):  # nothing is made inside a directory we refuse
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not _owned(os.lstat(directory)):
+                problem = directory
+                break
+    except OSError:
+        return False  # unwritable or gone: no cache, quietly (it is only slower)
+    if problem is not None:
+        if problem not in _warned:
+            _warned.add(problem)
+            print(
+                f"warning: not caching log indexes in {problem}: it must be a directory owned by "
+                f"uid {os.geteuid()} and not writable by group or others",
+                file=sys.stderr,
+            )
+        return False
+    return True
+
+
+def _owned(st: os.stat_result) -> bool:
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
 
 
 class InfoIndex:
@@ -125,9 +171,19 @@ class IndexCache:
     def __init__(self, log_dir: Path, root: Path | None = None) -> None:
         root = cache_root() if root is None else root
         tag = f"{zlib.crc32(str(log_dir.resolve()).encode()):08x}"  # one subdirectory per log dir
-        self.dir = root / tag if root is not None else None
+        self._dir = root / tag if root is not None else None
+        self._checked = False
         self.log_dir = log_dir
         self._memory: dict[str, InfoIndex] = {}
+
+    @property
+    def dir(self) -> Path | None:
+        """The cache directory, once it is known to be safe to use; None for no on-disk cache."""
+        if not self._checked:
+            self._checked = True
+            if self._dir is not None and not _safe_dir(self._dir):
+                self._dir = None
+        return self._dir
 
     def get(self, logs: LogDir, number: int) -> InfoIndex:
         """The table of file ``number`` of ``logs``: from the cache, or built (and cached) now."""
@@ -176,10 +232,18 @@ class IndexCache:
         if self.dir is None:
             return None
         try:
-            with open(self.dir / name, "rb") as handle:
-                return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):  # missing, unreadable or empty
+            fd = os.open(self.dir / name, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:  # missing, unreadable, or a symlink
             return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+                return None
+            return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # unreadable or empty
+            return None
+        finally:
+            os.close(fd)
 
     def _load(self, log: LogFile) -> InfoIndex | None:
         data = self._map(f"{log.name}.idx")
@@ -190,17 +254,22 @@ class IndexCache:
         self._prune()
 
     def _write(self, name: str, data: bytes) -> None:
-        if self.dir is None:
+        directory = self.dir
+        if directory is None:
             return
-        # Written aside and renamed into place, so a reader never maps a half-written table.
-        tmp = self.dir / f".{name}.{os.getpid()}.tmp"
+        # Written aside (a new file: O_EXCL, mode 0600) and renamed into place, so a reader never
+        # maps a half-written table and nothing is written through a link planted in advance.
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
-            os.replace(tmp, self.dir / name)
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, directory / name)
         except OSError:
             with contextlib.suppress(OSError):
-                tmp.unlink()
+                os.unlink(tmp)
 
     def _prune(self) -> None:
         """Drop tables of files multilog has since deleted (it keeps only the newest n)."""

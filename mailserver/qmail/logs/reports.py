@@ -8,7 +8,10 @@ Counting rules, the same for the command line and the web page:
   (their ``new msg`` line is in it); retries of older mail add attempts, not messages.
 * a sender's ``bounces`` counts ``bounce msg`` lines: bounce notices qmail sent back for its mail.
   A recipient's ``bounces`` counts bounce messages (sender ``<>`` or ``#@[]``) addressed to it.
-* the -local / -remote flavours keep only attempts on that channel, and only messages with one.
+* the -local / -remote flavours keep only attempts on that channel, and only messages with one;
+  a message's bounces count for a flavour only when one of its attempts on that channel failed
+  (a bounce for a remote failure is not a -local bounce). A message that failed on both channels
+  counts in both, so the two flavours can add up to more than the total.
 """
 
 from __future__ import annotations
@@ -113,7 +116,7 @@ class Stats:
         if message.arrived:
             out[SENT] += 1
             out[BYTES] += message.size
-        if message.bounces:
+        if message.bounces and (self.channel is None or any(a.result == "failure" for a in attempts)):
             out[BOUNCED] += len(message.bounces)
         for attempt in attempts:
             result = attempt.result

@@ -8,7 +8,6 @@ Celery app, so the web process can use it without the agent's signing key.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from mailserver.qmail.errors import FieldError
 
 from .reports import RESULTS, TOP_REPORTS
-from .timespec import TimeSpecError, now, parse_duration, parse_point
+from .timespec import MAX_EPOCH, TimeSpecError, now, parse_duration, parse_point
 
 Payload = dict[str, Any]
 
@@ -82,7 +81,7 @@ def period(value: Any) -> tuple[float, float]:
             raise FieldError("last", "last must be a fuzzy duration such as '3 hours'")
         try:
             seconds = parse_duration(text)
-        except TimeSpecError as exc:
+        except ValueError as exc:  # TimeSpecError is one; the message names what to type
             raise FieldError("last", str(exc)) from None
         if seconds <= 0:
             raise FieldError("last", "the period must be longer than 0 seconds")
@@ -171,6 +170,7 @@ def message_request(payload: Payload) -> tuple[int, float]:
     msg_id, at = payload.get("id"), payload.get("at")
     if isinstance(msg_id, bool) or not isinstance(msg_id, int) or not 0 < msg_id < 2**63:
         raise FieldError("id", "id must be a message number (the inode qmail logs)")
-    if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at) or at < 0:
+    # One range check: it also refuses inf and nan, and an int too big for math.isfinite().
+    if isinstance(at, bool) or not isinstance(at, int | float) or not 0 <= at < MAX_EPOCH:
         raise FieldError("at", "at must be the epoch seconds of one of the message's lines")
     return msg_id, float(at)

@@ -48,8 +48,22 @@ def label_unix(label: bytes) -> float:
     return int(label[:16], 16) - OFFSET + int(label[16:], 16) / 1e9
 
 
+_FIRST = -OFFSET  # the unix times the 16 hex digits of a label can hold
+_LAST = 2**64 - 1 - OFFSET
+
+
 def encode(unix: float) -> bytes:
-    """The 24-hex label (no ``@``) for a unix time; the inverse of :func:`to_unix`."""
+    """The 24-hex label (no ``@``) for a unix time; the inverse of :func:`to_unix`.
+
+    A time beyond what a label holds (even infinity) gets the first or last label, so a seek
+    to it finds the start or the end of the log; NaN is no time at all.
+    """
+    if unix != unix:
+        raise InvalidValue("NaN is not a time")
+    if unix >= _LAST + 1:
+        return b"%016x%08x" % (_LAST + OFFSET, 999_999_999)
+    if unix < _FIRST:
+        return b"%016x%08x" % (0, 0)
     seconds = int(unix // 1)
     nanos = min(round((unix - seconds) * 1e9), 999_999_999)
     return b"%016x%08x" % (seconds + OFFSET, nanos)

@@ -3,10 +3,16 @@
 ``qmail-last-x "3 hours"``, ``hstamp "5 hours ago"`` and ``qmail-start-end START END`` all take one
 number and one unit. The guide forbids mixing units ("3 days 12 hours 4 minutes"): the admin is
 told to do the math, and we do it for them in the message so the fix is one copy-paste away.
+
+Every moment is an epoch second in ``0 <= t < 2**40`` (up to the year 36812; a TAI64N label holds
+far more, but nothing beyond that is a date anyone means), and a number in a fuzzy date has at most
+12 digits: a 400-digit epoch would otherwise be infinity, and a 5000-digit count an int() error.
+An hstamp that reaches back before 1970 is 0, the start of the epoch.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import time
@@ -29,8 +35,11 @@ for _names, _seconds in (
         _UNITS[_name] = _seconds
 _CANONICAL = {1: "seconds", 60: "minutes", 3600: "hours", 86400: "days", 604800: "weeks"}
 
-_TERM = re.compile(r"(\d+)\s*([a-z]+)")
-_ONE = re.compile(r"^(\d+)\s*([a-z]+)(?:\s+ago)?$")
+MAX_EPOCH = 2**40  # moments are epoch seconds in [0, MAX_EPOCH); durations are at most MAX_EPOCH
+MAX_DIGITS = 12
+_TERM = re.compile(r"(\d{1,12})\s*([a-z]+)")
+_ONE = re.compile(r"^(\d{1,12})\s*([a-z]+)(?:\s+ago)?$")
+_LONG_NUMBER = re.compile(r"\d{13}")
 _EPOCH = re.compile(r"^\d+(?:\.\d+)?$")  # `date +%s` (or `date +%s.%N`) output
 _ISO = re.compile(r"^\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d)?)?$")
 
@@ -39,14 +48,33 @@ class TimeSpecError(InvalidValue):
     """A time argument the tools cannot read; the message says what to type instead."""
 
 
+def _shown(text: str) -> str:
+    """``text`` for an error message: a pasted megabyte is not echoed back whole."""
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def in_range(seconds: float, text: str) -> float:
+    """``seconds`` if it is a moment the tools handle (``0 <= t < 2**40``), else TimeSpecError."""
+    if not (math.isfinite(seconds) and 0 <= seconds < MAX_EPOCH):
+        raise TimeSpecError(
+            f'"{_shown(text)}" is out of range: a moment must lie between 1970 and the year 36812 '
+            f"(epoch seconds 0 to {MAX_EPOCH - 1})"
+        )
+    return seconds
+
+
 def now() -> float:
     """The current time, or NODEWORX_NOW (epoch seconds) so tests and demos are repeatable."""
     fixed = os.environ.get(NOW_ENV, "").strip()
     if fixed:
         try:
-            return float(fixed)
+            value = float(fixed)
         except ValueError:
-            raise TimeSpecError(f"{NOW_ENV}={fixed!r} is not epoch seconds") from None
+            raise TimeSpecError(f"{NOW_ENV}={_shown(fixed)!r} is not epoch seconds") from None
+        try:
+            return in_range(value, fixed)
+        except TimeSpecError as exc:
+            raise TimeSpecError(f"{NOW_ENV}: {exc}") from None
     return time.time()
 
 
@@ -65,30 +93,46 @@ def _refuse_mixed(text: str) -> None:
 def parse_duration(text: str) -> int:
     """Seconds in ``"5 minutes"``, ``"12 hours ago"``, ``"1 week"``; refuses mixed units."""
     spec = " ".join(text.strip().lower().split())
+    if _LONG_NUMBER.search(spec):
+        raise TimeSpecError(f'"{_shown(text)}" has a number of more than {MAX_DIGITS} digits')
     match = _ONE.match(spec)
     if match is None:
         _refuse_mixed(spec)
         raise TimeSpecError(
-            f'"{text}" is not a fuzzy date: give a number and one unit, e.g. "3 hours", '
+            f'"{_shown(text)}" is not a fuzzy date: give a number and one unit, e.g. "3 hours", '
             f'"5 minutes", "6 days", "1 week ago"'
         )
     count, unit = match.groups()
     if unit not in _UNITS:
-        raise TimeSpecError(f'Unknown unit "{unit}" in "{text}": use seconds, minutes, hours, days or weeks')
-    return int(count) * _UNITS[unit]
+        raise TimeSpecError(
+            f'Unknown unit "{_shown(unit)}" in "{_shown(text)}": use seconds, minutes, hours, days or weeks'
+        )
+    seconds = int(count) * _UNITS[unit]
+    if seconds > MAX_EPOCH:
+        raise TimeSpecError(f'"{_shown(text)}" is too long: at most {MAX_EPOCH} seconds')
+    return seconds
 
 
 def parse_point(text: str, *, at: float | None = None) -> float:
-    """A moment: epoch seconds, ``now``, ``YYYY-MM-DD[ HH:MM[:SS]]`` (local time) or an hstamp."""
+    """A moment: epoch seconds, ``now``, ``YYYY-MM-DD[ HH:MM[:SS]]`` (local time) or an hstamp.
+
+    Explicit moments outside ``0 <= t < 2**40`` are refused; an hstamp reaching back before
+    1970 is 0. A date-shaped text that is no date ("2026-13-45") raises a plain ValueError.
+    """
     spec = " ".join(text.strip().lower().split())
-    reference = now() if at is None else at
+    reference = now() if at is None else in_range(at, str(at))
     if spec == "now":
         return reference
     if _EPOCH.match(spec):
-        return float(spec)
+        return in_range(float(spec), text)
     if _ISO.match(spec):
-        return datetime.fromisoformat(spec).timestamp()
-    return reference - parse_duration(spec)
+        parsed = datetime.fromisoformat(spec)  # ValueError for "2026-13-45"
+        try:
+            moment = parsed.timestamp()
+        except (OverflowError, OSError, ValueError):  # a real date the platform cannot place (year 1)
+            raise TimeSpecError(f'"{_shown(text)}" is out of range: give a date after 1970') from None
+        return in_range(moment, text)
+    return max(0.0, reference - parse_duration(spec))
 
 
 def hstamp(text: str, *, at: float | None = None) -> int:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from mailserver.qmail.errors import InvalidValue
 from mailserver.qmail.logs.files import LogDir, Position
+from mailserver.qmail.logs.selection import select
 from mailserver.qmail.logs.tai64n import encode, to_unix
 
 
@@ -85,3 +88,63 @@ def test_a_rotation_while_reading_changes_nothing_already_opened(send_log: Path,
     (copy / "@400000006b06e40301404a24.s").unlink()
     assert b"".join(log.chunks(log.start, log.end)) == before
     assert LogDir(copy).files[-1].size == 57  # the new current
+
+
+NEW_LINE = b"@400000006b06e5821fb4d04e status: local 0/10 remote 0/20\n"
+
+
+def writable_copy(send_log: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "send"
+    shutil.copytree(send_log, copy)
+    for path in copy.iterdir():
+        path.chmod(0o644)
+    return copy
+
+
+def rotate(copy: Path) -> None:
+    """What multilog does at its size limit: current becomes @<now>.s and a new current starts."""
+    (copy / "current").rename(copy / "@400000006b06e5821fb4d04d.s")
+    (copy / "current").write_bytes(NEW_LINE)
+
+
+@pytest.mark.parametrize("when", ["after the listing", "before the listing"])
+def test_a_rotation_while_opening_loses_no_line_and_reads_none_twice(
+    send_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    copy = writable_copy(send_log, tmp_path)
+    whole = b"".join((copy / f.name).read_bytes() for f in LogDir(copy).files)
+    listing = Path.iterdir  # what LogDir lists the directory with
+    raced: list[Path] = []
+
+    def racing(path: Path) -> Iterator[Path]:
+        if path != copy or raced:
+            return listing(path)
+        raced.append(path)
+        if when == "before the listing":  # the listing shows the rotated file: same inode as current
+            rotate(path)
+            return listing(path)
+        names = list(listing(path))  # the listing misses the file current is about to become
+        rotate(path)
+        return iter(names)
+
+    monkeypatch.setattr(Path, "iterdir", racing)
+    log = LogDir(copy)
+    data = b"".join(log.chunks(log.start, log.end))
+    assert data == whole or data == whole + NEW_LINE, "a line was lost or read twice"
+    assert raced and data.count(b"\n") == len(data.splitlines())
+
+
+def test_seeking_past_any_label_finds_the_end_and_a_bad_label_is_an_error(send_log: Path) -> None:
+    log = LogDir(send_log)
+    assert log.seek(encode(2e19)) == log.end  # the label of 2e19 is the last one there is
+    assert log.seek(encode(float("inf"))) == log.end
+    assert log.seek(encode(-1e30)) == log.start
+    with pytest.raises(InvalidValue, match="not a TAI64N label"):
+        log.seek(b"1" * 30)
+
+
+def test_a_selection_ending_beyond_the_labels_reads_to_the_end(
+    send_log: Path, tool_env: dict[str, str]
+) -> None:
+    whole = b"".join(select(send_log, 1795611600.0).chunks())
+    assert b"".join(select(send_log, 1795611600.0, 2e19).chunks()) == whole

@@ -1,7 +1,20 @@
 """The x-filters keep whole messages (sender and size survive) and narrow the deliveries asked for.
 
 Expected numbers: the awk join described in test_logs_counts.py, extended with the uid of each
-message's info line, then e.g. awk '$3==1008 {print $2}' | sort | uniq -c.
+message's info line, then e.g. awk '$3==1008 {print $2}' | sort | uniq -c. Bounces: the same join
+(over `cat @*.s current | TZ=UTC tai64nlocal`) keeps, per open message, its recipients and the
+recipients whose delivery failed, and prints them at each "bounce msg N":
+
+    $3=="new" {fail[$5]=""; nrc[$5]=""}
+    $3=="starting" {... nrc[$7]=nrc[$7] " " tolower($10)}
+    $3=="delivery" {... if (r=="failure") fail[m]=fail[m] " " ch[run,d] ":" rc[run,d]}
+    $3=="bounce" {print "BOUNCE", $1, $2, $5, sender[$5], "|" fail[$5], "|rcpts" nrc[$5]}
+    $3=="end" {delete fail[$5]; delete nrc[$5]}
+
+90 lines. 4 belong to messages with a delivery to alice@example.test, each caused by a failure to
+another recipient; the 5 of carol@example.test's messages were each caused by a failure to carol
+(senders: alice@example.test 2, news@sink.example.net 3). For sink.example.net (xuser): 27 come
+from a sink sender or name a sink recipient among the failures; 8 more only had a sink recipient.
 """
 
 from __future__ import annotations
@@ -59,6 +72,22 @@ def test_xrcpt_keeps_only_that_recipients_deliveries_but_the_whole_header(
     assert all(m.size > 0 for m in messages)
 
 
+def bounced(messages: list[Message]) -> Counter[str | None]:
+    return Counter(m.sender for m in messages for _ in m.bounces)
+
+
+def test_xrcpt_keeps_a_bounce_only_when_a_kept_delivery_failed(
+    send_log: Path, tool_env: dict[str, str]
+) -> None:
+    alice = filters.by_recipient(["alice@example.test"])
+    assert bounced(kept(send_log, alice)) == {}  # her 4 messages bounced for other recipients
+    assert bounced(list(filters.messages(select(send_log).chunks(), alice))) == {}
+    carol = filters.by_recipient(["carol@example.test"])
+    expected = {"alice@example.test": 2, "news@sink.example.net": 3}
+    assert bounced(kept(send_log, carol)) == expected
+    assert bounced(list(filters.messages(select(send_log).chunks(), carol))) == expected
+
+
 def test_after_a_selector_the_filter_still_sees_senders_of_older_mail(
     send_log: Path, tool_env: dict[str, str]
 ) -> None:
@@ -89,6 +118,7 @@ def test_xuser_keeps_mail_from_and_to_the_users_domains(
     assert owned == {"sink.example.net"}
     messages = kept(send_log, filters.by_owner(owned))
     assert results(messages) == {"success": 224, "deferral": 26, "failure": 30}
+    assert sum(len(m.bounces) for m in messages) == 27  # not the 8 caused by other recipients
 
 
 def test_messages_undecided_at_their_end_are_dropped(send_log: Path, tool_env: dict[str, str]) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import pty
+import re
+import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -57,10 +59,10 @@ def test_filters_chain_and_keep_the_sender_for_the_operator(tool_env: dict[str, 
         tool_env, ["qmail-last-x", "1 hour"], ["xrcpt", "carol@example.test"], ["top-senders", "--tsv"]
     )
     assert "Warning: We only have logs dating back to 2026-11-25 13:33:02." in err
-    assert {row[0]: (row[1], row[3], row[4], row[5]) for row in tsv(out)} == {
-        "alice@example.test": ("3", "0", "7", "2"),
-        "dave@mail.example.test": ("4", "0", "8", "0"),
-        "news@sink.example.net": ("3", "0", "6", "3"),
+    assert {row[0]: (row[1], row[3], row[4], row[5], row[6]) for row in tsv(out)} == {
+        "alice@example.test": ("3", "0", "7", "2", "2"),
+        "dave@mail.example.test": ("4", "0", "8", "0", "0"),
+        "news@sink.example.net": ("3", "0", "6", "3", "3"),
     }
     out, _ = pipeline(
         tool_env,
@@ -70,6 +72,17 @@ def test_filters_chain_and_keep_the_sender_for_the_operator(tool_env: dict[str, 
         ["show-all-detail", "--tsv"],
     )
     assert len(tsv(out)) == 5 and {row[4] for row in tsv(out)} == {"alice@example.test"}
+
+
+def test_xrcpt_does_not_credit_bounces_caused_by_other_recipients(tool_env: dict[str, str]) -> None:
+    # alice@example.test never failed; 4 messages to her bounced for their other recipients
+    # (the awk of test_logs_filters.py).
+    out, _ = pipeline(
+        tool_env, ["qmail-last-x", "1 hour"], ["xrcpt", "alice@example.test"], ["top-senders", "--tsv"]
+    )
+    rows = tsv(out)
+    assert rows and {row[5] for row in rows} == {"0"}
+    assert {row[0]: row[6] for row in rows if row[6] != "0"} == {}
 
 
 def test_xsend_into_show_failures_detail(tool_env: dict[str, str]) -> None:
@@ -97,11 +110,29 @@ def test_operators_also_read_log_files(tool_env: dict[str, str], send_log: Path)
 def test_the_selection_is_raw_multilog_for_tai64nlocal(tool_env: dict[str, str]) -> None:
     out, _ = pipeline(tool_env, ["qmail-last-x", "2 minutes"])
     assert out and all(line.startswith("@4000") for line in out.splitlines())
+    if shutil.which("tai64nlocal", path=tool_env.get("PATH")) is None:
+        pytest.skip("tai64nlocal (daemontools) is not installed: cannot check its reading")
     local = subprocess.run(
         ["tai64nlocal"], input=out, capture_output=True, text=True, env=tool_env, check=False
     )
-    if local.returncode == 0:
-        assert local.stdout.splitlines()[-1].startswith("2026-11-25 13:41:12.")
+    assert local.returncode == 0, local.stderr
+    assert local.stdout.splitlines()[-1].startswith("2026-11-25 13:41:12.")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["qmail-start-end", "1795611600", "20000000000000000000"],
+        ["qmail-start-end", "9" * 400],
+        ["qmail-last-x", "9" * 5000 + " hours"],
+        ["hstamp", "999999999999 weeks ago"],
+    ],
+)
+def test_times_out_of_range_are_a_one_line_error(tool_env: dict[str, str], argv: list[str]) -> None:
+    done = subprocess.run([str(BIN / argv[0]), *argv[1:]], capture_output=True, text=True, env=tool_env)
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert re.search(r"out of range|more than 12 digits|too long", done.stderr), done.stderr
 
 
 def test_mixed_fuzzy_dates_are_refused_with_the_sum(tool_env: dict[str, str]) -> None:

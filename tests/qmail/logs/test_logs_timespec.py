@@ -66,3 +66,41 @@ def test_now_can_be_pinned_for_repeatable_runs(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("NODEWORX_NOW", "soon")
     with pytest.raises(TimeSpecError):
         now()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("9" * 400, "out of range"),  # float() would make it infinity
+        ("20000000000000000000", "out of range"),  # past any TAI64N label
+        ("1099511627776", "out of range"),  # 2**40
+        ("1969-12-31", "out of range"),
+        ("9" * 5000 + " hours ago", "more than 12 digits"),  # int() refuses over 4300 digits
+        ("999999999999 weeks ago", "too long"),
+    ],
+)
+def test_points_out_of_range_are_refused_with_a_clear_message(text: str, message: str) -> None:
+    with pytest.raises(TimeSpecError, match=message) as refused:
+        parse_point(text, at=NOW)
+    assert len(str(refused.value)) < 200  # a pasted number is not echoed back whole
+
+
+def test_the_range_ends_just_below_two_to_the_forty() -> None:
+    assert parse_point("1099511627775.5", at=NOW) == 1099511627775.5
+    assert parse_point("0", at=NOW) == 0.0
+    assert parse_duration("1817975 weeks") == 1817975 * 604800  # the most weeks below 2**40 s
+    assert parse_point("3000 weeks ago", at=NOW) == 0.0  # before 1970: the start of the epoch
+
+
+@pytest.mark.parametrize(
+    "text", ["9" * 5000 + " hours", "1" + "0" * 12 + " seconds", "3 days " + "9" * 13 + " hours"]
+)
+def test_durations_with_huge_numbers_are_refused(text: str) -> None:
+    with pytest.raises(TimeSpecError, match="more than 12 digits"):
+        parse_duration(text)
+
+
+def test_a_pinned_now_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NODEWORX_NOW", "9" * 400)
+    with pytest.raises(TimeSpecError, match="NODEWORX_NOW"):
+        now()
