@@ -29,9 +29,7 @@ log = logging.getLogger("nodeworx.agent")
 Payload = dict[str, Any]
 Handler = Callable[[Payload], Any]
 
-REGISTRY: dict[str, Handler] = {}
-
-__all__ = ["REGISTRY", "FieldError", "Payload", "operation", "require"]
+__all__ = ["FieldError", "Payload", "operation", "require"]
 
 
 def _error(kind: str, exc: Exception) -> dict[str, Any]:
@@ -89,7 +87,6 @@ def operation(name: str) -> Callable[[Handler], Handler]:
 
         run.__name__ = run.__qualname__ = task_name.replace(".", "_")
         app.task(name=task_name, queue=settings.queue)(run)
-        REGISTRY[task_name] = handler
         return handler
 
     return register

@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from mailserver.qmail import services
-from mailserver.qmail.errors import InvalidValue, QmailError
+from mailserver.qmail.errors import InvalidValue
 
 from .celeryapp import settings
 from .operations import FieldError, Payload, operation, require
@@ -122,10 +122,7 @@ def service_boot(payload: Payload) -> dict[str, Any]:
         raise InvalidValue(f"{name} is not installed on this server; it cannot start at boot.")
     directory = settings.roots.service_dir(name)
     before = "" if (directory / "down").exists() else "start at boot\n"
-    try:
-        services.set_start_at_boot(settings.roots, name, enabled)
-    except QmailError:
-        raise
+    services.set_start_at_boot(settings.roots, name, enabled)
     return {
         "changes": [
             {

@@ -23,7 +23,6 @@ from mailserver.qmail.paths import Roots
 from mailserver.qmail.runparams import SmtpdParams
 
 DATA = Path(__file__).resolve().parent / "data"
-SERVICES = ("qmail-smtpd", "qmail-send", "qmail-submission")
 DEFAULT_RULES = {"smtp": '127.0.0.1:allow,RELAYCLIENT=""\n:allow\n', "submission": ":allow\n"}
 
 

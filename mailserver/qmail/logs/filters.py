@@ -54,9 +54,6 @@ class Rule:
     keeps: Callable[[Message, Attempt], bool] | None = None
 
 
-Predicate = Rule  # what the console scripts build from their arguments
-
-
 def _address(value: str) -> str:
     value = value.strip().lower()
     return value[1:-1] if value.startswith("<") and value.endswith(">") else value
