@@ -8,7 +8,7 @@ deferred recipients are retried on qmail's quadratic schedule until queuelifetim
 bounce (``bounce msg`` + a new message from <>; a failing bounce double-bounces to postmaster),
 message ids are inodes taken from a free pool and reused, and qmail-send restarts every few
 hours (``status: exiting``, delivery numbers start again at 1). The result texts are the ones
-in the real fixture logs (../shared/fixtures/real-qmail/logs/send), with addresses, queue ids
+in the real captured logs (mailserver/demo/data/logs/send), with addresses, queue ids
 and pids varied. ``current`` rotates to ``@<tai64n>.s`` at 16 MB, as ``multilog s16777215`` does.
 
 Every line is written when its event is taken off the simulation's time-ordered queue, so the
@@ -27,7 +27,9 @@ import re
 from collections import deque
 from pathlib import Path
 
-FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-qmail" / "logs" / "send"
+from mailserver.demo.builder import DATA
+
+FIXTURE = DATA / "logs" / "send"
 OFFSET = 0x400000000000000A
 ROTATE = 16_777_215
 QUEUELIFETIME = 604_800

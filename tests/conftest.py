@@ -20,9 +20,6 @@ import pytest
 from mailserver.agent.keys import make_key_pair
 from tests.support.stack import free_port
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REAL_QMAIL = SHARED / "fixtures" / "real-qmail"
-
 _WORK = Path(tempfile.mkdtemp(prefix="nodeworx-tests-"))
 _KEYS = _WORK / "keys"
 _SERVER = _WORK / "server"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from mailserver.demo.builder import DATA
 from mailserver.qmail import badrcptto, control
 from mailserver.qmail.control import (
     SPECS,
@@ -22,7 +21,7 @@ from mailserver.qmail.control import (
 )
 from mailserver.qmail.errors import InvalidValue
 
-FIXTURE = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real-qmail" / "control"
+FIXTURE = DATA / "control"
 
 
 def refused(name: str, value: object, **kwargs: int) -> str:

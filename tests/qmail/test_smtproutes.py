@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from mailserver.demo.builder import DATA
 from mailserver.qmail.errors import InvalidValue
 from mailserver.qmail.smtproutes import Route, lookup, parse, points_back, validate, warnings_for
 
-FIXTURE = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "real-qmail" / "control"
+FIXTURE = DATA / "control"
 GUIDE = ".domain.tld:\n:relay.tld\n"  # the NodeWorx guide's "exempt the subdomains" example
 
 

@@ -7,8 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mailserver.demo.builder import DATA
+
 BIN = Path(sys.executable).parent
-SEND_LOG = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "real-qmail" / "logs" / "send"
+SEND_LOG = DATA / "logs" / "send"
 # 2026-11-25 13:42:00 UTC: a minute after the last line of the fixture logs (13:41:12).
 NOW = 1795614120
 
