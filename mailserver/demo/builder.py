@@ -7,6 +7,11 @@ the real multilog logs, tcprules databases, and service directories whose run
 scripts come from the panel's templates. qmail itself is in no package
 registry, so its programs are absent here: those services get a ``down`` file
 and show as "not installed" instead of restarting in a loop under svscan.
+
+Building wipes the control files, the queue and the logs under its root, so it
+only ever touches a root it made itself: an empty or missing directory, which it
+marks with ``.nodeworx-demo``, or one that already bears that mark. ``/`` and any
+other tree (a real mail server above all) are refused before anything is written.
 """
 
 from __future__ import annotations
@@ -24,10 +29,61 @@ from mailserver.qmail.runparams import SmtpdParams
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_RULES = {"smtp": '127.0.0.1:allow,RELAYCLIENT=""\n:allow\n', "submission": ":allow\n"}
+MARKER = ".nodeworx-demo"
+_MARK_TEXT = (
+    "This tree is a NodeWorx demo mail server built by `python -m mailserver.demo`.\n"
+    "The builder may wipe and rebuild everything here; never put real data in it.\n"
+)
+
+
+class NotADemoRoot(Exception):
+    """The builder was pointed at a directory it did not make (``/``, a real server, other files)."""
+
+
+def demo_root(roots: Roots) -> Path:
+    """The one directory holding every root the builder writes (``/`` for the stock Roots())."""
+    return Path(os.path.commonpath([roots.qmail, roots.service, roots.log, roots.tcprules]))
+
+
+def check_root(root: Path) -> None:
+    """Refuse ``root`` unless it is missing, empty, or marked as a demo tree by the builder."""
+    resolved = root.resolve()
+    if resolved == Path(resolved.anchor):
+        raise NotADemoRoot(
+            f"Refusing to build the demo mail server in {resolved}: that is this machine's own root, "
+            "and building there would wipe a real server's queue and control files."
+        )
+    if (resolved / MARKER).is_file() or not resolved.exists():
+        return
+    if not resolved.is_dir():
+        raise NotADemoRoot(f"Refusing to build the demo mail server in {resolved}: it is not a directory.")
+    if not any(resolved.iterdir()):
+        return
+    what = (
+        "it holds a qmail server (var/qmail/control)"
+        if (resolved / "var/qmail/control").exists()
+        else "it already holds files"
+    )
+    raise NotADemoRoot(
+        f"Refusing to build the demo mail server in {resolved}: {what} and has no {MARKER} mark, "
+        "so it was not built by the demo builder and rebuilding would wipe it. Use an empty or new "
+        "directory (an old demo tree from before the mark: remove it by hand first)."
+    )
+
+
+def _claim(roots: Roots) -> None:
+    """Check the root, then create and mark it, before the first byte of the demo is written."""
+    root = demo_root(roots)
+    check_root(root)
+    root.mkdir(parents=True, exist_ok=True)
+    marker = root / MARKER
+    if not marker.is_file():
+        marker.write_text(_MARK_TEXT)
 
 
 def reset_controls(roots: Roots) -> None:
     """Put the control directory back to the captured server's files (tests start from it)."""
+    check_root(demo_root(roots))
     control = roots.control_dir
     if control.exists():
         shutil.rmtree(control)
@@ -53,7 +109,11 @@ def _smtpd_params(roots: Roots, user: str) -> dict[str, SmtpdParams]:
 
 
 def build(roots: Roots, *, smtpd_user: str = "qmaild", log_user: str = "qmaill") -> None:
-    """Create (or refresh) the demo tree under ``roots``; keeps nothing of a previous run's services."""
+    """Create (or refresh) the demo tree under ``roots``; keeps nothing of a previous run's services.
+
+    Raises NotADemoRoot, having written nothing, unless the root is new, empty or a demo tree.
+    """
+    _claim(roots)
     for directory in (
         roots.qmail / "bin",
         roots.qmail / "alias",
