@@ -11,8 +11,6 @@ import json
 from typing import Any
 
 from django import forms
-from django.utils.html import escape
-from django.utils.safestring import SafeString
 
 from mailserver.qmail import control, doublebounce, runparams, smtpauth
 from mailserver.qmail.errors import InvalidValue
@@ -45,12 +43,6 @@ class SeenMixin(forms.Form):
         except ValueError:
             return {}
         return data if isinstance(data, dict) else {}
-
-    def escape_help(self) -> None:
-        """Help texts are rendered as HTML by the templates; ours quote server content and "<…>"."""
-        for field in self.fields.values():
-            if field.help_text and not isinstance(field.help_text, SafeString):
-                field.help_text = escape(field.help_text)
 
     def meta(self, key: str, default: Any = None) -> Any:
         """Facts about the server the page was built from (kept in ``seen`` for the save)."""

@@ -29,7 +29,8 @@ def _read_state() -> tuple[dict[str, Any] | None, str | None]:
 
 
 def _section_context(section: Section, form, state: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    form.escape_help()
+    # Help texts and errors quote the server's files: they are plain text, escaped by the templates
+    # (templates/bootstrap5/layout/help_text.html), never marked safe.
     return {
         "section": section,
         "form": form,
