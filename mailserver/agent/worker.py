@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 # Importing the operation modules registers the whitelisted tasks; nothing else is registered.
 import mailserver.agent.logs_ops
 import mailserver.agent.mta_ops
+import mailserver.agent.restore_ops
 import mailserver.agent.service_ops  # noqa: F401
 
 from .celeryapp import app
+
+# Celery logs every task's return value at INFO ("succeeded in 0.01s: …"): here that is
+# file contents, addresses and blacklists. Failures still log at WARNING and above.
+logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
 
 __all__ = ["app"]
