@@ -1,0 +1,52 @@
+"""Read a systemd unit's [Service] settings the way systemd combines repeated lines."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+# Settings whose repeated lines add up (an empty assignment resets the list).
+_LISTS = {
+    "ReadWritePaths", "ReadOnlyPaths", "InaccessiblePaths", "CapabilityBoundingSet",
+    "RestrictAddressFamilies", "SystemCallFilter", "Environment", "ExecStartPre",
+    "StateDirectory", "CacheDirectory",
+}  # fmt: skip
+
+
+def service_settings(path: Path) -> dict[str, list[str]]:
+    """Each [Service] key with its values: list settings split into words, others as one string."""
+    settings: dict[str, list[str]] = {}
+    section = ""
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            section = line
+            continue
+        if section != "[Service]":
+            continue
+        key, _, value = line.partition("=")
+        if key in _LISTS:
+            words = shlex.split(value) if key not in {"ExecStartPre"} else [value]
+            settings[key] = [*settings.get(key, []), *words] if value else []
+        else:
+            settings[key] = [value]
+    return settings
+
+
+def capabilities(settings: dict[str, list[str]]) -> list[str]:
+    """CapabilityBoundingSet as setpriv names: CAP_CHOWN -> chown."""
+    return [cap.removeprefix("CAP_").lower() for cap in settings.get("CapabilityBoundingSet", [])]
+
+
+def environment(settings: dict[str, list[str]]) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in settings.get("Environment", []))
+
+
+def writable(settings: dict[str, list[str]]) -> list[Path]:
+    """Every path the service may write: ReadWritePaths, /var/lib/STATE, /var/cache/CACHE."""
+    paths = [Path(p.lstrip("-")) for p in settings.get("ReadWritePaths", [])]
+    paths += [Path("/var/lib") / name for name in settings.get("StateDirectory", [])]
+    paths += [Path("/var/cache") / name for name in settings.get("CacheDirectory", [])]
+    return paths
