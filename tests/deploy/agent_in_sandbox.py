@@ -78,19 +78,9 @@ def main(spec: dict[str, Any]) -> None:
         deny_write_execute()
     if spec.get("families"):
         restrict_address_families(spec["families"])
-    import mailserver.agent.worker  # noqa: F401  (what celery imports: every operation module)
-    from mailserver.agent import logs_ops, mta_ops, service_ops
+    from tests.support.agent_handlers import handlers as agent_handlers
 
-    handlers = {
-        "mta.read_state": mta_ops.read_state,
-        "mta.write_controls": mta_ops.write_controls,
-        "mta.write_smtpd": mta_ops.write_smtpd,
-        "service.status": service_ops.service_status,
-        "service.control": service_ops.service_control,
-        "service.boot": service_ops.service_boot,
-        "logs.report": logs_ops.report,
-        "logs.message": logs_ops.message,
-    }
+    handlers = agent_handlers()
     results = [_call(handlers, name, payload) for name, payload in spec.get("calls", [])]
     probes = {path: _probe(path) for path in spec.get("probes", [])}
     json.dump({"calls": results, "probes": probes}, sys.stdout)

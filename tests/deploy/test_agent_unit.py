@@ -23,7 +23,7 @@ import pytest
 
 from mailserver.agent.config import BASE_DIR, load
 from mailserver.demo.builder import build
-from mailserver.qmail import doublebounce, services
+from mailserver.qmail import atomic, doublebounce, services
 from mailserver.qmail.paths import Roots
 from tests.deploy.sandbox import run_sandboxed
 from tests.deploy.unit_file import capabilities, environment, service_settings, writable
@@ -37,6 +37,7 @@ SETTINGS = service_settings(AGENT_UNIT)
 NOBODY = pwd.getpwnam("nobody")
 START, END = "1795611600", "1795615200"  # the captured logs' hour
 SLEEP = shutil.which("sleep") or "/bin/sleep"
+FIVE_MB = atomic.sha256_hex(b"5000000\n")
 
 needs_namespaces = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("unshare") or not Path("/usr/bin/setpriv").exists(),
@@ -191,6 +192,8 @@ def test_the_agent_manages_qmail_inside_the_units_sandbox(tmp_path):
             root,
             [
                 *WRITES,
+                # databytes back to what it was: the change log's "restore" of the write above
+                ["restore.file", {"target": "control/databytes", "content": "2000\n", "expect": FIVE_MB}],
                 ["service.control", {"service": "qmail-send", "action": "up"}],
                 ["service.boot", {"service": "qmail-send", "enabled": False}],
                 ["logs.report", {"period": {"start": START, "end": END}, "report": "show-failures"}],
@@ -215,6 +218,7 @@ def test_the_agent_manages_qmail_inside_the_units_sandbox(tmp_path):
     assert me.read_text() == "mx.sandbox.example\n"
     assert (me.stat().st_uid, me.stat().st_mode & 0o777) == (NOBODY.pw_uid, 0o640)
     assert roots.alias(doublebounce.DISCARD_ALIAS).read_bytes() == doublebounce.DISCARD_CONTENT
+    assert roots.control("databytes").read_text() == "2000\n"
     assert "2525" in (roots.service_dir("qmail-smtpd") / "run").read_text()
     assert roots.service_dir("qmail-submission").is_symlink()
     assert roots.log_dir("submission").stat().st_uid == NOBODY.pw_uid

@@ -1,0 +1,40 @@
+"""The agent's operation handlers by name, to call in process (no broker, no signatures).
+
+A handler is the function an ``@operation`` wraps: it takes the payload and raises the
+library's errors (FieldError, InvalidValue, Conflict, QmailError) for the wrapper to turn
+into answers. ``registered()`` lists what the worker really offers, so a test can check
+that this map misses none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Handler = Callable[[dict[str, Any]], Any]
+
+
+def handlers() -> dict[str, Handler]:
+    import mailserver.agent.worker  # noqa: F401  (registers every operation, as celery does)
+    from mailserver.agent import logs_ops, mta_ops, restore_ops, service_ops
+
+    return {
+        "ping": service_ops.ping,
+        "mta.read_state": mta_ops.read_state,
+        "mta.write_controls": mta_ops.write_controls,
+        "mta.write_smtpd": mta_ops.write_smtpd,
+        "restore.file": restore_ops.restore_file,
+        "service.status": service_ops.service_status,
+        "service.control": service_ops.service_control,
+        "service.boot": service_ops.service_boot,
+        "logs.report": logs_ops.report,
+        "logs.message": logs_ops.message,
+    }
+
+
+def registered() -> set[str]:
+    """The operation names the agent worker accepts (its Celery tasks ``agent.NAME``)."""
+    import mailserver.agent.worker  # noqa: F401
+    from mailserver.agent.celeryapp import app
+
+    return {name.removeprefix("agent.") for name in app.tasks if name.startswith("agent.")}
