@@ -27,8 +27,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from mailserver.agent.keys import make_key_pair  # noqa: E402
-from tests.support.stack import free_port, running_agent, running_redis  # noqa: E402
+from tests.support.stack import (  # noqa: E402
+    agent_only_env,
+    enrolled_env,
+    free_port,
+    running_agent,
+    running_redis,
+)
 
 
 class Browser:
@@ -69,11 +74,6 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="nodeworx-bench-"))
     redis_port, web_port = free_port(), free_port()
     env = {
-        "NODEWORX_NODE": "bench",
-        "NODEWORX_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "NODEWORX_SIGNING_KEY": str(work / "keys/panel.key"),
-        "NODEWORX_SIGNING_CERT": str(work / "keys/certs/panel.pem"),
-        "NODEWORX_CERT_STORE": str(work / "keys/certs"),
         "NODEWORX_SERVER_ROOT": str(work / "server"),
         "NODEWORX_SMTPD_USER": "nobody",
         "NODEWORX_LOG_USER": "nobody",
@@ -81,7 +81,7 @@ def main() -> None:
         "NODEWORX_DATABASE_URL": f"sqlite:///{work}/panel.sqlite3",
     }
     os.environ.update(env)
-    make_key_pair(work / "keys/panel.key", work / "keys/certs/panel.pem")
+    env.update(enrolled_env(work, "bench", redis_port))
     from mailserver.agent.config import load
     from mailserver.demo.builder import build
 
@@ -99,7 +99,10 @@ def main() -> None:
         cwd=REPO,
         check=True,
     )
-    with running_redis(work / "redis", redis_port), running_agent({}, "node.bench", work / "agent.log"):
+    with (
+        running_redis(work / "redis", redis_port, password_file=work / "keys" / "broker.pass"),
+        running_agent(agent_only_env(work), "node.bench", work / "agent.log"),
+    ):
         web = subprocess.Popen(
             [
                 str(Path(py).with_name("gunicorn")),

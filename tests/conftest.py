@@ -17,21 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from mailserver.agent.keys import make_key_pair
-from tests.support.stack import free_port
+from mailserver.agent.config import load
+from tests.support.stack import agent_only_env, enrolled_env, free_port
 
 _WORK = Path(tempfile.mkdtemp(prefix="nodeworx-tests-"))
-_KEYS = _WORK / "keys"
 _SERVER = _WORK / "server"
 _BROKER_PORT = free_port()
 NODE = "test"
 
 AGENT_ENV = {
-    "NODEWORX_NODE": NODE,
-    "NODEWORX_BROKER_URL": f"redis://127.0.0.1:{_BROKER_PORT}/0",
-    "NODEWORX_SIGNING_KEY": str(_KEYS / "panel.key"),
-    "NODEWORX_SIGNING_CERT": str(_KEYS / "certs" / "panel.pem"),
-    "NODEWORX_CERT_STORE": str(_KEYS / "certs"),
     "NODEWORX_SERVER_ROOT": str(_SERVER),
     "NODEWORX_SMTPD_USER": "nobody",
     "NODEWORX_LOG_USER": "nobody",
@@ -41,11 +35,12 @@ AGENT_ENV = {
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.update(AGENT_ENV)
-    make_key_pair(_KEYS / "panel.key", _KEYS / "certs" / "panel.pem")
+    enrolled_env(_WORK, NODE, _BROKER_PORT)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    shutil.rmtree(_WORK, ignore_errors=True)
+    if not os.environ.get("NODEWORX_KEEP_TEST_DIR"):  # set it to read the agent's log after a failure
+        shutil.rmtree(_WORK, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -61,22 +56,31 @@ def server_root() -> Path:
 @pytest.fixture(scope="session")
 def stack(work_dir: Path) -> Iterator[dict[str, object]]:
     """Redis, svscan and the signed agent worker, up for the whole session."""
-    from mailserver.agent.config import load, queue_for
+    from mailserver.agent.config import queue_for
     from mailserver.demo.builder import build
     from tests.support.stack import running_agent, running_redis
     from tests.support.svscan import running_svscan
 
     config = load()
+    agent_env = agent_only_env(work_dir)
     build(config.roots, smtpd_user="nobody", log_user="nobody")
     with (
-        running_redis(work_dir / "redis", _BROKER_PORT) as broker,
+        running_redis(
+            work_dir / "redis", _BROKER_PORT, password_file=_WORK / "keys" / "broker.pass"
+        ) as broker,
         running_svscan(config.roots.service, work_dir / "svscan.log") as scan,
-        running_agent({}, queue_for(NODE), work_dir / "agent.log") as worker,
+        running_agent(agent_env, queue_for(NODE), work_dir / "agent.log") as worker,
     ):
         from mailserver.core import agent
 
         _wait_for_agent(agent, worker, work_dir / "agent.log")
-        yield {"broker": broker, "svscan": scan, "worker": worker, "roots": config.roots}
+        yield {
+            "broker": broker,
+            "svscan": scan,
+            "worker": worker,
+            "roots": config.roots,
+            "agent_env": agent_env,
+        }
 
 
 def _wait_for_agent(agent, worker, log: Path) -> None:

@@ -1,8 +1,10 @@
 """Configuration shared by the web process and the agent, read from the environment.
 
-Both sides need the broker, the node's name and the signing key pair; only the
-agent uses the roots. One setting, NODEWORX_SERVER_ROOT, moves every root at once:
-``/`` for a real mail host, ``./var/demo`` for the self-contained demo server.
+Both sides need the broker and the node's name. Keys are per role: the panel signs
+tasks with its private key and checks results against each node's public key; an
+agent holds only its own private key and the panel's public key (see ``signing``).
+Only the agent uses the roots. One setting, NODEWORX_SERVER_ROOT, moves every root
+at once: ``/`` for a real mail host, ``./var/demo`` for the self-contained demo server.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from mailserver.qmail.paths import Roots
 
@@ -41,9 +44,11 @@ class AgentConfig:
     node: str
     broker_url: str
     result_url: str
-    key: Path
-    certificate: Path
-    cert_store: Path
+    panel_key: Path  # the panel's private key: web side only
+    node_keys: Path  # <node>.pub for every enrolled node: web side only
+    node_key: Path  # this node's private key: agent only
+    panel_trust: Path  # the public keys of the panels this agent obeys: agent only
+    state_dir: Path  # the agent's own local state (nonces seen), never in the broker
     server_root: Path
     bin_dir: Path
     timeout: float
@@ -68,16 +73,38 @@ class AgentConfig:
         )
 
 
+def broker_url() -> str:
+    """NODEWORX_BROKER_URL, with the password of NODEWORX_BROKER_PASSWORD_FILE put in.
+
+    The password stays out of the environment and the process list: only the file
+    (0640, readable by the web's group and root) holds it.
+    """
+    url = os.environ.get("NODEWORX_BROKER_URL", "redis://127.0.0.1:6390/0")
+    password_file = os.environ.get("NODEWORX_BROKER_PASSWORD_FILE")
+    if not password_file:
+        return url
+    password = quote(Path(password_file).read_text().strip(), safe="")
+    user = os.environ.get("NODEWORX_BROKER_USER", "nodeworx")
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" in rest.split("/", 1)[0]:
+        raise ValueError(
+            "NODEWORX_BROKER_URL must have no credentials when NODEWORX_BROKER_PASSWORD_FILE is set"
+        )
+    return f"{scheme}://{quote(user, safe='')}:{password}@{rest}"
+
+
 def load() -> AgentConfig:
     var = BASE_DIR / "var"
-    broker = os.environ.get("NODEWORX_BROKER_URL", "redis://127.0.0.1:6390/0")
+    broker = broker_url()
     return AgentConfig(
         node=os.environ.get("NODEWORX_NODE", "demo"),
         broker_url=broker,
         result_url=os.environ.get("NODEWORX_RESULT_URL", broker),
-        key=env_path("NODEWORX_SIGNING_KEY", var / "keys/panel.key"),
-        certificate=env_path("NODEWORX_SIGNING_CERT", var / "keys/certs/panel.pem"),
-        cert_store=env_path("NODEWORX_CERT_STORE", var / "keys/certs"),
+        panel_key=env_path("NODEWORX_PANEL_KEY", var / "keys/panel.key"),
+        node_keys=env_path("NODEWORX_NODE_KEYS", var / "keys/nodes"),
+        node_key=env_path("NODEWORX_NODE_KEY", var / "agent/node.key"),
+        panel_trust=env_path("NODEWORX_PANEL_TRUST", var / "agent/panel-trust"),
+        state_dir=env_path("NODEWORX_AGENT_STATE", var / "agent/state"),
         server_root=env_path("NODEWORX_SERVER_ROOT", var / "demo"),
         bin_dir=env_path("NODEWORX_BIN_DIR", Path("/usr/bin")),
         timeout=env_float("NODEWORX_AGENT_TIMEOUT", 10.0),

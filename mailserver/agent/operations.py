@@ -7,22 +7,26 @@ the worker refuses any task name it has not registered.
 
 The signature covers only the message body, so before any handler runs the
 signed ``meta`` must name this very operation and node, be fresh, and carry a
-nonce never seen before (see ``meta``); otherwise the message is refused.
+nonce never seen before (see ``meta``); otherwise the message is refused. Every
+answer, refusals included, is sealed with this node's key and bound to the call
+it answers (see ``transport``).
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-import redis
 from celery import current_task
 
 from mailserver.qmail.errors import Conflict, FieldError, InvalidValue, OutsideRoots, QmailError
 
 from . import meta as message_meta
+from . import transport
 from .celeryapp import app, settings
+from .nonces import NonceStore
 
 log = logging.getLogger("nodeworx.agent")
 
@@ -36,25 +40,55 @@ def _error(kind: str, exc: Exception) -> dict[str, Any]:
     return {"ok": False, "error": {"kind": kind, "message": str(exc), "field": getattr(exc, "field", None)}}
 
 
-_nonces: redis.Redis | None = None
+_nonces: NonceStore | None = None
 
 
 def _first_use(nonce: str) -> bool:
-    """Record ``nonce``; True only for the first message that carries it.
-
-    SET NX is atomic, so of two copies of a message taken by two worker processes at
-    once exactly one runs. The nonces live in the broker's Redis, which every message
-    already passes through; the client is made on first use, inside the worker process.
-    """
+    """Record ``nonce`` in the agent's own store (made on first use, inside the worker process)."""
     global _nonces
     if _nonces is None:
-        _nonces = redis.Redis.from_url(settings.broker_url, socket_connect_timeout=2, socket_timeout=2)
+        _nonces = NonceStore(settings.state_dir)
     try:
-        created = _nonces.set(f"nodeworx:agent:nonce:{nonce}", 1, nx=True, ex=message_meta.NONCE_TTL)
-    except redis.RedisError as exc:
+        return _nonces.first_use(nonce)
+    except sqlite3.Error as exc:
         # Without a record of the nonce a replay cannot be told apart: refuse rather than run.
         raise message_meta.Refused(f"the message's nonce could not be recorded: {exc}") from exc
-    return bool(created)
+
+
+def _run(task_name: str, handler: Handler, payload: object, meta: object) -> dict[str, Any]:
+    # Headers and queue are not signed: trust only the signed meta for which
+    # operation this is, for which node, until when, and whether it is new.
+    try:
+        message_meta.check(meta, op=task_name, node=settings.node, first_use=_first_use)
+    except message_meta.Refused as exc:
+        log.warning("refused message %s as %s: %s", current_task.request.id, task_name, exc)
+        return _error("refused", RuntimeError(f"{task_name} refused: {exc}"))
+    if not isinstance(payload, dict):
+        return _error("invalid", InvalidValue("payload must be an object"))
+    try:
+        return {"ok": True, "data": handler(payload)}
+    except Conflict as exc:
+        return _error(getattr(exc, "kind", "conflict"), exc)
+    except (InvalidValue, OutsideRoots) as exc:
+        return _error("invalid", exc)
+    except QmailError as exc:
+        return _error("failed", exc)
+    except Exception as exc:
+        # Still a signed answer: an unsigned failure would read as a forgery on the panel.
+        log.exception("operation %s failed", task_name)
+        return _error("failed", RuntimeError(f"{task_name} failed: {type(exc).__name__}: {exc}"))
+
+
+def _answering(task_name: str, meta: object) -> transport.Call:
+    """The call an answer is bound to: as the panel signed it, answered by this node."""
+    signed = meta if isinstance(meta, dict) else {}
+    op, nonce = signed.get("op"), signed.get("nonce")
+    return transport.Call(
+        node=settings.node,
+        op=op if isinstance(op, str) else task_name,
+        task_id=str(current_task.request.id),
+        nonce=nonce if isinstance(nonce, str) else "",
+    )
 
 
 def operation(name: str) -> Callable[[Handler], Handler]:
@@ -63,27 +97,8 @@ def operation(name: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         task_name = f"agent.{name}"
 
-        def run(payload: Payload | None = None, meta: object = None) -> dict[str, Any]:
-            # Headers and queue are not signed: trust only the signed meta for which
-            # operation this is, for which node, until when, and whether it is new.
-            try:
-                message_meta.check(meta, op=task_name, node=settings.node, first_use=_first_use)
-            except message_meta.Refused as exc:
-                log.warning("refused message %s as %s: %s", current_task.request.id, task_name, exc)
-                return _error("refused", RuntimeError(f"{task_name} refused: {exc}"))
-            if not isinstance(payload, dict):
-                return _error("invalid", InvalidValue("payload must be an object"))
-            try:
-                return {"ok": True, "data": handler(payload)}
-            except Conflict as exc:
-                return _error(getattr(exc, "kind", "conflict"), exc)
-            except (InvalidValue, OutsideRoots) as exc:
-                return _error("invalid", exc)
-            except QmailError as exc:
-                return _error("failed", exc)
-            except (OSError, ValueError, TypeError, KeyError) as exc:
-                log.exception("operation %s failed", task_name)
-                return _error("failed", RuntimeError(f"{task_name} failed: {exc}"))
+        def run(payload: Payload | None = None, meta: object = None) -> str:
+            return transport.seal_result(_answering(task_name, meta), _run(task_name, handler, payload, meta))
 
         run.__name__ = run.__qualname__ = task_name.replace(".", "_")
         app.task(name=task_name, queue=settings.queue)(run)

@@ -8,14 +8,18 @@ The signature covers only the message body (the kwargs), not the task name,
 expiry or queue in its headers. So the kwargs also carry a ``meta`` object
 naming the operation, the node, a deadline and a fresh nonce; the agent runs
 nothing whose signed meta disagrees with the message it arrived as, has passed
-its deadline, or was seen before (see ``mailserver.agent.meta``).
+its deadline, or was seen before (see ``mailserver.agent.meta``). The answer is
+trusted only when the node's own key signed it for this very call.
 
-Three ways a call can fail, and each says plainly what happened:
+Four ways a call can fail, and each says plainly what happened:
 - AgentUnavailable: the message could not be queued (Redis down): nothing changed.
 - AgentTimeout: queued but unanswered. The signed deadline (and Celery's
   unsigned expiry, which merely saves the worker the work) equals the timeout,
   so a worker that comes back later refuses it instead of applying a stale
   change; still, the page says "not confirmed", never "saved".
+- AgentUntrusted: an answer came that the node did not sign for this call
+  (forged, copied from another call, or a worker's own unsigned error): ignored,
+  and the change is "not confirmed".
 - AgentRefused: the agent answered and refused (invalid value, hand edit, …).
 """
 
@@ -45,6 +49,12 @@ class AgentUnavailable(AgentError):
 
 
 class AgentTimeout(AgentError):
+    result = ChangeResult.UNCONFIRMED
+
+
+class AgentUntrusted(AgentError):
+    """An answer not signed by the node asked, or not for this call: as good as no answer."""
+
     result = ChangeResult.UNCONFIRMED
 
 
@@ -92,16 +102,17 @@ def call(
     """Run one agent operation on a node and return its data, or raise an AgentError."""
     from kombu.exceptions import OperationalError
 
-    from mailserver.agent import meta
+    from mailserver.agent import meta, transport
     from mailserver.agent.config import queue_for
 
     node = node or node_name()
     timeout = timeout or config().timeout
+    signed_meta = meta.new(operation, node, timeout)
     try:
         async_result = _app().send_task(
             operation,
             # Both go inside the signature; meta binds the payload to this operation and node, once, now.
-            kwargs={"payload": payload or {}, "meta": meta.new(operation, node, timeout)},
+            kwargs={"payload": payload or {}, "meta": signed_meta},
             queue=queue_for(node),
             expires=timeout,
         )
@@ -113,8 +124,7 @@ def call(
             "Nothing was changed."
         ) from exc
     try:
-        envelope = async_result.get(timeout=timeout, propagate=False, disable_sync_subtasks=False)
-        succeeded = async_result.state == "SUCCESS"
+        answer = async_result.get(timeout=timeout, propagate=False, disable_sync_subtasks=False)
     except Exception as exc:  # celery raises TimeoutError, or the backend's connection errors
         from celery.exceptions import TimeoutError as CeleryTimeout
 
@@ -131,9 +141,16 @@ def call(
     finally:
         with contextlib.suppress(Exception):  # results also expire by themselves
             async_result.forget()
-    if not succeeded or not isinstance(envelope, dict):
-        # The worker refused the task itself, e.g. an operation it does not offer.
-        raise AgentRefused(f"The agent on node {node} refused {operation}: {envelope!r}")
+    asked = transport.Call(node=node, op=operation, task_id=async_result.id, nonce=signed_meta["nonce"])
+    try:
+        envelope = transport.open_result(asked, answer)
+    except transport.Untrusted as exc:
+        # Whoever can write to Redis can write a result; only the node's signature makes it an answer.
+        log.warning("untrusted answer to %s on node %s: %s", operation, node, exc)
+        raise AgentUntrusted(
+            f"The answer to {operation} did not come from node {node}'s agent ({exc}), so it was ignored. "
+            "Whether anything changed is not known; reload the page to see the server's actual state."
+        ) from exc
     if envelope.get("ok"):
         return envelope.get("data")
     error = envelope.get("error") or {}

@@ -1,39 +1,31 @@
-"""The agent runs only tasks signed by the panel's key: once, as the operation and node signed for.
+"""The agent runs only JSON tasks signed by the panel's key: once, as the operation and node signed for.
 
-Celery signs only the message body; its headers (task name, expiry, id) and its
-queue are not signed. The replay, rename, re-route and expiry tests below take a
-real signed message off Redis, as anyone with write access to the broker could,
-alter only what the signature does not cover, and push it into this node's queue.
+The signature covers the body's exact bytes; its headers (task name, expiry, id)
+and its queue are not signed. The rogue-format tests replace a real message's
+body with every format kombu knows; the replay, rename, re-route and expiry tests
+take a real signed message off Redis, as anyone with write access to the broker
+could, alter only what the signature does not cover, and push it into this
+node's queue.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
+from mailserver.agent import signing
+from mailserver.agent.config import load
 from mailserver.agent.meta import CLOCK_SKEW
 from mailserver.core import agent
-from tests.support.captured import agent_log_after, captured_call, push
-from tests.support.stack import REPO
+from tests.support.captured import agent_log_after, captured_call, client, push
+from tests.support.rogue_sender import rogue_message, variants
 
 pytestmark = pytest.mark.integration
 
 WRITE_1 = {"files": {"databytes": {"value": "1"}}}  # what an attacker would like to set
-
-
-def _send_rogue(mode: str, stack, work_dir) -> None:
-    keydir = work_dir / f"rogue-{mode}"
-    keydir.mkdir(exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "tests.support.rogue_sender", mode, stack["broker"], "node.test", str(keydir)],
-        cwd=REPO,
-        check=True,
-        timeout=60,
-    )
 
 
 def _refusal(work_dir, message) -> str:
@@ -43,30 +35,79 @@ def _refusal(work_dir, message) -> str:
     return log
 
 
-def test_an_unsigned_message_is_refused_and_changes_nothing(roots, stack, work_dir):
-    _send_rogue("unsigned", stack, work_dir)
-    log = agent_log_after(work_dir, "untrusted content of type json")
-    agent.call("agent.ping")  # the agent is still alive and has taken the message off the queue
-    assert "Refusing to deserialize untrusted content of type json" in log
+def test_no_format_but_signed_json_is_ever_decoded(roots, stack, work_dir):
+    broker = stack["broker"]
+    markers = work_dir / "markers"
+    markers.mkdir(exist_ok=True)
+    panel_key = signing.load_private(load().panel_key)
+    rogues = variants(markers, panel_key, signing.PrivateKey.generate())
+    with captured_call(broker, "agent.ping", {}, timeout=1) as (template, _):
+        pass
+    sent = {}
+    for name, (content_type, body) in rogues.items():
+        task_id = f"rogue-{name}-{uuid.uuid4()}"
+        push(broker, rogue_message(template, task_id, content_type, body))
+        sent[name] = task_id
+    agent.call("agent.ping")  # queued after every rogue: once it answers, all of them were taken
+    log = agent_log_after(work_dir, sent["no-content-type"])
+
+    assert sorted(p.name for p in markers.iterdir()) == []  # nothing was unpickled or yaml-loaded
     assert roots.control("databytes").read_text() == "2000\n"
+    for kind, content_type in [
+        ("pickle", "application/x-python-serialize"),
+        ("yaml", "application/x-yaml"),
+        ("msgpack", "application/x-msgpack"),
+        ("json", "application/json"),
+    ]:  # kombu refuses these before any decoder runs
+        assert f"Refusing to deserialize untrusted content of type {kind} ({content_type})" in log
+    for name in ["signed-pickle", "auth-pickle", "text-pickle", "foreign-signed", "no-content-type"]:
+        # Ours or kombu's always-trusted types: checked, and dropped as undecodable, by id.
+        assert f"'id': '{sent[name]}'" in log.split("Can't decode message body", 1)[1], name
+    assert "which is not trusted here" in log  # the stranger's signature
+    assert (
+        "the signed body is not a task" not in log
+    )  # the signed pickle failed as JSON, before any shape check
+    assert "Task agent.ping[rogue-" not in log  # none of them reached the task
+    assert client(broker).llen("node.test") == 0  # every rogue was dropped, none requeued
 
 
-def test_a_message_signed_by_an_unknown_key_is_refused_and_changes_nothing(roots, stack, work_dir):
-    _send_rogue("foreign", stack, work_dir)
-    log = agent_log_after(work_dir, "Unknown certificate")
+def test_a_task_signed_by_a_node_key_is_refused(roots, stack, work_dir):
+    # Root on a mail host holds its node key: it must not be able to command this (or any) node.
+    broker = stack["broker"]
+    node_key = signing.load_private(load().node_key)
+    with captured_call(broker, "agent.ping", {}, timeout=1) as (template, _):
+        pass
+    body = b'[[],{"meta":null,"payload":{"files":{"databytes":{"value":"1"}}}},{}]'
+    task_id = f"node-signed-{uuid.uuid4()}"
+    push(
+        broker,
+        rogue_message(
+            template,
+            task_id,
+            "application/x-nodeworx-signed+json",
+            signing.seal(node_key, signing.TASK, body),
+        ),
+    )
+    log = agent_log_after(work_dir, f"signed by key '{node_key.public.key_id}'")
     agent.call("agent.ping")
-    assert "Unknown certificate" in log
+    assert f"signed by key '{node_key.public.key_id}', which is not trusted here" in log
     assert roots.control("databytes").read_text() == "2000\n"
 
 
-def test_an_operation_outside_the_whitelist_is_not_run(roots):
-    with pytest.raises(agent.AgentRefused) as refused:
+def test_the_agent_runs_without_the_panels_private_key(stack):
+    # The worker was started with NODEWORX_PANEL_KEY pointing nowhere (see tests/conftest.py).
+    assert not Path(stack["agent_env"]["NODEWORX_PANEL_KEY"]).exists()
+    assert agent.call("agent.ping") is not None
+
+
+def test_an_operation_outside_the_whitelist_is_not_run_and_its_answer_not_trusted(roots):
+    with pytest.raises(agent.AgentUntrusted) as untrusted:
         agent.call("agent.shell.run", {"argv": ["/bin/touch", "/tmp/owned"]}, timeout=5)
-    assert "agent.shell.run" in refused.value.message
+    assert "not a signed result" in untrusted.value.message  # the worker's own unsigned NotRegistered
     assert not Path("/tmp/owned").exists()
 
 
-def test_a_replayed_message_is_refused_and_changes_nothing(roots, stack, work_dir):
+def test_a_replayed_message_is_refused_even_after_the_broker_is_wiped(roots, stack, work_dir):
     broker = stack["broker"]
     old = {"files": {"databytes": {"value": "3000"}}}
     with captured_call(broker, "agent.mta.write_controls", old) as (message, reply):
@@ -74,6 +115,9 @@ def test_a_replayed_message_is_refused_and_changes_nothing(roots, stack, work_di
     assert reply.result()["changes"][0]["after"] == "3000\n"
     agent.call("agent.mta.write_controls", {"files": {"databytes": {"value": "4000"}}})  # a later change
 
+    redis_client = client(broker)
+    for key in redis_client.scan_iter():  # whatever the broker remembered is gone
+        redis_client.delete(key)
     push(broker, message)  # the same signed message again would roll the file back to 3000
     log = _refusal(work_dir, message)
     assert roots.control("databytes").read_text() == "4000\n"
@@ -90,7 +134,7 @@ def test_a_message_renamed_to_another_operation_is_refused_and_changes_nothing(r
     assert roots.control("databytes").read_text() == "2000\n"
     assert "for operation 'agent.ping', not 'agent.mta.write_controls'" in log
     with pytest.raises(agent.AgentRefused) as refused:
-        reply.result()  # the sender hears the refusal under its message's id
+        reply.result()  # the sender hears the signed refusal under its message's id
     assert refused.value.kind == "refused"
 
 
@@ -101,9 +145,8 @@ def test_a_message_for_another_node_is_refused_and_changes_nothing(roots, stack,
     log = _refusal(work_dir, message)
     assert roots.control("databytes").read_text() == "2000\n"
     assert "for node 'other', not 'test'" in log
-    with pytest.raises(agent.AgentRefused) as refused:
-        reply.result()
-    assert refused.value.kind == "refused"
+    with pytest.raises(agent.AgentUntrusted):
+        reply.result()  # node test's refusal is no answer from node "other"
 
 
 def test_an_expired_message_is_refused_and_changes_nothing(roots, stack, work_dir):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -29,9 +29,17 @@ def client(broker: str) -> redis.Redis:
 
 @contextlib.contextmanager
 def captured_call(
-    broker: str, operation: str, payload: dict[str, Any], *, node: str = "test", timeout: float = 10
+    broker: str,
+    operation: str,
+    payload: dict[str, Any],
+    *,
+    node: str = "test",
+    timeout: float = 10,
+    via: Callable[..., Any] | None = None,
 ) -> Iterator[tuple[dict[str, Any], Future[Any]]]:
     """Run ``agent.call(operation, payload, node=node)`` with its message diverted into CAPTURE_QUEUE.
+
+    ``via`` replaces ``agent.call`` (same arguments), e.g. to go through ``agent.change``.
 
     Yields the raw message, as kombu's redis transport stores it (a JSON object in a
     list named after the queue), and the future of the call, which is still waiting
@@ -43,7 +51,7 @@ def captured_call(
     config.queue_for = lambda name: CAPTURE_QUEUE  # call() looks it up at each call
     try:
         with ThreadPoolExecutor(1) as pool:
-            reply = pool.submit(agent.call, operation, payload, node=node, timeout=timeout)
+            reply = pool.submit(via or agent.call, operation, payload, node=node, timeout=timeout)
             try:
                 popped = redis_client.brpop([CAPTURE_QUEUE], timeout=10)
             finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,7 +17,46 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import redis
+
+from mailserver.agent.broker import USER, write_acl
+from mailserver.agent.config import load
+from mailserver.agent.keys import add_node, node_enroll, panel_init
+
 REPO = Path(__file__).resolve().parents[2]
+
+
+def enrolled_env(work: Path, node: str, broker_port: int) -> dict[str, str]:
+    """The NODEWORX_* keys and broker settings of one panel and one enrolled node, made under ``work``.
+
+    Enrolled as an admin would: the panel's key, the node trusting it, the panel trusting
+    the node. Call it before anything loads the agent configuration.
+    """
+    keys = work / "keys"
+    env = {
+        "NODEWORX_NODE": node,
+        "NODEWORX_BROKER_URL": f"redis://127.0.0.1:{broker_port}/0",
+        "NODEWORX_BROKER_PASSWORD_FILE": str(keys / "broker.pass"),
+        "NODEWORX_PANEL_KEY": str(keys / "panel" / "panel.key"),
+        "NODEWORX_NODE_KEYS": str(keys / "panel" / "nodes"),
+        "NODEWORX_NODE_KEY": str(keys / "agent" / "node.key"),
+        "NODEWORX_PANEL_TRUST": str(keys / "agent" / "panel-trust"),
+        "NODEWORX_AGENT_STATE": str(work / "agent-state"),
+    }
+    keys.mkdir(parents=True)
+    (keys / "broker.pass").write_text(secrets.token_urlsafe(24) + "\n")
+    os.environ.update(env)
+    settings = load()
+    add_node(settings, node, node_enroll(settings, panel_init(settings)))
+    return env
+
+
+def agent_only_env(work: Path) -> dict[str, str]:
+    """What the agent process gets on top: no panel private key, no node public keys (a mail host's view)."""
+    return {
+        "NODEWORX_PANEL_KEY": str(work / "no-panel-key-on-agents"),
+        "NODEWORX_NODE_KEYS": str(work / "no-node-keys-on-agents"),
+    }
 
 
 def free_port() -> int:
@@ -39,12 +79,20 @@ def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, wait: float 
 
 
 @contextlib.contextmanager
-def running_redis(workdir: Path, port: int | None = None) -> Iterator[str]:
+def running_redis(workdir: Path, port: int | None = None, *, password_file: Path) -> Iterator[str]:
+    """A real redis-server with the project's ACL: only user nodeworx, with the password in ``password_file``.
+
+    Yields the broker URL with those credentials.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
+    write_acl(workdir / "users.acl", password_file)
+    password = password_file.read_text().strip()
     proc = subprocess.Popen(
         [
             "/usr/bin/redis-server",
+            "--aclfile",
+            str(workdir / "users.acl"),
             "--port",
             str(port),
             "--bind",
@@ -60,21 +108,20 @@ def running_redis(workdir: Path, port: int | None = None) -> Iterator[str]:
         ],
         start_new_session=True,
     )
+    url = f"redis://{USER}:{password}@127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
     while True:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
-                conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
+            if redis.Redis.from_url(url, socket_connect_timeout=0.2).ping():
+                break
+        except redis.ConnectionError:
             pass
         if time.monotonic() > deadline:
             _stop(proc)
-            raise RuntimeError("redis-server did not start")
+            raise RuntimeError("redis-server did not start: " + (workdir / "redis.log").read_text()[-2000:])
         time.sleep(0.02)
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield url
     finally:
         _stop(proc)
 
