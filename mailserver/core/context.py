@@ -1,6 +1,12 @@
 from .agent import node_name
 from .navigation import MAIL_SERVER_PAGES
+from .permissions import can_change
 
 
 def panel(request):
-    return {"node_name": node_name(), "mail_server_pages": MAIL_SERVER_PAGES}
+    # can_change: pages show forms disabled and no save or action buttons without it.
+    return {
+        "node_name": node_name(),
+        "mail_server_pages": MAIL_SERVER_PAGES,
+        "can_change": can_change(request.user) if hasattr(request, "user") else False,
+    }

@@ -1,8 +1,10 @@
-"""Every page of the panel needs a logged-in staff user; it drives root on mail hosts."""
+"""Every page of the panel needs a logged-in user allowed to view it; it drives root on mail hosts."""
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseForbidden
+
+from .permissions import VIEW
 
 _OPEN = ("/login/", "/static/", "/admin/login/")
 
@@ -16,6 +18,8 @@ class LoginRequiredMiddleware:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-            if not user.is_staff:
-                return HttpResponseForbidden("Only panel administrators may use this panel.")
+            if not user.has_perm(VIEW):
+                return HttpResponseForbidden(
+                    "Your account may not use this panel: it needs the Mail viewers or Mail admins group."
+                )
         return self.get_response(request)

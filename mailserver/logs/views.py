@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from mailserver.core import agent
+from mailserver.core.permissions import view_required
 
 from .forms import LogQueryForm, MessageForm
 from .present import chart_data, table_rows
@@ -27,6 +28,7 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+@view_required
 def page(request: HttpRequest) -> HttpResponse:
     """The form; with a query in the URL, its report, chart and table too."""
     context: dict[str, Any] = {}
@@ -58,6 +60,7 @@ def run_report(form: LogQueryForm) -> dict[str, Any]:
     }
 
 
+@view_required
 def message(request: HttpRequest) -> HttpResponse:
     """One message's timeline, for the panel beside the table (or as a page without htmx)."""
     form = MessageForm(request.GET)

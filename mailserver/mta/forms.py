@@ -15,6 +15,8 @@ from django import forms
 from mailserver.qmail import control, doublebounce, runparams, smtpauth
 from mailserver.qmail.errors import InvalidValue
 
+from . import seen
+
 ON_OFF = [("on", "Enabled"), ("off", "Disabled")]
 
 
@@ -37,12 +39,34 @@ class SeenMixin(forms.Form):
         help_text="Only needed when a file below holds something the panel would rewrite.",
     )
 
-    def seen_data(self) -> dict[str, Any]:
+    def parse_seen(self, raw: str) -> dict[str, Any]:
+        """The posted ``seen`` checked against what this box writes; raises seen.Malformed."""
+        raise NotImplementedError
+
+    def clean_seen(self) -> dict[str, Any]:
+        raw = self.cleaned_data.get("seen") or ""
+        if not raw:
+            return {}  # nothing seen: the agent then expects each file not to exist
         try:
-            data = json.loads(self.data.get(self.add_prefix("seen")) or self.initial.get("seen") or "{}")
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
+            return self.parse_seen(raw)
+        except seen.Malformed:
+            raise forms.ValidationError(seen.STALE, code="stale") from None
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        # The field is hidden, so its error is shown above the box's fields.
+        stale = self._errors.pop("seen", None) if self._errors else None
+        if stale:
+            self.add_error(None, forms.ValidationError(seen.STALE, code="stale"))
+
+    def seen_data(self) -> dict[str, Any]:
+        """What the admin saw: the posted field once validated, else what this form offers."""
+        cleaned = getattr(self, "cleaned_data", {})
+        if "seen" in cleaned:
+            return cleaned["seen"]  # type: ignore[no-any-return]
+        if self.is_bound:
+            return {}  # not (yet) valid: nothing is compared against it
+        return json.loads(self.initial.get("seen") or "{}")  # type: ignore[no-any-return]
 
     def meta(self, key: str, default: Any = None) -> Any:
         """Facts about the server the page was built from (kept in ``seen`` for the save)."""
@@ -63,11 +87,11 @@ class ControlFilesForm(SeenMixin):
         files = state["controls"] if state else {}
         if state:
             initial = {name: display(name, files[name]["value"]) for name in self.controls}
-            seen: dict[str, Any] = {
+            saw: dict[str, Any] = {
                 name: {"value": initial[name], "sha256": files[name]["sha256"]} for name in self.controls
             }
-            seen["_meta"] = self.meta_from(state)
-            initial["seen"] = json.dumps(seen)
+            saw["_meta"] = self.meta_from(state)
+            initial["seen"] = json.dumps(saw)
             kwargs.setdefault("initial", {}).update(initial)
         super().__init__(*args, **kwargs)
         for name in self.controls:
@@ -83,6 +107,9 @@ class ControlFilesForm(SeenMixin):
         self.order_fields(["seen", *self.controls, "replace_hand_edits"])
         if state and all(files[name]["canonical"] for name in self.controls):
             del self.fields["replace_hand_edits"]  # nothing on the server the panel would rewrite
+
+    def parse_seen(self, raw: str) -> dict[str, Any]:
+        return seen.control_files(raw, self.controls)
 
     def meta_from(self, state: dict[str, Any]) -> dict[str, Any]:
         return {"conf_spawn": state["conf_spawn"], "discarding": state["double_bounce"]["discarding"]}
@@ -103,16 +130,18 @@ class ControlFilesForm(SeenMixin):
         return " ".join(p for p in parts if p)
 
     def changed_files(self) -> list[str]:
-        seen = self.seen_data()
+        saw = self.seen_data()
         return [
             name
             for name in self.controls
-            if self.cleaned_data.get(name, "") != (seen.get(name) or {}).get("value", "")
+            if self.cleaned_data.get(name, "") != (saw.get(name) or {}).get("value", "")
         ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         self.values: dict[str, Any] = {}
+        if "seen" in self.errors:
+            return cleaned  # what the admin changed cannot be told
         for name in self.changed_files():
             raw = cleaned.get(name, "")
             if isinstance(raw, str) and name in self.textareas:
@@ -139,9 +168,9 @@ class ControlFilesForm(SeenMixin):
         return cleaned
 
     def payload(self) -> dict[str, Any]:
-        seen = self.seen_data()
+        saw = self.seen_data()
         files = {
-            name: {"value": value, "expect": (seen.get(name) or {}).get("sha256")}
+            name: {"value": value, "expect": (saw.get(name) or {}).get("sha256")}
             for name, value in self.values.items()
         }
         return {"files": files, "replace_hand_edits": bool(self.cleaned_data.get("replace_hand_edits"))}
@@ -170,9 +199,9 @@ class ServerOptionsForm(ControlFilesForm):
         )
         if discarding:
             self.initial["doublebounceto"] = ""
-            seen = json.loads(self.initial["seen"])
-            seen["doublebounceto"]["value"] = ""
-            self.initial["seen"] = json.dumps(seen)
+            saw = json.loads(self.initial["seen"])
+            saw["doublebounceto"]["value"] = ""
+            self.initial["seen"] = json.dumps(saw)
         self.order_fields(
             [
                 "seen",
@@ -302,6 +331,9 @@ class RunScriptForm(SeenMixin):
             self.fields[
                 "replace_hand_edits"
             ].help_text = "The run script on the server was not written by this panel or was edited by hand."
+
+    def parse_seen(self, raw: str) -> dict[str, Any]:
+        return seen.run_script(raw)
 
     def defaults(self) -> dict[str, Any]:
         return {

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from mailserver.core import agent
 from mailserver.qmail import control, smtproutes
 
+from . import seen as parse_seen
 from .effects import describe_effects
 from .forms import RouteTestForm, display
 from .sections import BY_SLUG, SECTIONS, Section
@@ -176,9 +177,9 @@ def _show_server_values(form, state: dict[str, Any], posted_seen: str, extra: di
     if service:
         extra["script_text"] = state["scripts"][service]["text"] or "(the script as the panel wrote it)"
         return
-    try:
-        seen = json.loads(posted_seen)
-    except ValueError:
+    try:  # reached only after the form accepted it, but never trusted to be well formed
+        seen = parse_seen.control_files(posted_seen, form.controls)
+    except parse_seen.Malformed:
         seen = {}
     for name in getattr(form, "controls", ()):
         file = state["controls"][name]
@@ -210,11 +211,12 @@ def _refused(request: HttpRequest, section: Section, exc: agent.AgentRefused) ->
 
 def _merge_seen(old: str, new: str) -> str:
     """Keep the admin's view of files that did not change; take the server's sha for the ones that did."""
-    try:
-        before, after = json.loads(old), json.loads(new)
-    except ValueError:
+    if "sha256" in json.loads(new):  # a run script: one file
         return new
-    if "sha256" in after:  # a run script: one file
+    after = json.loads(new)
+    try:
+        before = parse_seen.control_files(old, tuple(name for name in after if name != "_meta"))
+    except parse_seen.Malformed:
         return new
     for name, item in after.items():
         if name != "_meta" and (before.get(name) or {}).get("sha256") == item.get("sha256"):
