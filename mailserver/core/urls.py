@@ -6,5 +6,6 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("changes/", views.changes, name="changes"),
     path("changes/<int:pk>/", views.change_detail, name="change-detail"),
+    path("changes/<int:pk>/restore/", views.restore_change, name="change-restore"),
     path("mailserver/<slug:slug>/", views.not_built, name="not-built"),
 ]

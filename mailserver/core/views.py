@@ -1,12 +1,16 @@
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
-from . import agent
-from .models import Change
+from . import agent, restore
+from .models import Change, ChangeResult
 from .navigation import PAGES_BY_SLUG
+from .permissions import change_required, view_required
 
 
+@view_required
 def dashboard(request):
     """Service health at a glance; the MTA state read is one agent round trip."""
     context: dict = {"recent": Change.objects.all()[:8]}
@@ -17,15 +21,45 @@ def dashboard(request):
     return render(request, "core/dashboard.html", context)
 
 
+@view_required
 def changes(request):
     page = Paginator(Change.objects.all(), 50).get_page(request.GET.get("page"))
     return render(request, "core/changes.html", {"page": page})
 
 
+@view_required
 def change_detail(request, pk: int):
-    return render(request, "core/change_detail.html", {"change": get_object_or_404(Change, pk=pk)})
+    change = get_object_or_404(Change.objects.select_related("restored_from"), pk=pk)
+    context = {
+        "change": change,
+        "restorable": restore.restorable(change),
+        "is_file": restore.is_file_target(change),
+        "restorations": change.restorations.all(),
+    }
+    return render(request, "core/change_detail.html", context)
 
 
+@require_POST
+@change_required
+def restore_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """Write the change's earlier version back; the outcome is a new change, shown on its page."""
+    original = get_object_or_404(Change, pk=pk)
+    offered = restore.restorable(original)
+    if not offered.possible:
+        messages.error(request, f"Not restored: {offered.why_not}")
+        return redirect("change-detail", pk=original.pk)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, "Not restored: tick the box to confirm writing this version back.")
+        return redirect("change-detail", pk=original.pk)
+    outcome = restore.restore(request.user, original)
+    if outcome.result == ChangeResult.APPLIED:
+        messages.success(request, f"{original.target} on node {original.node}: {outcome.message}")
+        return redirect("change-detail", pk=outcome.pk)
+    messages.error(request, f"Not restored: {outcome.message}")
+    return redirect("change-detail", pk=original.pk)
+
+
+@view_required
 def not_built(request, slug: str):
     page = PAGES_BY_SLUG.get(slug)
     if page is None or page.url_name:

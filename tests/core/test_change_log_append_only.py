@@ -130,3 +130,17 @@ def test_no_permission_to_add_change_or_delete_records_exists():
     core = Permission.objects.filter(content_type__app_label="core")
     codenames = set(core.values_list("codename", flat=True))
     assert codenames == {"view_change", "view_mailserver", "change_mailserver"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_empties_the_whole_database_and_the_log_stays_append_only():
+    # flush (run by the test suite between transactional tests) is the one way to empty the log.
+    from django.core.management import call_command
+
+    Change.objects.create(username="x", node="test", target="control/me", action="write", result="applied")
+    call_command("flush", interactive=False, verbosity=0)
+    assert not Change.objects.exists()
+    again = Change.objects.create(username="y", node="test", target="control/me", result="applied")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        connection.cursor().execute("DELETE FROM core_change")
+    assert Change.objects.filter(pk=again.pk).exists()

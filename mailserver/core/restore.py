@@ -1,0 +1,88 @@
+"""Restore this version: write a recorded change's ``before`` back, through the agent.
+
+Only an applied change to a file has a version to go back to: a control file the MTA
+page manages, or an SMTP run script. The agent (``agent.restore.file``) writes it only
+if the file still holds what the change wrote, and only after judging the content as
+a save of that file would; the outcome, refusals included, is a new change (action
+"restore") linked to the one it undoes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from . import agent
+from .models import Change, ChangeResult
+
+OPERATION = "agent.restore.file"
+ACTION = "restore"
+# Actions that left a file holding exactly ``after`` (or, for remove, no file).
+_FILE_ACTIONS = ("write", "remove", ACTION)
+_SCRIPTS = ("service qmail-smtpd/run", "service qmail-submission/run")
+
+
+@dataclass(frozen=True)
+class Restorable:
+    possible: bool
+    why_not: str = ""
+
+
+def is_file_target(change: Change) -> bool:
+    return change.target.startswith("control/") or change.target in _SCRIPTS
+
+
+def restorable(change: Change) -> Restorable:
+    """Whether the page offers "Restore this version" (the agent still judges the file itself)."""
+    if not is_file_target(change) or change.action not in _FILE_ACTIONS:
+        return Restorable(False, "Only changes to control files and run scripts can be restored.")
+    if change.result != ChangeResult.APPLIED:
+        return Restorable(False, "This change was not applied, so there is no earlier version to go back to.")
+    return Restorable(True)
+
+
+def _is_absent_after(change: Change) -> bool:
+    # The panel never writes an empty control file for an empty value: it removes the file.
+    return change.action == "remove" or (change.action == ACTION and change.after == "")
+
+
+def payload(change: Change) -> dict[str, Any]:
+    """What the agent needs: the version to write back and the version the file must hold now."""
+    expect = None if _is_absent_after(change) else hashlib.sha256(change.after.encode()).hexdigest()
+    return {"target": change.target, "content": change.before or None, "expect": expect}
+
+
+def restore(user: Any, original: Change) -> Change:
+    """Ask the change's own node to write its ``before`` back; record and return the outcome."""
+    fields = {
+        "user": user if getattr(user, "pk", None) else None,
+        "username": getattr(user, "username", "") or "system",
+        "node": original.node,
+        "target": original.target,
+        "action": ACTION,
+        "restored_from": original,
+    }
+    try:
+        data = agent.call(OPERATION, payload(original), node=original.node)
+    except agent.AgentError as exc:
+        # What was asked: the change's after was to become its before again.
+        return Change.objects.create(
+            **fields, before=original.after, after=original.before, result=exc.result, message=exc.message
+        )
+    done = data.get("changes") or []
+    if not done:
+        return Change.objects.create(
+            **fields,
+            before=original.before,
+            after=original.before,
+            result=ChangeResult.APPLIED,
+            message="The file already held this version; nothing was written.",
+        )
+    return Change.objects.create(
+        **fields,
+        before=done[0].get("before") or "",
+        after=done[0].get("after") or "",
+        result=ChangeResult.APPLIED,
+        message=f"Restored the version from before change {original.pk}.",
+    )
