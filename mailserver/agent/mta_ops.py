@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mailserver.qmail import atomic, control, doublebounce, runparams, runscript
-from mailserver.qmail.errors import Conflict, InvalidValue, QmailError
+from mailserver.qmail.errors import Conflict, InvalidValue, QmailError, UnreadableFile
 from mailserver.qmail.runparams import SmtpdParams, validate_smtpd
 from mailserver.qmail.smtpauth import SMTP_PORT, AuthMode, parse_auth_mode
 
@@ -142,8 +142,12 @@ def _write_controls(payload: Payload) -> list[dict[str, Any]]:
                 raise FieldError(name, str(exc)) from None
         expect = _expect_of(item, name)
         path = settings.roots.control(name)
+        try:
+            current = atomic.read_state(path)
+        except UnreadableFile as exc:  # a link, fifo or oversized file: never written through
+            raise FieldError(name, str(exc)) from None
         if payload.get("replace_hand_edits") is not True:
-            _refuse_hand_edit(name, path)
+            _refuse_hand_edit(name, current)
         planned.append((name, path, data, expect))
 
     discard = payload.get("double_bounce_discard")
@@ -188,8 +192,7 @@ def _write_controls(payload: Payload) -> list[dict[str, Any]]:
     return changes
 
 
-def _refuse_hand_edit(name: str, path: Path) -> None:
-    current = atomic.read_state(path)
+def _refuse_hand_edit(name: str, current: atomic.FileState) -> None:
     if not current.exists:
         return
     seen = control.read_value(name, current.content, conf_spawn=settings.conf_spawn)
@@ -366,6 +369,8 @@ def _write_smtpd(
     service: str, changes_asked: dict[str, Any], expect: atomic.Expect, replace_confirmed: bool
 ) -> tuple[list[dict[str, Any]], list[str]]:
     current = mta_state.script_state(service)
+    if current["problem"]:  # a link, fifo or oversized file: never written through
+        raise FieldError("service", current["problem"])
     base, reset = _base_params(service, current)
     params = _validated(params_from_dict(changes_asked, base))
     reset = [field for field in reset if field not in changes_asked]

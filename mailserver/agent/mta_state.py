@@ -15,7 +15,7 @@ from typing import Any
 import psutil
 
 from mailserver.qmail import atomic, control, doublebounce, runscript
-from mailserver.qmail.errors import QmailError
+from mailserver.qmail.errors import QmailError, UnreadableFile
 from mailserver.qmail.runparams import SmtpdParams
 
 from .celeryapp import settings
@@ -33,13 +33,33 @@ SMTPD_SERVICES = ("qmail-smtpd", "qmail-submission")
 
 def control_state(name: str) -> dict[str, Any]:
     spec = control.SPECS[name]
-    state = atomic.read_state(settings.roots.control(name))
-    seen = control.read_value(name, state.content if state.exists else None, conf_spawn=settings.conf_spawn)
     default = spec.default.value if isinstance(spec.default, control.Default) else spec.default
+    try:
+        state = atomic.read_state(settings.roots.control(name))
+    except UnreadableFile as exc:
+        # A link, fifo or oversized file: named as such, never read, and the rest of the page works.
+        return {
+            "name": name,
+            "label": spec.label,
+            "exists": True,
+            "link": exc.target,
+            "problem": str(exc),
+            "text": "",
+            "sha256": None,
+            "mtime": None,
+            "value": None,
+            "canonical": False,
+            "note": str(exc),
+            "default": list(default) if isinstance(default, tuple) else default,
+            "takes_effect": spec.takes_effect.value,
+        }
+    seen = control.read_value(name, state.content if state.exists else None, conf_spawn=settings.conf_spawn)
     return {
         "name": name,
         "label": spec.label,
         "exists": state.exists,
+        "link": None,
+        "problem": None,
         # The raw text travels only where the page uses it: the route tester, and hand edits.
         "text": state.content.decode("utf-8", "replace")
         if name == "smtproutes" or not seen.canonical
@@ -69,13 +89,31 @@ def _parse_smtpd(text: str) -> runscript.ParsedRunScript:
 
 def script_state(service: str) -> dict[str, Any]:
     path = settings.roots.service_dir(service) / "run"
-    state = atomic.read_state(path)
+    try:
+        state = atomic.read_state(path)
+    except UnreadableFile as exc:
+        return {
+            "service": service,
+            "exists": True,
+            "link": exc.target,
+            "problem": str(exc),
+            "text": "",
+            "sha256": None,
+            "mtime": None,
+            "params": None,
+            "managed": False,
+            "hand_edited": False,
+            "outdated": False,
+            "guessed": [],
+        }
     text = state.content.decode("utf-8", "replace")
     parsed = _parse_smtpd(text) if state.exists else None
     clean = bool(parsed and parsed.managed and not parsed.hand_edited)
     return {
         "service": service,
         "exists": state.exists,
+        "link": None,
+        "problem": None,
         "text": "" if clean else text,  # shown to the admin only when it is not what the panel wrote
         "sha256": state.sha256,
         "mtime": state.mtime,

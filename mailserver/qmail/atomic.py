@@ -15,27 +15,32 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from .errors import Conflict, QmailError
+from .errors import Conflict, InvalidValue
+from .serverfile import MAX_SIZE, read_regular
 
 __all__ = [
     "ANY",
-    "MAX_READ",
+    "MAX_SIZE",
     "MISSING",
     "Expect",
     "FileState",
     "read_state",
     "remove",
+    "remove_stale_temps",
     "sha256_hex",
+    "temp_path",
     "write_atomic",
 ]
 
-MAX_READ: Final = 1 << 20  # control files, run scripts and .qmail files are far smaller
+# Dot name: svscan ignores dot entries and nothing in qmail globs control/.
+_TEMP = re.compile(r"\.(?P<target>.+)\.tmp-(?P<pid>[0-9]{1,10})-[0-9a-f]{8}")
 
 
 class _Any:
@@ -68,41 +73,20 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_state(path: Path | str, *, limit: int = MAX_READ) -> FileState:
-    """The file as a reader sees it now (symlinks followed, like qmail's open()).
+def read_state(path: Path | str, *, limit: int = MAX_SIZE) -> FileState:
+    """The file as it is now; MISSING when there is none.
 
-    Only a regular file is read: a fifo or a device (a symlink to /dev/zero, say,
-    in a directory an unprivileged user owns) would block or never end, so it
-    raises QmailError instead, as does a file larger than ``limit`` bytes.
+    Only a regular file is read, never through a symbolic link: a link, fifo or
+    device (which an unprivileged user could put in a directory it owns) raises
+    UnreadableFile, as does a file larger than ``limit`` bytes (see serverfile).
     """
     try:
-        # stat() first so that a device is never even opened (opening some has effects).
-        _require_regular(path, os.stat(path))
-        # O_NONBLOCK: a fifo swapped in after the stat must not hang the open.
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
+        content, st = read_regular(path, limit=limit)
     except FileNotFoundError:
         return MISSING
-    try:
-        # fstat on the open fd so content and metadata describe the same inode.
-        st = os.fstat(fd)
-        _require_regular(path, st)
-        chunks, size = [], 0
-        while chunk := os.read(fd, min(1 << 16, limit + 1 - size)):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                raise QmailError(f"{path} is larger than {limit} bytes; it is not a file the panel reads.")
-    finally:
-        os.close(fd)
-    content = b"".join(chunks)
     return FileState(
         True, content, sha256_hex(content), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_mtime
     )
-
-
-def _require_regular(path: Path | str, st: os.stat_result) -> None:
-    if not stat.S_ISREG(st.st_mode):
-        raise QmailError(f"{path} is not a regular file (a fifo, device or directory); it cannot be read.")
 
 
 def _check_expected(path: Path, expect: Expect) -> FileState:
@@ -123,6 +107,11 @@ def _refuse_symlink(path: Path) -> None:
     # which is a hand-made arrangement the panel should not undo.
     if path.is_symlink():
         raise Conflict(f"{path.name} is a symbolic link; change it by hand on the server.")
+
+
+def temp_path(path: Path) -> Path:
+    """Where a new version of ``path`` is written before the rename (see remove_stale_temps)."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -153,14 +142,18 @@ def write_atomic(
     On any failure before the rename the old file is untouched and no temp file is left.
     """
     path = Path(path)
+    if len(data) > MAX_SIZE:
+        raise InvalidValue(
+            f"{path.name} would be {len(data)} bytes; the panel writes files of at most "
+            f"{MAX_SIZE} bytes (1 MiB)."
+        )
     _refuse_symlink(path)
     current = _check_expected(path, expect_sha256)
     mode, owner = default_mode, default_owner
     if current.mode is not None and current.uid is not None and current.gid is not None:
         mode, owner = current.mode, (current.uid, current.gid)
 
-    # Dot name: svscan ignores dot entries and nothing in qmail globs control/.
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    tmp = temp_path(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     renamed = False
     try:
@@ -203,3 +196,42 @@ def remove(path: Path | str, *, expect_sha256: Expect = ANY) -> FileState:
         os.unlink(path)
     _fsync_dir(path.parent)
     return current
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0 or pid == os.getpid():  # 0 would signal our own process group
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_temps(directory: Path | str) -> list[str]:
+    """Delete the temp files of writes that never finished (a killed agent); returns their names.
+
+    Only regular files named as :func:`temp_path` names them are removed, and only when
+    the process in the name is gone. Call it when this process is not writing (at start):
+    a file naming this very pid is then left from an earlier process that had it.
+    """
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    removed: list[str] = []
+    try:
+        for entry in os.scandir(fd):
+            match = _TEMP.fullmatch(entry.name)
+            if match is None or _alive(int(match["pid"])) or not entry.is_file(follow_symlinks=False):
+                continue
+            with contextlib.suppress(FileNotFoundError):  # another cleaner was first
+                os.unlink(entry.name, dir_fd=fd)
+                removed.append(entry.name)
+        if removed:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    return removed

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .addresses import check_badmailfrom, check_greeting, check_hostname, check_user
 from .badrcptto import address_to_badrcptto, badrcptto_to_address, check_badrcptto, check_ere
 from .errors import InvalidValue
+from .serverfile import MAX_SIZE
 from .specs import INT_MAX, MAX_INCOMING, SPECS, ControlSpec, Default, Kind, NumberRange, TakesEffect
 
 # Callers use these through this module (control.SPECS, control.check_hostname, ...).
@@ -23,6 +24,7 @@ __all__ = [
     "CONF_SPAWN",
     "INT_MAX",
     "MAX_INCOMING",
+    "MAX_SIZE",
     "SPECS",
     "ControlSpec",
     "ControlValue",
@@ -202,9 +204,14 @@ def validate(name: str, value: object, *, conf_spawn: int = CONF_SPAWN) -> Value
     spec = SPECS[name]
     if spec.kind == "number":
         return _validate_number(spec, value, conf_spawn)
-    if spec.kind == "line":
-        return _validate_line(spec, value)
-    return _validate_list(spec, value)
+    clean = _validate_line(spec, value) if spec.kind == "line" else _validate_list(spec, value)
+    size = len(render(name, clean))
+    if size > MAX_SIZE:  # checked here, so the form refuses it too, not only the write
+        raise InvalidValue(
+            f"{spec.label} would make control/{name} {size} bytes long; the panel writes files of at "
+            f"most 1 MiB ({MAX_SIZE} bytes). Shorten the list."
+        )
+    return clean
 
 
 def render(name: str, value: Value) -> bytes:

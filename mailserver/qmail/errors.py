@@ -26,3 +26,16 @@ class OutsideRoots(QmailError):
 
 class Conflict(QmailError):
     """The file on the server changed since the caller last read it."""
+
+
+class UnreadableFile(QmailError):
+    """A server file the panel will neither read nor write through.
+
+    ``reason`` is "link" (a symbolic link, ``target`` is where it points), "special"
+    (a fifo, device, socket or directory) or "too_large" (over the size limit).
+    """
+
+    def __init__(self, message: str, *, reason: str, target: str | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.target = target

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pwd
 import stat
@@ -191,17 +192,18 @@ def test_read_state_refuses_a_link_to_a_device(tmp_path):
     assert isinstance(outcome, QmailError)
 
 
-def test_read_state_refuses_a_huge_file_and_follows_links_to_regular_files(tmp_path):
+def test_read_state_refuses_a_huge_file_and_does_not_read_through_links(tmp_path):
     huge = tmp_path / "huge"
-    huge.write_bytes(b"x" * (atomic.MAX_READ + 1))
+    huge.write_bytes(b"x" * (atomic.MAX_SIZE + 1))
     with pytest.raises(QmailError, match="larger than"):
         atomic.read_state(huge)
     exact = tmp_path / "exact"
-    exact.write_bytes(b"y" * atomic.MAX_READ)
+    exact.write_bytes(b"y" * atomic.MAX_SIZE)
+    assert len(atomic.read_state(exact).content) == atomic.MAX_SIZE
     link = tmp_path / "link"
-    link.symlink_to(exact)  # qmail follows symlinks to regular files, so the panel does too
-    state = atomic.read_state(link)
-    assert (state.exists, len(state.content)) == (True, atomic.MAX_READ)
+    link.symlink_to(exact)  # shown as a link by the page, never read through
+    with pytest.raises(QmailError, match="symbolic link"):
+        atomic.read_state(link)
 
 
 def test_a_fifo_as_the_discard_alias_does_not_hang_the_page(roots):
@@ -212,3 +214,76 @@ def test_a_fifo_as_the_discard_alias_does_not_hang_the_page(roots):
     finally:
         alias.unlink()
     assert state["double_bounce"]["discarding"] is False
+
+
+# --- links, special files and sizes: shown as such, never read or written through ----------
+
+
+@pytest.fixture
+def root_only_file(tmp_path):
+    secret = tmp_path / "shadow"
+    secret.write_bytes(b"root:$6$secret-hash:19000:0:99999:7:::\n")
+    secret.chmod(0o600)
+    return secret
+
+
+def test_a_symlinked_control_file_is_shown_as_a_link_and_not_read(roots, root_only_file):
+    roots.control("badmailfrom").unlink()
+    roots.control("badmailfrom").symlink_to(root_only_file)
+    state = agent.call("agent.mta.read_state")
+    linked = state["controls"]["badmailfrom"]
+    assert linked["link"] == str(root_only_file)
+    assert (linked["exists"], linked["value"], linked["canonical"], linked["sha256"]) == (
+        True,
+        None,
+        False,
+        None,
+    )
+    assert "symbolic link" in linked["note"]
+    assert "secret-hash" not in json.dumps(state)
+    assert state["controls"]["databytes"]["value"] == 2000  # the rest of the page still reads
+
+
+def test_a_write_to_a_symlinked_control_file_is_refused_beside_its_field(roots, root_only_file):
+    roots.control("badmailfrom").unlink()
+    roots.control("badmailfrom").symlink_to(root_only_file)
+    before = root_only_file.read_bytes()
+    for expect in ({}, {"expect": None}):
+        with pytest.raises(agent.AgentRefused) as refused:
+            agent.call(
+                "agent.mta.write_controls",
+                {
+                    "files": {"badmailfrom": {"value": "x@spam.example.test", **expect}},
+                    "replace_hand_edits": True,
+                },
+            )
+        assert refused.value.field == "badmailfrom"
+        assert "symbolic link" in str(refused.value)
+    assert roots.control("badmailfrom").is_symlink()
+    assert root_only_file.read_bytes() == before
+
+
+def test_a_control_file_over_the_size_limit_keeps_the_page_working(roots):
+    roots.control("badrcptto").write_bytes(b"@big\\.example$\n" * (atomic.MAX_SIZE // 15 + 1))
+    state = agent.call("agent.mta.read_state")
+    big = state["controls"]["badrcptto"]
+    assert (big["exists"], big["value"], big["canonical"]) == (True, None, False)
+    assert "larger than" in big["note"]
+    assert state["controls"]["me"]["value"] == "mail.example.test"
+    with pytest.raises(agent.AgentRefused) as refused:
+        agent.call(
+            "agent.mta.write_controls",
+            {"files": {"badrcptto": {"value": "x@example.test"}}, "replace_hand_edits": True},
+        )
+    assert (refused.value.field, refused.value.kind) == ("badrcptto", "invalid")
+
+
+def test_a_value_over_the_size_limit_is_refused_beside_its_field_and_not_written(roots):
+    before = roots.control("badmailfrom").read_bytes()
+    entries = [f"user{n:06d}@a-rather-long-domain-name.example.test" for n in range(25_000)]  # ~1.2 MiB
+    with pytest.raises(agent.AgentRefused) as refused:
+        agent.call("agent.mta.write_controls", {"files": {"badmailfrom": {"value": entries}}})
+    assert (refused.value.field, refused.value.kind) == ("badmailfrom", "invalid")
+    assert "1 MiB" in str(refused.value)
+    assert roots.control("badmailfrom").read_bytes() == before
+    assert agent.call("agent.mta.read_state")["controls"]["badmailfrom"]["canonical"] is True

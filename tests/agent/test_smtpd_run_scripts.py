@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from mailserver.core import agent
 from mailserver.demo import builder
@@ -163,6 +164,41 @@ def test_refuses_to_overwrite_a_script_changed_since_it_was_read(scripts):
         write_smtpd("qmail-smtpd", primary_params(roots, rbl_zones=["zen.spamhaus.org"]), expect="0" * 64)
     assert refused.value.kind == "conflict"
     assert run_script(roots, "qmail-smtpd").read_bytes() == before
+
+
+@pytest.fixture
+def linked_run_script(scripts: Roots, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """qmail-smtpd/run replaced by a symbolic link to a script elsewhere; put back afterwards."""
+    run = run_script(scripts, "qmail-smtpd")
+    original = run.read_bytes()
+    target = tmp_path / "smtpd.run"
+    target.write_bytes(original.replace(b"#!/bin/sh\n", b"#!/bin/sh\n# kept elsewhere by hand\n"))
+    run.unlink()
+    run.symlink_to(target)
+    try:
+        yield run, target
+    finally:
+        run.unlink()
+        run.write_bytes(original)  # before the scripts fixture, which would write through a link
+
+
+def test_a_symlinked_run_script_is_shown_as_a_link_and_never_written_through(
+    scripts, linked_run_script, admin_client
+):
+    run, target = linked_run_script
+    before = target.read_bytes()
+    state = script_state("qmail-smtpd")
+    assert (state["exists"], state["link"], state["params"], state["text"]) == (True, str(target), None, "")
+    assert "symbolic link" in state["problem"]
+
+    page = admin_client.get(reverse("mta:page")).content.decode()
+    assert f"symbolic link to {target}" in page
+
+    with pytest.raises(agent.AgentRefused) as refused:
+        write_smtpd("qmail-smtpd", primary_params(scripts), replace_hand_edit=True)
+    assert refused.value.kind == "invalid"
+    assert f"symbolic link to {target}" in refused.value.message
+    assert run.is_symlink() and target.read_bytes() == before
 
 
 @pytest.mark.parametrize("required", ["require_auth", "force_tls"])

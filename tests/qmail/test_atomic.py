@@ -10,7 +10,7 @@ import pytest
 
 from mailserver.qmail import atomic
 from mailserver.qmail.atomic import ANY, read_state, remove, sha256_hex, write_atomic
-from mailserver.qmail.errors import Conflict
+from mailserver.qmail.errors import Conflict, InvalidValue, UnreadableFile
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
 
@@ -248,3 +248,65 @@ def test_remove_refuses_when_file_changed(control: Path) -> None:
 def test_any_is_its_own_sentinel() -> None:
     assert repr(atomic.ANY) == "ANY"
     assert atomic.ANY is not None
+
+
+def test_read_state_reports_a_symlink_without_reading_through_it(control: Path) -> None:
+    secret = control.parent / "shadow"
+    secret.write_bytes(b"root:secret\n")
+    (control / "me").symlink_to(secret)
+    with pytest.raises(UnreadableFile) as refused:
+        read_state(control / "me")
+    assert refused.value.target == str(secret)
+
+
+def test_refuses_data_over_the_size_limit_before_writing_anything(control: Path) -> None:
+    path = control / "badrcptto"
+    path.write_bytes(b"@old.example$\n")
+    with pytest.raises(InvalidValue, match="1048576 bytes"):
+        write_atomic(path, b"x" * (atomic.MAX_SIZE + 1))
+    assert path.read_bytes() == b"@old.example$\n"
+    assert leftovers(control) == []
+    write_atomic(path, b"y" * atomic.MAX_SIZE)  # the limit itself is allowed, and reads back
+    assert len(read_state(path).content) == atomic.MAX_SIZE
+
+
+def _temp_name(target: str, pid: int) -> str:
+    return f".{target}.tmp-{pid}-0123abcd"
+
+
+def test_removes_temp_files_that_dead_processes_left_behind(control: Path) -> None:
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)  # reaped: its pid names no process now
+    stale = [_temp_name("me", dead), _temp_name("run", dead), _temp_name("tcp.smtp.cdb", 0)]
+    alive = _temp_name("databytes", os.getppid())  # a writer still at work
+    for name in [*stale, alive]:
+        (control / name).write_bytes(b"half")
+    for name in ("me", ".me.tmp-12-xyz", ".me.tmp", "notes.tmp-1-0123abcd"):
+        (control / name).write_bytes(b"kept")
+    removed = atomic.remove_stale_temps(control)
+    assert sorted(removed) == sorted(stale)
+    assert leftovers(control) == sorted([".me.tmp", ".me.tmp-12-xyz", alive])
+    assert (control / "me").read_bytes() == b"kept" and (control / "notes.tmp-1-0123abcd").exists()
+
+
+def test_a_temp_file_of_this_process_counts_as_stale(control: Path) -> None:
+    # Called at start, before this process writes anything: a file with its pid is from a
+    # previous process that happened to have the same pid (after a reboot, say).
+    (control / _temp_name("me", os.getpid())).write_bytes(b"half")
+    assert atomic.remove_stale_temps(control) == [_temp_name("me", os.getpid())]
+
+
+def test_stale_temp_cleanup_removes_only_regular_files(control: Path) -> None:
+    elsewhere = control.parent / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "victim").write_bytes(b"keep me")
+    (control / _temp_name("me", 0)).symlink_to(elsewhere / "victim")
+    (control / _temp_name("locals", 0)).mkdir()
+    assert atomic.remove_stale_temps(control) == []
+    assert (elsewhere / "victim").read_bytes() == b"keep me"
+
+
+def test_stale_temp_cleanup_of_a_missing_directory_removes_nothing(control: Path) -> None:
+    assert atomic.remove_stale_temps(control / "absent") == []

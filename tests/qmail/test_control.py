@@ -370,6 +370,13 @@ def test_render_refuses_a_value_of_the_wrong_kind() -> None:
         render("locals", "example.test")
 
 
+def test_refuses_a_list_that_would_be_larger_than_the_size_limit() -> None:
+    entries = [f"user{n:06d}@a-rather-long-domain-name.example.test" for n in range(25_000)]
+    message = refused("badmailfrom", "\n".join(entries))
+    assert "1 MiB" in message and message.startswith("Inbound Address Blacklist")
+    assert len(render("badmailfrom", validate("badmailfrom", entries[:20_000]))) <= control.MAX_SIZE
+
+
 def test_validation_is_idempotent() -> None:
     samples = {
         "me": "Mail.Example.test",
