@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import fcntl
 import os
 import pwd
-import secrets
 import shutil
 import subprocess
 import time
@@ -445,12 +445,12 @@ def _create_service(service: str, run: bytes, expect: atomic.Expect) -> None:
         log_dir = roots.log_dir(service.removeprefix("qmail-"))
         log_run = runscript.render_log(roots, log_dir.name, settings.log_user).encode()
         atomic.write_atomic(directory / "log" / "run", log_run, default_mode=0o755)
-        if not log_dir.is_dir():
-            log_dir.mkdir(mode=0o755)  # FileExistsError if something else is in the way
+        try:
+            log_dir.mkdir(mode=0o755)
             created.append(log_dir)
-            _give_to_log_user(log_dir)
-        elif log_dir.stat().st_uid == 0:  # root's: multilog could not write it
-            _give_to_log_user(log_dir)
+        except FileExistsError:
+            pass  # whatever is there is checked, never followed, before it is given away
+        _give_to_log_user(log_dir, new=log_dir in created)
         created += _ensure_rules(_RULES[service])
         link.symlink_to(directory)
     except BaseException:
@@ -463,14 +463,32 @@ def _create_service(service: str, run: bytes, expect: atomic.Expect) -> None:
         raise
 
 
-def _give_to_log_user(directory: Path) -> None:
-    """multilog runs as the log user (setuidgid in log/run): it must own its directory."""
+def _give_to_log_user(directory: Path, *, new: bool) -> None:
+    """multilog runs as the log user (setuidgid in log/run): it must own its directory.
+
+    The log root may belong to the log user, who could put a link to any directory
+    there: the directory is opened without following links and changed through that
+    descriptor, so only the real directory is ever given away (a new one, or root's).
+    """
     try:
         entry = pwd.getpwnam(settings.log_user)
     except KeyError:
         return  # no such user here; log/run will say so when it starts
-    if os.geteuid() == 0:
-        os.chown(directory, entry.pw_uid, entry.pw_gid)
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+            raise
+        what = "a symbolic link" if directory.is_symlink() else "not a directory"
+        raise QmailError(
+            f"{directory} is {what}; the panel will not give it to {settings.log_user}. "
+            "Replace it with a directory by hand."
+        ) from None
+    try:
+        if (new or os.fstat(fd).st_uid == 0) and os.geteuid() == 0:  # root's: multilog could not write it
+            os.fchown(fd, entry.pw_uid, entry.pw_gid)
+    finally:
+        os.close(fd)
 
 
 def _ensure_rules(name: str) -> list[Path]:
@@ -490,7 +508,7 @@ def _ensure_rules(name: str) -> list[Path]:
 def _compile_rules(source: Path, cdb: Path) -> None:
     """tcprules CDB TMP < SOURCE: tcprules writes TMP and renames it over CDB itself."""
     tcprules = settings.roots.program("tcprules")
-    tmp = cdb.with_name(f".{cdb.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    tmp = atomic.temp_path(cdb)  # named like atomic's, so remove_stale_temps knows it
     try:
         with open(source, "rb") as rules:
             done = subprocess.run(

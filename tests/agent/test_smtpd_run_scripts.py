@@ -541,3 +541,22 @@ def test_a_failed_creation_leaves_nothing_behind(without_submission):
     assert not roots.service_dir(name).is_symlink()
     assert not (roots.qmail / "supervise" / name).exists()
     assert not any(path.exists() for path in roots.rules("submission"))
+
+
+def test_a_link_planted_as_the_log_directory_is_not_handed_to_the_log_user(without_submission, tmp_path):
+    roots = without_submission
+    name = "qmail-submission"
+    victim = tmp_path / "root-only"
+    victim.mkdir(mode=0o700)
+    log_dir = roots.log_dir("submission")
+    log_dir.symlink_to(victim)  # the log user may own the log root, so it can plant this
+    try:
+        with pytest.raises(agent.AgentRefused) as refused:
+            write_smtpd(name, submission_params(roots), expect=None)
+        assert f"{log_dir} is a symbolic link" in refused.value.message
+        assert (victim.stat().st_uid, victim.stat().st_gid) == (0, 0)
+        assert victim.is_dir() and log_dir.is_symlink()
+        assert not roots.service_dir(name).is_symlink()
+        assert not (roots.qmail / "supervise" / name).exists()
+    finally:
+        log_dir.unlink()
