@@ -140,5 +140,5 @@ class LogQueryForm(forms.Form):
 class MessageForm(forms.Form):
     """A timeline request: the message number and the time of one of its lines (ids are reused)."""
 
-    id = forms.IntegerField(min_value=1)
+    id = forms.IntegerField(min_value=1, max_value=2**63 - 1)  # the agent refuses larger ids
     at = forms.FloatField(min_value=0, max_value=MAX_EPOCH - 1)
