@@ -1,9 +1,9 @@
 """Hypothesis profiles for the fuzz suite.
 
 "ci" (the default) is small and derandomized, so the suite gives the same verdict on every
-run and stays within seconds; NODEWORX_FUZZ_PROFILE=bench runs many more random examples
-(bench/README.md: ``NODEWORX_FUZZ_PROFILE=bench .venv/bin/pytest tests/fuzz
---hypothesis-show-statistics``). The counts of examples run are in that statistics output.
+run and stays within seconds; NODEWORX_FUZZ_PROFILE=bench runs 2000 random examples per
+test, for a long search (``NODEWORX_FUZZ_PROFILE=bench .venv/bin/pytest tests/fuzz``). Either
+way the session ends with the count of examples run per form, operation and page, by outcome.
 """
 
 from __future__ import annotations
