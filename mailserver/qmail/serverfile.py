@@ -32,13 +32,13 @@ MAX_SIZE: Final = 1 << 20
 _FLAGS: Final = os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY | os.O_NOFOLLOW | os.O_NONBLOCK
 
 
-def _link(path: Path | str, dir_fd: int | None) -> UnreadableFile:
+def _link(path: Path | str, dir_fd: int | None, shown: Path | str) -> UnreadableFile:
     try:
         target = os.readlink(path, dir_fd=dir_fd)
     except OSError:
         target = "?"
     return UnreadableFile(
-        f"{path} is a symbolic link to {target}; the panel neither reads nor writes through links. "
+        f"{shown} is a symbolic link to {target}; the panel neither reads nor writes through links. "
         "Change it by hand on the server.",
         reason="link",
         target=target,
@@ -51,28 +51,32 @@ def _special(path: Path | str) -> UnreadableFile:
     )
 
 
-def open_regular(path: Path | str, *, dir_fd: int | None = None) -> tuple[int, os.stat_result]:
+def open_regular(
+    path: Path | str, *, dir_fd: int | None = None, shown: Path | str | None = None
+) -> tuple[int, os.stat_result]:
     """A blocking read-only descriptor on the regular file ``path``, and its fstat.
 
     Raises FileNotFoundError when there is nothing at ``path`` and UnreadableFile
-    for a link or anything that is not a regular file. The caller closes the fd.
+    for a link or anything that is not a regular file (its message names ``shown``,
+    by default ``path``). The caller closes the fd.
     """
+    shown = path if shown is None else shown
     # lstat first, so that a device is never even opened (opening some has effects).
     st = os.stat(path, dir_fd=dir_fd, follow_symlinks=False)
     if stat.S_ISLNK(st.st_mode):
-        raise _link(path, dir_fd)
+        raise _link(path, dir_fd, shown)
     if not stat.S_ISREG(st.st_mode):
-        raise _special(path)
+        raise _special(shown)
     try:
         fd = os.open(path, _FLAGS, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # became a link since the lstat
-            raise _link(path, dir_fd) from None
+            raise _link(path, dir_fd, shown) from None
         raise
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise _special(path)
+            raise _special(shown)
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
     except BaseException:
         os.close(fd)

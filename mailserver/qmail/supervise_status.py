@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from .errors import QmailError
+from .errors import QmailError, UnreadableFile
+from .serverfile import read_regular
 
 STATUS_SIZE = 18
 # TAI64 labels are 2**62 + TAI seconds; libtai's tai_now() adds the 10 s that
@@ -91,12 +93,16 @@ def supervise_running(directory: Path) -> bool:
     supervise holds its read end; ENXIO means nobody does, ENOENT that supervise
     never ran here (svscan has not picked the directory up yet).
     """
+    ok = directory / "supervise" / "ok"
     try:
-        fd = os.open(directory / "supervise" / "ok", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        # Opening a regular file or a device for writing would succeed (and could have effects).
+        if not stat.S_ISFIFO(os.lstat(ok).st_mode):
+            raise QmailError(f"{ok} is not a fifo; supervise would never make it anything else.")
+        fd = os.open(ok, os.O_WRONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as exc:
         if exc.errno in (errno.ENXIO, errno.ENOENT, errno.ENOTDIR):
             return False
-        raise QmailError(f"cannot test {directory}/supervise/ok: {exc.strerror}") from exc
+        raise QmailError(f"cannot test {ok}: {exc.strerror}") from exc
     os.close(fd)
     return True
 
@@ -104,7 +110,9 @@ def supervise_running(directory: Path) -> bool:
 def read_raw_status(directory: Path, now: float) -> RawStatus:
     """Read and decode ``directory/supervise/status`` (call after :func:`supervise_running`)."""
     try:
-        raw = (directory / "supervise" / "status").read_bytes()
+        raw = read_regular(directory / "supervise" / "status", limit=STATUS_SIZE)[0]
     except OSError as exc:
         raise QmailError(f"cannot read {directory}/supervise/status: {exc.strerror}") from exc
+    except UnreadableFile as exc:  # a link, a fifo, or more than the 18 bytes
+        raise QmailError(f"cannot read supervise/status: {exc}") from None
     return decode_status(raw, now)

@@ -9,6 +9,9 @@ tests do not depend on today's date or on the worker's time zone.
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import time
 
 import pytest
 
@@ -161,3 +164,41 @@ def test_a_timeline_of_a_message_not_in_the_log_is_refused(roots):
     assert refused({"id": 1466718, "at": 1795613000}, "agent.logs.message").field == "id"
     assert refused({"id": "1466718; rm -rf /", "at": 1}, "agent.logs.message").field == "id"
     assert refused({"id": 1466718, "at": "soon"}, "agent.logs.message").field == "at"
+
+
+# --- what the log user (qmaill owns the log directory) can put there ------------------------
+
+
+@pytest.fixture
+def current_aside(roots):
+    """The send log's ``current`` moved aside for the test to put something else there; then back."""
+    current = roots.log_dir("send") / "current"
+    aside = current.with_name(".current-aside")
+    current.rename(aside)
+    try:
+        yield current
+    finally:
+        if current.is_symlink() or current.exists():
+            current.unlink()
+        aside.rename(current)
+
+
+def test_a_fifo_as_current_does_not_hang_a_report(current_aside):
+    os.mkfifo(current_aside)
+    began = time.monotonic()
+    data = report("show-all")
+    assert time.monotonic() - began < 5  # it used to wait for the agent's whole timeout
+    assert any("current is not a regular file" in w for w in data["warnings"])
+
+
+def test_a_link_as_current_is_never_read_into_a_report(current_aside, tmp_path):
+    secret = tmp_path / "root-only"
+    secret.write_bytes(
+        b"@400000006b06e5821fb4d04c new msg 999999\n"
+        b"@400000006b06e5821fb4d04c info msg 999999: bytes 1 from <secret@root-only.example> qp 1 uid 0\n"
+    )
+    secret.chmod(0o600)
+    current_aside.symlink_to(secret)
+    data = report("top-senders")
+    assert "root-only.example" not in json.dumps(data["rows"])
+    assert any(f"symbolic link to {secret}" in w for w in data["warnings"])

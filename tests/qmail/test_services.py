@@ -197,6 +197,32 @@ def test_it_reads_the_status_file_and_the_down_file(supervised: FakeSupervise, r
     assert result.since == datetime.fromtimestamp(1_700_000_000, tz=UTC)
 
 
+def test_it_neither_blocks_on_nor_reads_through_a_planted_status_file(
+    supervised: FakeSupervise, roots: Roots, tmp_path: Path
+) -> None:
+    status = supervised.directory / "supervise" / "status"
+    elsewhere = tmp_path / "status-elsewhere"
+    elsewhere.write_bytes(encode_status(1_700_000_000, 999))
+    status.unlink()
+    status.symlink_to(elsewhere)
+    with pytest.raises(QmailError, match="symbolic link"):
+        read_status(roots, "qmail-send")
+    status.unlink()
+    os.mkfifo(status)  # an open for reading would wait for a writer forever
+    with pytest.raises(QmailError, match="not a regular file"):
+        read_status(roots, "qmail-send")
+
+
+def test_it_does_not_open_an_ok_that_is_not_a_fifo(roots: Roots, tmp_path: Path) -> None:
+    supervise = roots.service_dir("qmail-send") / "supervise"
+    supervise.mkdir(parents=True)
+    (supervise / "status").write_bytes(encode_status(1_700_000_000, 4321))
+    (tmp_path / "victim").write_bytes(b"")
+    (supervise / "ok").symlink_to(tmp_path / "victim")  # O_WRONLY would succeed on a file
+    with pytest.raises(QmailError, match="not a fifo"):
+        read_status(roots, "qmail-send")
+
+
 def test_it_reads_the_log_service_separately(supervised: FakeSupervise, roots: Roots) -> None:
     assert log_status(roots, "qmail-send") is None
     log = FakeSupervise(supervised.directory / "log")

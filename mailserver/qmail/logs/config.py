@@ -38,12 +38,15 @@ def qmail_root(option: str | None = None) -> Path:
 
 def queuelifetime(root: Path) -> int:
     """Seconds a message may stay queued: how far back a selection looks for its headers."""
-    try:
-        raw = (root / "control" / "queuelifetime").read_bytes()
-    except OSError:
-        return DEFAULT_QUEUELIFETIME
     # Imported here: the control module's validators are not needed by the other pipeline stages.
     from mailserver.qmail.control import read_number
+    from mailserver.qmail.errors import QmailError
+    from mailserver.qmail.serverfile import read_optional
+
+    try:  # never through a link, never waiting on a fifo: the default is the safe answer
+        raw = read_optional(root / "control" / "queuelifetime")
+    except (OSError, QmailError):
+        return DEFAULT_QUEUELIFETIME
 
     value = read_number(raw)  # as qmail-send reads it: "20x" is 20, no digits means the default
     return DEFAULT_QUEUELIFETIME if value is None else value

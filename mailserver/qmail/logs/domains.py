@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from ..errors import QmailError
+from ..serverfile import MAX_SIZE, read_regular
+
 
 @dataclass(frozen=True)
 class Owner:
@@ -112,8 +115,8 @@ def domain_matches(domain: str, owned: set[str]) -> bool:
 
 
 def _lines(path: Path) -> list[str]:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    try:  # users/assign of a host with many domains can be large; a link or fifo is not read
+        text = read_regular(path, limit=64 * MAX_SIZE)[0].decode("utf-8", "replace")
+    except (OSError, QmailError):
         return []
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]

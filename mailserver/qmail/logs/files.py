@@ -13,6 +13,12 @@ a half-written last line. ``current`` is opened *before* the rotated files are l
 multilog rotates it in between, the listing shows it under its new ``@….s`` name, and that file
 (the same inode as the ``current`` we hold) is left out rather than read twice. Listing first
 would lose the rotated file's lines: the listing misses it and ``current`` is already the new one.
+
+The directory belongs to the log user (qmaill), who could put a fifo there (an open would hang
+the report) or a link to a file only root may read (the root agent would report its lines). So
+the directory is opened without following a link, each file is opened relative to it through
+:func:`~mailserver.qmail.serverfile.open_regular`, and anything but a regular file is left out
+and named in :attr:`LogDir.skipped`.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from ..errors import InvalidValue
+from ..errors import InvalidValue, UnreadableFile
+from ..serverfile import open_regular
 from .tai64n import STAMP_LEN, is_label
 
 BLOCK = 1 << 20  # big reads: the hot paths are bytes operations over whole blocks
@@ -60,34 +67,60 @@ def rotated_names(path: Path) -> list[str]:
     return sorted(p.name for p in path.iterdir() if p.name[:1] == "@" and p.name[-2:] in (".s", ".u"))
 
 
+def _open_directory(path: Path) -> int:
+    if path.is_symlink():
+        target = os.readlink(path)
+        raise UnreadableFile(
+            f"{path} is a symbolic link to {target}; give the log directory itself.",
+            reason="link",
+            target=target,
+        )
+    try:
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(f"{path}: no such log directory") from None
+
+
 class LogDir:
     def __init__(self, path: Path | str) -> None:
         self._fds: list[int] = []
         self.path = Path(path)
-        if not self.path.is_dir():
-            raise FileNotFoundError(f"{self.path}: no such log directory")
         self.files: list[LogFile] = []
+        self.skipped: list[str] = []  # what was left out and why: links, fifos, devices
+        directory = _open_directory(self.path)
         try:
-            current: int | None = os.open(self.path / "current", os.O_RDONLY)
-        except FileNotFoundError:
-            current = None
+            self._open_files(directory)
+        finally:
+            os.close(directory)
+        self.firsts = [self._label_at(i, 0) for i in range(len(self.files))]
+
+    def _open(self, directory: int, name: str) -> tuple[int, os.stat_result] | None:
+        try:
+            return open_regular(name, dir_fd=directory, shown=self.path / name)
+        except FileNotFoundError:  # none yet, or deleted by multilog since the listing
+            return None
+        except UnreadableFile as exc:
+            self.skipped.append(str(exc))
+            return None
+
+    def _open_files(self, directory: int) -> None:
+        current = self._open(directory, "current")
         try:
             names = rotated_names(self.path)
         except BaseException:
             if current is not None:
-                os.close(current)
+                os.close(current[0])
             raise
         held, current_size = None, 0
         if current is not None:
-            stat = os.fstat(current)
+            stat = current[1]
             held = (stat.st_dev, stat.st_ino)
-            current_size = _complete_size(current, stat.st_size)
+            current_size = _complete_size(current[0], stat.st_size)
         for name in names:
-            try:
-                fd = os.open(self.path / name, os.O_RDONLY)
-            except FileNotFoundError:  # deleted by multilog since the listing
+            opened = self._open(directory, name)
+            if opened is None:
                 continue
-            stat = os.fstat(fd)
+            fd, stat = opened
             if stat.st_size == 0 or (stat.st_dev, stat.st_ino) == held:  # held: rotated just now
                 os.close(fd)
                 continue
@@ -96,10 +129,9 @@ class LogDir:
         if current is not None:
             if current_size:
                 self.files.append(LogFile(self.path / "current", current_size, False))
-                self._fds.append(current)
+                self._fds.append(current[0])
             else:
-                os.close(current)
-        self.firsts = [self._label_at(i, 0) for i in range(len(self.files))]
+                os.close(current[0])
 
     # -- reading single lines -------------------------------------------------------------
     def read(self, index: int, offset: int, length: int) -> bytes:

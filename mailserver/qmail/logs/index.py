@@ -31,6 +31,8 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..errors import UnreadableFile
+from ..serverfile import open_regular
 from . import config
 from .files import LogDir, LogFile
 
@@ -232,12 +234,11 @@ class IndexCache:
         if self.dir is None:
             return None
         try:
-            fd = os.open(self.dir / name, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:  # missing, unreadable, or a symlink
+            fd, st = open_regular(self.dir / name)
+        except (OSError, UnreadableFile):  # missing, unreadable, a link, a fifo
             return None
         try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            if st.st_uid != os.geteuid():
                 return None
             return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):  # unreadable or empty

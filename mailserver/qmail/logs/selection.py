@@ -87,6 +87,7 @@ def select(
     stop = log.seek(encode(end)) if end is not None else log.end
     stop = max(stop, begin)
     selection = Selection(log, begin, stop)
+    selection.warnings += [f"Left out: {problem}" for problem in log.skipped]
     warning = earliest_warning(log, start)
     if warning:
         selection.warnings.append(warning)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mailserver.qmail.errors import InvalidValue
+from mailserver.qmail.errors import InvalidValue, UnreadableFile
 from mailserver.qmail.logs.files import LogDir, Position
 from mailserver.qmail.logs.selection import select
 from mailserver.qmail.logs.tai64n import encode, to_unix
@@ -148,3 +150,61 @@ def test_a_selection_ending_beyond_the_labels_reads_to_the_end(
 ) -> None:
     whole = b"".join(select(send_log, 1795611600.0).chunks())
     assert b"".join(select(send_log, 1795611600.0, 2e19).chunks()) == whole
+
+
+# --- what the log user can put in its own directory: never blocks, never read through ------
+
+SECRET_LINE = b"@400000006b06e5821fb4d04f root-only secret line\n"
+
+
+def open_within(seconds: float, path: Path) -> LogDir | BaseException | None:
+    result: list[LogDir | BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(LogDir(path))
+        except BaseException as exc:
+            result.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return result[0] if result else None
+
+
+def test_a_fifo_as_current_is_left_out_without_blocking(send_log: Path, tmp_path: Path) -> None:
+    copy = writable_copy(send_log, tmp_path)
+    (copy / "current").unlink()
+    os.mkfifo(copy / "current")
+    log = open_within(3, copy)
+    if log is None:  # a blocked open: let it go before failing
+        os.close(os.open(copy / "current", os.O_WRONLY | os.O_NONBLOCK))
+    assert isinstance(log, LogDir), f"LogDir blocked or failed on a fifo: {log!r}"
+    assert [f.name for f in log.files] == ["@400000006b06e40301404a24.s", "@400000006b06e4e10a2cf13c.s"]
+    assert len(log.skipped) == 1 and "current is not a regular file" in log.skipped[0]
+
+
+def test_links_in_the_log_directory_are_never_read(send_log: Path, tmp_path: Path) -> None:
+    copy = writable_copy(send_log, tmp_path)
+    secret = tmp_path / "root-only"
+    secret.write_bytes(SECRET_LINE)
+    secret.chmod(0o600)
+    (copy / "current").unlink()
+    (copy / "current").symlink_to(secret)
+    (copy / "@400000006b06e5821fb4d04d.s").symlink_to(secret)
+    log = LogDir(copy)
+    assert b"secret" not in b"".join(log.chunks(log.start, log.end))
+    assert [f.name for f in log.files] == ["@400000006b06e40301404a24.s", "@400000006b06e4e10a2cf13c.s"]
+    assert sorted(log.skipped) == sorted(
+        f"{copy / name} is a symbolic link to {secret}; the panel neither reads nor writes through links. "
+        "Change it by hand on the server."
+        for name in ("current", "@400000006b06e5821fb4d04d.s")
+    )
+    assert any("symbolic link" in w for w in select(copy).warnings)
+
+
+def test_a_linked_log_directory_is_refused(send_log: Path, tmp_path: Path) -> None:
+    link = tmp_path / "send"
+    link.symlink_to(send_log)
+    with pytest.raises(UnreadableFile, match="symbolic link"):
+        LogDir(link)

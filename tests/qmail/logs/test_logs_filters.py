@@ -19,6 +19,8 @@ from a sink sender or name a sink recipient among the failures; 8 more only had 
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -157,3 +159,20 @@ def test_virtual_domain_addresses_read_as_sent(
     domains = Domains.load(tmp_path)
     assert domains.original(address) == address.replace("joe-", "", 1)
     assert domains.owner(domains.prefix(domains.original(address)) or "").user == owner  # qmail-getpw
+
+
+def test_domains_are_not_read_through_links_or_from_fifos(tmp_path: Path) -> None:
+    (tmp_path / "control").mkdir()
+    (tmp_path / "users").mkdir()
+    secret = tmp_path / "elsewhere"
+    secret.write_text("secret.example:owner\n")
+    (tmp_path / "control" / "virtualdomains").symlink_to(secret)
+    os.mkfifo(tmp_path / "users" / "assign")
+    loaded: list[Domains] = []
+    reader = threading.Thread(target=lambda: loaded.append(Domains.load(tmp_path)), daemon=True)
+    reader.start()
+    reader.join(3)
+    if reader.is_alive():  # blocked on the fifo: let it go before failing
+        os.close(os.open(tmp_path / "users" / "assign", os.O_WRONLY | os.O_NONBLOCK))
+    assert loaded, "Domains.load blocked on a fifo"
+    assert (loaded[0].virtual, loaded[0].assign) == ({}, [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import zlib
 from pathlib import Path
 
@@ -88,6 +89,24 @@ def test_a_table_that_is_a_link_is_not_read(send_log: Path, tool_env: dict[str, 
     (cache / "newest.idx").rename(elsewhere)
     (cache / "newest.idx").symlink_to(elsewhere)
     assert index.IndexCache(send_log)._map("newest.idx") is None
+    assert selected(send_log) == data
+
+
+def test_a_fifo_in_place_of_a_table_is_not_waited_on(
+    send_log: Path, tool_env: dict[str, str], tmp_path: Path
+) -> None:
+    data = selected(send_log)
+    cache = Path(tool_env["NODEWORX_QMAIL_LOG_CACHE"]) / tag(send_log)
+    (cache / "newest.idx").unlink()
+    os.mkfifo(cache / "newest.idx")
+    result: list[object] = []
+    reader = threading.Thread(target=lambda: result.append(index.IndexCache(send_log)._map("newest.idx")))
+    reader.start()
+    reader.join(3)
+    if reader.is_alive():
+        os.close(os.open(cache / "newest.idx", os.O_WRONLY | os.O_NONBLOCK))
+    assert result == [None], "the table reader blocked on a fifo"
+    (cache / "newest.idx").unlink()
     assert selected(send_log) == data
 
 
