@@ -10,6 +10,7 @@ import mailserver.agent.mta_ops
 import mailserver.agent.restore_ops
 import mailserver.agent.service_ops  # noqa: F401
 
+from . import startup  # noqa: F401  (at worker start: removes the temp files of interrupted writes)
 from .celeryapp import app
 
 # Celery logs every task's return value at INFO ("succeeded in 0.01s: …"): here that is

@@ -210,12 +210,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temps(directory: Path | str) -> list[str]:
+def remove_stale_temps(directory: Path | str, *, prefix: str = "") -> list[str]:
     """Delete the temp files of writes that never finished (a killed agent); returns their names.
 
-    Only regular files named as :func:`temp_path` names them are removed, and only when
-    the process in the name is gone. Call it when this process is not writing (at start):
-    a file naming this very pid is then left from an earlier process that had it.
+    Only regular files named as :func:`temp_path` names them (for a target whose name
+    starts with ``prefix``) are removed, and only when the process in the name is gone.
+    Call it when this process is not writing (at start): a file naming this very pid
+    is then left from an earlier process that had it.
     """
     try:
         fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -225,7 +226,9 @@ def remove_stale_temps(directory: Path | str) -> list[str]:
     try:
         for entry in os.scandir(fd):
             match = _TEMP.fullmatch(entry.name)
-            if match is None or _alive(int(match["pid"])) or not entry.is_file(follow_symlinks=False):
+            if match is None or not match["target"].startswith(prefix) or _alive(int(match["pid"])):
+                continue
+            if not entry.is_file(follow_symlinks=False):
                 continue
             with contextlib.suppress(FileNotFoundError):  # another cleaner was first
                 os.unlink(entry.name, dir_fd=fd)

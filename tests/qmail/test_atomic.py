@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -310,3 +313,39 @@ def test_stale_temp_cleanup_removes_only_regular_files(control: Path) -> None:
 
 def test_stale_temp_cleanup_of_a_missing_directory_removes_nothing(control: Path) -> None:
     assert atomic.remove_stale_temps(control / "absent") == []
+
+
+# A writer that stops, as if killed, between writing its temp file and the rename: it says where
+# it is, then waits to be killed with SIGKILL (nothing of Python's clean-up runs).
+_KILLED_WRITER = """
+import os, sys, time
+from mailserver.qmail import atomic
+real_fsync = os.fsync
+def fsync_then_wait(fd):
+    real_fsync(fd)
+    print("written", flush=True)
+    time.sleep(60)
+os.fsync = fsync_then_wait
+atomic.write_atomic(sys.argv[1], sys.argv[2].encode() * atomic.MAX_SIZE)
+"""
+
+
+def test_a_writer_killed_mid_save_leaves_the_whole_old_file_and_a_temp_the_cleanup_removes(
+    control: Path,
+) -> None:
+    path = control / "badrcptto"
+    write_atomic(path, b"o" * atomic.MAX_SIZE)
+    for letter in "abc":
+        writer = subprocess.Popen(
+            [sys.executable, "-c", _KILLED_WRITER, str(path), letter], stdout=subprocess.PIPE, cwd=os.getcwd()
+        )
+        assert writer.stdout is not None
+        assert writer.stdout.readline() == b"written\n"
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(10)
+        writer.stdout.close()
+    assert path.read_bytes() == b"o" * atomic.MAX_SIZE  # never torn, never half replaced
+    left = leftovers(control)
+    assert len(left) == 3 and all(name.startswith(".badrcptto.tmp-") for name in left)
+    assert sorted(atomic.remove_stale_temps(control)) == left
+    assert leftovers(control) == []
