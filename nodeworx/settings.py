@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import env_bool, env_list, env_secret, env_str
+from .env import env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -113,10 +113,29 @@ WHITENOISE_USE_FINDERS = True
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# A session lasts a working day at most and ends when the browser closes: the panel drives root.
+SESSION_COOKIE_AGE = env_int("NODEWORX_SESSION_HOURS", 8) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("NODEWORX_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (base.html), never from the cookie
 X_FRAME_OPTIONS = "DENY"
+
+# Production is served over https (README "Production"): NODEWORX_HTTPS turns on secure cookies,
+# HSTS and the redirect of http to https. Behind a TLS proxy on loopback, Django only knows a
+# request was https from the header the proxy sets (NODEWORX_PROXY_SSL_HEADER=X-Forwarded-Proto);
+# without it every request would look like http and be redirected again and again.
+HTTPS = env_bool("NODEWORX_HTTPS", False) and not DEBUG
+SESSION_COOKIE_SECURE = HTTPS or env_bool("NODEWORX_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = env_int("NODEWORX_HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
+# includeSubDomains covers names under the panel's own host name only (panel.example.com), so it is on;
+# preload asks browsers to hard-code the whole domain, a decision for the domain's owner: off by default.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env_bool("NODEWORX_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("NODEWORX_HSTS_PRELOAD", False)
+_PROXY_SSL_HEADER = env_str("NODEWORX_PROXY_SSL_HEADER", "").strip()
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
 
 # The mail host this panel drives (one node for now; its agent consumes queue "node.<name>")
 # is configured through the NODEWORX_NODE, NODEWORX_BROKER_URL and NODEWORX_SIGNING_* variables
