@@ -28,8 +28,8 @@ _TAKES_VALUE = {
 _ONE_ARG = {"envdir", "setuidgid", "envuidgid", "chroot"}  # program ARG child...
 _NO_ARG = {"fixcrio", "recordio"}
 _SERVICE_PORTS = {"smtp": 25, "submission": 587}
-_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
-_VAR = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
+_ASSIGN = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)")  # fullmatch
+_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")  # fullmatch
 _REDIRECT = re.compile(r"^[0-9]*[<>]")
 
 
@@ -52,7 +52,7 @@ class ExecLine:
     def port_number(self) -> int | None:
         if self.port is None:
             return None
-        if self.port.isdigit():
+        if re.fullmatch(r"[0-9]{1,5}", self.port):  # not isdigit(): int("²") raises
             return int(self.port)
         return _SERVICE_PORTS.get(self.port)
 
@@ -66,7 +66,7 @@ def static_assignments(text: str) -> dict[str, str]:
     """NAME=value lines whose value is a constant (no $, no backquote)."""
     found: dict[str, str] = {}
     for line in logical_lines(text):
-        match = _ASSIGN.match(line)
+        match = _ASSIGN.fullmatch(line)
         if not match or "$" in match[2] or "`" in match[2]:
             continue
         try:
@@ -94,7 +94,7 @@ def parse_exec_line(text: str) -> ExecLine | None:
 
 
 def _resolve(word: str, known: dict[str, str]) -> str:
-    match = _VAR.match(word)
+    match = _VAR.fullmatch(word)
     return known.get(match[1], word) if match else word
 
 

@@ -15,11 +15,11 @@ from .errors import OutsideRoots
 
 # Control-file and service names are short lower-case words (qmail's own names,
 # e.g. "concurrencyremote", "qmail-smtpd"); no slashes, no dots, no leading dash.
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # fullmatch: "$" would let a final newline in
 
 
 def _checked(name: str, what: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise OutsideRoots(f"{what} name {name!r} is not allowed")
     return name
 

@@ -28,9 +28,10 @@ SOFTLIMIT_MAX = 1_000_000_000  # beyond this the limit no longer protects the ho
 DEFAULT_SOFTLIMIT = 20_000_000
 MAX_RBL_ZONES = 8  # each zone is one DNS lookup before the greeting
 
-_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
-_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-_PATH = re.compile(r"^(?:/[A-Za-z0-9_.+-]+)+$")
+# Always fullmatch: with match(), "$" also matches before a final newline ("zen.example\n").
+_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_PATH = re.compile(r"(?:/[A-Za-z0-9_.+-]+)+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,8 +66,13 @@ class SmtpdParams:
 
 
 def check_port(value: int | str) -> int:
-    if isinstance(value, bool) or not (isinstance(value, int) or str(value).isdigit()):
-        raise InvalidValue(f"Port {value!r} is not a number.")
+    # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and "٢٥" (read as 25).
+    text = value if isinstance(value, str) else ""
+    if isinstance(value, bool) or not (isinstance(value, int) or re.fullmatch(r"[0-9]{1,5}", text)):
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise InvalidValue(
+            f"Port {shown if isinstance(value, str) else value!r} is not a number from 1 to 65535."
+        )
     port = int(value)
     if not 1 <= port <= 65535:
         raise InvalidValue(f"Port {port} is out of range; use 1 to 65535.")
@@ -99,14 +105,14 @@ def check_softlimit(value: int) -> int:
 
 
 def check_user(value: str) -> str:
-    if not _USER.match(value):
+    if not _USER.fullmatch(value):
         raise InvalidValue(f"User name {value!r} is not a valid system user name.")
     return value
 
 
 def check_rbl_zone(value: str) -> str:
     labels = value.split(".")
-    if len(value) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+    if len(value) > 253 or len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
         raise InvalidValue(f"RBL zone {value!r} is not a DNS name such as zen.spamhaus.org.")
     return value
 
@@ -123,7 +129,7 @@ def check_rbl_zones(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 def check_path(value: str, what: str) -> str:
     """An absolute path of plain characters, with no '.' or '..' steps."""
     parts = value.split("/")[1:]
-    if len(value) > 255 or not _PATH.match(value) or any(p in (".", "..") for p in parts):
+    if len(value) > 255 or not _PATH.fullmatch(value) or any(p in (".", "..") for p in parts):
         raise InvalidValue(f"{what} {value!r} must be an absolute path of letters, digits and ._+-")
     return value
 

@@ -36,11 +36,12 @@ from .smtpauth import (
     switch_on,
 )
 
-_MARKER = re.compile(r"^# nodeworx-managed: ([a-z]+)\.run v([0-9]+)$", re.MULTILINE)
+# Used with fullmatch: with match(), "$" also matches before a final newline.
+_MARKER = re.compile(r"# nodeworx-managed: ([a-z]+)\.run v([0-9]+)")
 _END_OF_SETTINGS = "# ---- end of settings"
 # Characters sh takes literally in an unquoted assignment value (no ~, no glob, no $).
-_BARE = re.compile(r"^[A-Za-z0-9_./:@%+,=-]+$")
-_HEADER_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=(?:'([^']*)'|([A-Za-z0-9_./:@%+,=-]*))$")
+_BARE = re.compile(r"[A-Za-z0-9_./:@%+,=-]+")
+_HEADER_LINE = re.compile(r"([A-Z][A-Z0-9_]*)=(?:'([^']*)'|([A-Za-z0-9_./:@%+,=-]*))")
 # `id -u qmaild` or `id -u "$QMAILD_USER"` in the script: whose ids tcpserver gets.
 _ID_LOOKUP = re.compile(r"\bid\s+-[ug]\s+[\"']?(\$?\{?[A-Za-z_][A-Za-z0-9_-]*)")
 
@@ -69,7 +70,7 @@ def current_version(name: str) -> int:
 def read_marker(text: str) -> tuple[str, int] | None:
     """(template, version) of a managed script, from the line after ``#!``."""
     lines = text.split("\n", 2)
-    match = _MARKER.match(lines[1]) if len(lines) > 1 and lines[0].startswith("#!") else None
+    match = _MARKER.fullmatch(lines[1]) if len(lines) > 1 and lines[0].startswith("#!") else None
     return (match[1], int(match[2])) if match else None
 
 
@@ -79,7 +80,7 @@ def sh_quote(value: str) -> str:
     Refuses what single quotes cannot hold (a quote itself) or what would not
     survive a line-based header (newlines and other control characters).
     """
-    if _BARE.match(value):
+    if _BARE.fullmatch(value):
         return value
     if "'" in value or not value.isprintable():
         raise InvalidValue(f"The value {value!r} contains characters that cannot go into a run script.")
@@ -173,7 +174,7 @@ def read_header(text: str) -> dict[str, str]:
     for line in text.split("\n")[2:]:
         if line.startswith(_END_OF_SETTINGS):
             break
-        match = _HEADER_LINE.match(line)
+        match = _HEADER_LINE.fullmatch(line)
         if match:
             found[match[1]] = match[2] if match[2] is not None else match[3]
     return found
@@ -234,7 +235,9 @@ def guess_params(
     params = SmtpdParams(
         port=port or default.port,
         bind=known("bind", line.bind) or default.bind,
-        softlimit=int(softlimit) if softlimit and softlimit.isdigit() else default.softlimit,
+        softlimit=int(softlimit)
+        if softlimit and re.fullmatch(r"[0-9]{1,15}", softlimit)
+        else default.softlimit,
         user=user or default.user,
         tcprules_cdb=known("tcprules_cdb", line.tcprules_cdb) or default.tcprules_cdb,
         rbl_zones=line.rbl_zones,

@@ -10,6 +10,7 @@ server able to receive mail.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 
@@ -122,7 +123,7 @@ def smtpd_environment(
 def switch_on(env: Mapping[str, str], name: str) -> bool:
     """Whether jms1 qmail-smtpd would take the switch as on: a value above 0."""
     digits = env.get(name, "").strip()
-    return digits.isdigit() and int(digits) > 0
+    return re.fullmatch(r"[0-9]{1,15}", digits) is not None and int(digits) > 0
 
 
 def mode_from_smtpd(has_auth_arguments: bool, env: Mapping[str, str]) -> AuthMode:

@@ -18,7 +18,15 @@ import pytest
 
 from mailserver.qmail.errors import InvalidValue, OutsideRoots
 from mailserver.qmail.paths import Roots
-from mailserver.qmail.runparams import SmtpdParams, check_bind, check_port, validate_smtpd
+from mailserver.qmail.runparams import (
+    SmtpdParams,
+    check_bind,
+    check_path,
+    check_port,
+    check_rbl_zone,
+    check_user,
+    validate_smtpd,
+)
 from mailserver.qmail.runscript import (
     current_version,
     parse_smtpd,
@@ -217,6 +225,45 @@ def test_field_checks_accept_form_strings_and_canonical_values() -> None:
         check_port("25; reboot")
 
 
+# A trailing newline slips through a `^...$` re.match ($ also matches before a final "\n"), and
+# str.isdigit() takes "²" and "٢٥": every field check must refuse both (they end up in sh).
+@pytest.mark.parametrize(
+    ("check", "value"),
+    [
+        (check_port, "25\n"),
+        (check_port, "²"),
+        (check_port, "٢٥"),
+        (check_port, "２５"),
+        (check_user, "qmaild\n"),
+        (check_rbl_zone, "zen.spamhaus.org\n"),
+        (check_rbl_zone, "zen\n.spamhaus.org"),
+        (lambda value: check_path(value, "Checkpassword program"), "/home/vpopmail/bin/vchkpw\n"),
+        (check_bind, "127.0.0.1\n"),
+        (sh_quote, "zen.spamhaus.org\n"),
+    ],
+)
+def test_field_checks_refuse_a_trailing_newline_and_non_ascii_digits(check: object, value: str) -> None:
+    with pytest.raises(InvalidValue):
+        check(value)  # type: ignore[operator]
+
+
+def test_check_port_answers_for_any_text_instead_of_raising_something_else() -> None:
+    for value in ("²", "٢٥", "", " ", "-1", "1e3", "0x19", "2" * 400):
+        with pytest.raises(InvalidValue):
+            check_port(value)
+
+
+def test_an_rbl_zone_with_a_newline_never_reaches_the_script() -> None:
+    with pytest.raises(InvalidValue, match="not a DNS name"):
+        render_smtpd(replace(PRIMARY, rbl_zones=("zen.spamhaus.org\n",)), ROOTS)
+
+
+def test_names_with_a_trailing_newline_do_not_resolve_to_paths() -> None:
+    for resolve in (ROOTS.control, ROOTS.service_dir, ROOTS.log_dir, ROOTS.program, ROOTS.alias):
+        with pytest.raises(OutsideRoots):
+            resolve("me\n")
+
+
 # ---- reading back ----------------------------------------------------------------
 
 
@@ -310,6 +357,18 @@ def test_reads_switches_set_with_env_on_the_exec_line() -> None:
     assert p.require_auth and p.force_tls
     assert parsed.exec_line is not None and parsed.exec_line.concurrency == "20"
     assert "user" in parsed.guessed
+
+
+def test_a_hand_written_script_with_non_ascii_digits_is_read_without_crashing() -> None:
+    text = (
+        "#!/bin/sh\nexec softlimit -m ²0000000 tcpserver -v -R -x /etc/tcp.smtp.cdb -c 20 "
+        "-u 1000 -g 1000 0 ² env REQUIRE_AUTH=² /var/qmail/bin/qmail-smtpd 2>&1\n"
+    )
+    parsed = parse_smtpd(text)
+    assert parsed.params is not None
+    params = parsed.params
+    assert (params.port, params.softlimit, params.require_auth) == (25, 20_000_000, False)
+    assert "port" in parsed.guessed
 
 
 def test_a_script_without_tcpserver_gives_no_settings() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 from pathlib import Path
 
 SEND_LOG_ENV = "NODEWORX_QMAIL_SEND_LOG"
@@ -53,7 +54,7 @@ def queuelifetime(root: Path) -> int:
 
 
 def _uid(name: str) -> int | None:
-    if name.isdigit():
+    if re.fullmatch(r"[0-9]{1,10}", name):  # not isdigit(): int("²") raises
         return int(name)
     try:
         return pwd.getpwnam(name).pw_uid

@@ -13,6 +13,7 @@ Used by ``xuser`` (the domains a Unix user owns) and by the reports, which print
 from __future__ import annotations
 
 import pwd
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -44,7 +45,7 @@ class Domains:
                 break
             fields = line.split(":")
             if line.startswith("+") and len(fields) >= 3:
-                uid = int(fields[2]) if fields[2].isdigit() else None
+                uid = int(fields[2]) if re.fullmatch(r"[0-9]{1,10}", fields[2]) else None
                 domains.assign.append((fields[0][1:], Owner(fields[1], uid)))
         domains.assign.sort(key=lambda entry: -len(entry[0]))
         return domains
@@ -97,7 +98,7 @@ class Domains:
         try:
             uid: int | None = pwd.getpwnam(user).pw_uid
         except KeyError:
-            uid = int(user) if user.isdigit() else None
+            uid = int(user) if re.fullmatch(r"[0-9]{1,10}", user) else None
         owned = set()
         for key, prefix in self.virtual.items():
             owner = self.owner(prefix)

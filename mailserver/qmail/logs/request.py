@@ -32,8 +32,9 @@ CHANNELS: dict[str, str | None] = {"both": None, "local": "local", "remote": "re
 BY = ("recipient", "sender")
 
 # Addresses as qmail logs them: anything without blanks, brackets or separators around one "@".
-_ADDRESS = re.compile(r"^[^\s<>,;@\"]{1,64}@[^\s<>,;@\"]{1,255}$")
-_USER = re.compile(r"^(?:[a-z_][a-z0-9_.-]{0,31}|\d{1,10})$", re.IGNORECASE)
+# Used with fullmatch (with match, "$" also matches before a final newline); digits are ASCII.
+_ADDRESS = re.compile(r"[^\s<>,;@\"]{1,64}@[^\s<>,;@\"]{1,255}")
+_USER = re.compile(r"(?:[a-z_][a-z0-9_.-]{0,31}|[0-9]{1,10})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def values(raw: Any, name: str, pattern: re.Pattern[str], extra: tuple[str, ...]
     if len(cleaned) > MAX_VALUES:
         raise FieldError(name, f"at most {MAX_VALUES} values")
     for value in cleaned:
-        if value not in extra and not pattern.match(value.strip("<>") if "@" in value else value):
+        if value not in extra and not pattern.fullmatch(value.strip("<>") if "@" in value else value):
             raise FieldError(name, f'"{value}" is not a valid {name.replace("_", " ")}')
     return cleaned
 

@@ -37,11 +37,12 @@ _CANONICAL = {1: "seconds", 60: "minutes", 3600: "hours", 86400: "days", 604800:
 
 MAX_EPOCH = 2**40  # moments are epoch seconds in [0, MAX_EPOCH); durations are at most MAX_EPOCH
 MAX_DIGITS = 12
-_TERM = re.compile(r"(\d{1,12})\s*([a-z]+)")
-_ONE = re.compile(r"^(\d{1,12})\s*([a-z]+)(?:\s+ago)?$")
-_LONG_NUMBER = re.compile(r"\d{13}")
-_EPOCH = re.compile(r"^\d+(?:\.\d+)?$")  # `date +%s` (or `date +%s.%N`) output
-_ISO = re.compile(r"^\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d)?)?$")
+# ASCII digits ("\d" takes "٣"), and fullmatch: with match, "$" also matches before a final newline.
+_TERM = re.compile(r"([0-9]{1,12})\s*([a-z]+)")
+_ONE = re.compile(r"([0-9]{1,12})\s*([a-z]+)(?:\s+ago)?")
+_LONG_NUMBER = re.compile(r"[0-9]{13}")
+_EPOCH = re.compile(r"[0-9]+(?:\.[0-9]+)?")  # `date +%s` (or `date +%s.%N`) output
+_ISO = re.compile(r"[0-9]{4}-[0-9][0-9]-[0-9][0-9](?:[ T][0-9][0-9]:[0-9][0-9](?::[0-9][0-9])?)?")
 
 
 class TimeSpecError(InvalidValue):
@@ -95,7 +96,7 @@ def parse_duration(text: str) -> int:
     spec = " ".join(text.strip().lower().split())
     if _LONG_NUMBER.search(spec):
         raise TimeSpecError(f'"{_shown(text)}" has a number of more than {MAX_DIGITS} digits')
-    match = _ONE.match(spec)
+    match = _ONE.fullmatch(spec)
     if match is None:
         _refuse_mixed(spec)
         raise TimeSpecError(
@@ -123,9 +124,9 @@ def parse_point(text: str, *, at: float | None = None) -> float:
     reference = now() if at is None else in_range(at, str(at))
     if spec == "now":
         return reference
-    if _EPOCH.match(spec):
+    if _EPOCH.fullmatch(spec):
         return in_range(float(spec), text)
-    if _ISO.match(spec):
+    if _ISO.fullmatch(spec):
         parsed = datetime.fromisoformat(spec)  # ValueError for "2026-13-45"
         try:
             moment = parsed.timestamp()

@@ -42,7 +42,9 @@ def test_it_refuses_mixed_units_and_does_the_math_for_the_admin(text: str, advic
     assert advice in str(refused.value)
 
 
-@pytest.mark.parametrize("text", ["", "hours", "3", "3 fortnights", "-3 hours", "yesterday"])
+@pytest.mark.parametrize(
+    "text", ["", "hours", "3", "3 fortnights", "-3 hours", "yesterday", "٣ hours", "３ hours", "² hours"]
+)
 def test_it_refuses_what_is_not_a_fuzzy_date(text: str) -> None:
     with pytest.raises(TimeSpecError):
         parse_duration(text)
@@ -104,3 +106,14 @@ def test_a_pinned_now_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("NODEWORX_NOW", "9" * 400)
     with pytest.raises(TimeSpecError, match="NODEWORX_NOW"):
         now()
+
+
+@pytest.mark.parametrize("text", ["١٧٩٥٦١٤١٢٠", "２０２６-11-25", "²"])
+def test_points_take_ascii_digits_only(text: str) -> None:
+    with pytest.raises((TimeSpecError, ValueError)):
+        parse_point(text, at=NOW)
+
+
+def test_a_trailing_newline_is_only_whitespace_around_a_point(tool_env: dict[str, str]) -> None:
+    # `hstamp "$(date +%s)"` style input: surrounding whitespace (a newline included) is dropped.
+    assert parse_point("1320438841\n", at=NOW) == 1320438841.0
