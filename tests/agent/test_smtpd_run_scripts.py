@@ -441,6 +441,23 @@ def test_a_refused_setting_is_reported_on_its_own_field(roots, changes, field):
     assert refused.value.field == field
 
 
+@pytest.mark.parametrize(
+    ("sent", "field", "message"),
+    [
+        ({"rbl_zones": ["zen.spamhaus.org\n"]}, "rbl_zones", "not a DNS name"),
+        ({"port": "²"}, "port", "not a number from 1 to 65535"),
+        ({"port": "٢٥"}, "port", "not a number from 1 to 65535"),
+    ],
+)
+def test_a_trailing_newline_or_a_non_ascii_digit_is_refused_beside_its_field(scripts, sent, field, message):
+    before = run_script(scripts, "qmail-smtpd").read_bytes()
+    with pytest.raises(agent.AgentRefused) as refused:
+        write_smtpd("qmail-smtpd", primary_params(scripts, **sent))
+    assert (refused.value.kind, refused.value.field) == ("invalid", field)
+    assert message in refused.value.message
+    assert run_script(scripts, "qmail-smtpd").read_bytes() == before
+
+
 # --- creating the alternate server ---------------------------------------------------------
 
 
