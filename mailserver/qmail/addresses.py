@@ -57,6 +57,28 @@ def check_hostname(
     return host
 
 
+def check_rcpthost(value: str) -> str:
+    """One rcpthosts entry: ``dom`` accepts mail for dom, ``.dom`` for every host ending in .dom.
+
+    qmail-smtpd tries the recipient's domain, then each of its suffixes from a dot on
+    (rcpthosts.c), so ``.com`` makes the server accept, and relay, mail for every .com
+    domain. An entry must therefore name at least a domain of its own: one dot, or localhost.
+    """
+    host = check_hostname(value, "The domain", allow_wildcard=True)
+    if host.startswith(".") and "." not in host[1:]:
+        raise InvalidValue(
+            f'"{value}": qmail-smtpd reads a leading dot as "every host ending in {host}", so the server '
+            f"would accept and relay mail for every {host} domain in the world. List your own domains, "
+            f"e.g. example{host} and .example{host}."
+        )
+    if "." not in host and host != "localhost":
+        raise InvalidValue(
+            f'"{value}" has no dot: that is a top-level domain, not one of your domains. Write each domain '
+            "in full (example.com; .example.com for its subdomains). Only localhost goes without a dot."
+        )
+    return host
+
+
 def _mailbox_problem(local: str) -> str | None:
     if re.search(r"\s", local):
         return "contains a space"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from .addresses import check_badmailfrom, check_greeting, check_hostname, check_user
+from .addresses import check_badmailfrom, check_greeting, check_hostname, check_rcpthost, check_user
 from .badrcptto import check_badrcptto
 
 Kind = Literal["line", "number", "list"]
@@ -113,7 +113,7 @@ SPECS: dict[str, ControlSpec] = {spec.name: spec for spec in [
     ControlSpec("badrcptto", "list", "Outbound Address Blacklist", (), ("qmail-smtpd (qregex patch)",),
                 _T.IMMEDIATE, check_badrcptto),
     ControlSpec("rcpthosts", "list", "Accepted Domains (rcpthosts)", None, _SMTPD, _T.IMMEDIATE,
-                functools.partial(check_hostname, what="The domain", allow_wildcard=True), removable=False,
+                check_rcpthost, removable=False,
                 when_missing="every recipient is accepted: the server becomes an open relay."),
     ControlSpec("locals", "list", "Local Domains (locals)", Default.ME, _SEND, _T.SEND_HUP, check_hostname),
     ControlSpec("smtproutes", "list", "SMTP Routes", (), _REMOTE, _T.IMMEDIATE, _check_route),

@@ -287,3 +287,15 @@ def test_a_value_over_the_size_limit_is_refused_beside_its_field_and_not_written
     assert "1 MiB" in str(refused.value)
     assert roots.control("badmailfrom").read_bytes() == before
     assert agent.call("agent.mta.read_state")["controls"]["badmailfrom"]["canonical"] is True
+
+
+@pytest.mark.parametrize(
+    ("entry", "why"), [(".com", "every host ending in .com"), ("com", "that is a top-level domain")]
+)
+def test_rcpthosts_naming_a_whole_top_level_domain_is_refused_beside_its_field(roots, entry, why):
+    before = roots.control("rcpthosts").read_bytes()
+    with pytest.raises(agent.AgentRefused) as refused:
+        agent.call("agent.mta.write_controls", {"files": {"rcpthosts": {"value": f"example.test\n{entry}"}}})
+    assert (refused.value.kind, refused.value.field) == ("invalid", "rcpthosts")
+    assert why in str(refused.value)
+    assert roots.control("rcpthosts").read_bytes() == before

@@ -277,6 +277,25 @@ def test_rcpthosts_accepts_a_leading_dot_for_subdomains() -> None:
     refused("locals", ".example.test")
 
 
+@pytest.mark.parametrize("entry", [".com", ".COM", ".test", ".uk"])
+def test_rcpthosts_refuses_a_leading_dot_before_a_top_level_domain(entry: str) -> None:
+    message = refused("rcpthosts", f"example.test\n{entry}")
+    assert message.startswith(f'Line 2: "{entry}"')
+    assert f"every host ending in {entry.lower()}" in message and "relay" in message
+
+
+@pytest.mark.parametrize("entry", ["com", "net", "uk", "COM"])
+def test_rcpthosts_refuses_a_bare_top_level_domain(entry: str) -> None:
+    message = refused("rcpthosts", entry)
+    assert "top-level domain" in message and "localhost" in message
+
+
+def test_rcpthosts_keeps_localhost_and_full_names() -> None:
+    entries = ["localhost", "mail.example.test", ".example.test", ".co.example"]
+    assert validate("rcpthosts", entries) == entries
+    assert read_value("rcpthosts", b".com\nexample.test\n").canonical is False
+
+
 def test_rcpthosts_cannot_be_emptied() -> None:
     assert "refuses all incoming mail" in refused("rcpthosts", "\n")
 
