@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from mailserver.core import agent
+from mailserver.core.permissions import change_required, view_required
 from mailserver.qmail import control, smtproutes
 
 from . import seen as parse_seen
@@ -42,6 +43,7 @@ def _section_context(section: Section, form, state: dict[str, Any], **extra: Any
     }
 
 
+@view_required
 def page(request: HttpRequest) -> HttpResponse:
     state, error = _read_state()
     context: dict[str, Any] = {"agent_error": error, "state": state}
@@ -78,6 +80,7 @@ def _respond(request: HttpRequest, section: Section, form, state, **extra: Any) 
 
 
 @require_POST
+@change_required
 def save(request: HttpRequest, slug: str) -> HttpResponse:
     """Validate with the library, then one agent round trip that writes and reads back.
 
@@ -225,6 +228,7 @@ def _merge_seen(old: str, new: str) -> str:
 
 
 @require_POST
+@change_required
 def service_action(request: HttpRequest, service: str, action: str) -> HttpResponse:
     if action not in SERVICE_ACTIONS:
         raise Http404
@@ -254,6 +258,7 @@ def service_action(request: HttpRequest, service: str, action: str) -> HttpRespo
 
 
 @require_POST
+@view_required  # a read: viewers may test routes
 def route_test(request: HttpRequest) -> HttpResponse:
     form = RouteTestForm(request.POST)
     context: dict[str, Any] = {"route_form": form}
