@@ -13,6 +13,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from mailserver.qmail import control
+
 from . import agent
 from .models import Change, ChangeResult
 
@@ -39,6 +41,12 @@ def restorable(change: Change) -> Restorable:
         return Restorable(False, "Only changes to control files and run scripts can be restored.")
     if change.result != ChangeResult.APPLIED:
         return Restorable(False, "This change was not applied, so there is no earlier version to go back to.")
+    if not change.before:  # there was no file before: restoring would remove it
+        if change.target in _SCRIPTS:
+            return Restorable(False, "This change created the service; the panel does not remove services.")
+        spec = control.SPECS.get(change.target.removeprefix("control/"))
+        if spec is not None and not spec.removable:
+            return Restorable(False, f"There was no file before, and {spec.label} cannot be removed.")
     return Restorable(True)
 
 

@@ -106,3 +106,19 @@ def test_a_viewer_sees_no_restore_button_and_a_forged_restore_is_refused(admin_c
     assert viewer_client.post(f"/changes/{change.pk}/restore/", {"confirm": "yes"}).status_code == 403
     assert roots.control("databytes").read_text() == "5000\n"
     assert not Change.objects.filter(restored_from=change).exists()
+
+
+def test_no_restore_is_offered_where_it_would_remove_a_file_that_must_exist(admin_client, roots):
+    created = Change.objects.create(
+        username="admin", node="test", target="service qmail-submission/run", action="write",
+        before="", after="#!/bin/sh\n", result="applied",
+    )  # fmt: skip
+    me = Change.objects.create(
+        username="admin", node="test", target="control/me", action="write",
+        before="", after="mail.example.test\n", result="applied",
+    )  # fmt: skip
+    assert "does not remove services" in admin_client.get(f"/changes/{created.pk}/").content.decode()
+    assert "cannot be removed" in admin_client.get(f"/changes/{me.pk}/").content.decode()
+    assert "Not restored" in _restore(admin_client, me).content.decode()
+    assert roots.control("me").read_text() == "mail.example.test\n"
+    assert not Change.objects.filter(action="restore").exists()
