@@ -86,6 +86,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Every login goes through the lock-out (mailserver/core/security/lockout.py): after 5 failures
+# within 15 minutes for one username, or 20 from one client address, it is locked for 15 minutes.
+AUTHENTICATION_BACKENDS = ["mailserver.core.security.backends.LockoutBackend"]
+LOGIN_FAILURE_LIMIT = env_int("NODEWORX_LOGIN_FAILURES", 5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("NODEWORX_LOGIN_FAILURES_PER_ADDRESS", 20)
+LOGIN_LOCKOUT_MINUTES = env_int("NODEWORX_LOGIN_LOCKOUT_MINUTES", 15)
+# Behind a proxy on loopback every client is 127.0.0.1: name the header in which the proxy passes
+# the client's address (e.g. X-Forwarded-For; its last entry is used), or all share one limit.
+CLIENT_IP_HEADER = env_str("NODEWORX_CLIENT_IP_HEADER", "").strip()
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"

@@ -85,3 +85,32 @@ def test_the_policy_stops_an_injected_event_handler(watched_page, live_server, a
     page.wait_for_function("window.__cspViolations.length > 0")
     assert page.evaluate("window.__ran") is None
     assert any("script-src" in v for v in _violations(page, console))
+
+
+def test_two_factor_enrolment_and_login_work_under_the_policy(watched_page, live_server, admin_user, roots):
+    import time
+
+    from mailserver.core.security import totp
+
+    page, console = watched_page
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/account/two-factor/")
+    qr = page.get_by_test_id("totp-qr")
+    expect(qr).to_be_visible()
+    assert page.evaluate("document.querySelector('[data-testid=totp-qr]').naturalWidth") > 0
+    secret = page.get_by_test_id("totp-secret").inner_text()
+    page.get_by_label("Code from your authenticator app").fill(totp.totp(totp.key_of(secret), time.time()))
+    page.get_by_test_id("confirm-totp").click()
+    expect(page.get_by_test_id("two-factor-on")).to_be_visible()
+
+    page.get_by_role("button", name="Log out").click()
+    page.goto(f"{live_server.url}/mailserver/mta/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/login/code/")
+    next_code = totp.totp(totp.key_of(secret), time.time() + totp.STEP)  # enrolment used the current one
+    page.get_by_label("Code from your authenticator app").fill(next_code)
+    page.get_by_test_id("submit-code").click()
+    page.wait_for_url(f"{live_server.url}/mailserver/mta/")
+    assert _violations(page, console) == []

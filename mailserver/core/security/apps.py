@@ -8,3 +8,6 @@ class SecurityConfig(AppConfig):
     label = "security"
     verbose_name = "Login security"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receiver that clears failures on login)
