@@ -1,4 +1,4 @@
-"""Restore through the real broker and signed worker: an earlier version goes back only if nothing changed since."""
+"""Restore through the real broker and signed worker: an earlier version, only if nothing changed since."""
 
 from __future__ import annotations
 
