@@ -44,7 +44,10 @@ def make_app(settings: config.AgentConfig) -> Celery:
         result_expires=3600,
         broker_connection_retry_on_startup=True,
         broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1},
-        task_publish_retry_policy=_RETRY_ONCE,
+        # A publish is never retried: the first attempt may have reached a Redis that then stalled,
+        # and a second copy of the signed message would be refused as a replay, overwriting the
+        # first copy's answer.
+        task_publish_retry=False,
         result_backend_transport_options={"retry_policy": _RETRY_ONCE},
         redis_socket_connect_timeout=2,
         redis_socket_timeout=5,

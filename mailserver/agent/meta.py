@@ -37,6 +37,10 @@ class Refused(Exception):
     """The message's meta does not allow running it here and now."""
 
 
+class Replayed(Refused):
+    """A copy of a message that was already run (its nonce has been seen)."""
+
+
 def new(op: str, node: str, timeout: float) -> dict[str, Any]:
     """The meta for one call of ``op`` on ``node`` that the caller waits ``timeout`` s for."""
     return {"op": op, "node": node, "not_after": time.time() + timeout, "nonce": secrets.token_hex(16)}
@@ -73,4 +77,4 @@ def check(meta: object, *, op: str, node: str, first_use: Callable[[str], bool])
     if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
         raise Refused("the message's nonce is not 32 lower-case hex digits")
     if not first_use(nonce):
-        raise Refused("the message was already delivered once (nonce seen before): a replay")
+        raise Replayed("the message was already delivered once (nonce seen before): a replay")

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import current_task
+from celery.exceptions import Ignore
 
 from mailserver.qmail.errors import Conflict, FieldError, InvalidValue, OutsideRoots, QmailError
 
@@ -60,6 +61,11 @@ def _run(task_name: str, handler: Handler, payload: object, meta: object) -> dic
     # operation this is, for which node, until when, and whether it is new.
     try:
         message_meta.check(meta, op=task_name, node=settings.node, first_use=_first_use)
+    except message_meta.Replayed as exc:
+        # The first copy ran and its answer is stored under this same task id: a second
+        # answer would overwrite it, so the replay gets none.
+        log.warning("refused message %s as %s: %s", current_task.request.id, task_name, exc)
+        raise Ignore() from exc
     except message_meta.Refused as exc:
         log.warning("refused message %s as %s: %s", current_task.request.id, task_name, exc)
         return _error("refused", RuntimeError(f"{task_name} refused: {exc}"))

@@ -74,6 +74,25 @@ def _reads_only(operation: str) -> bool:
     return operation.endswith((".read_state", ".status", ".ping")) or operation.startswith("agent.logs.")
 
 
+def _timed_out(exc: BaseException) -> bool:
+    """Whether a broker failure was a timeout (anything sent may have arrived), not a refused connection."""
+    import redis
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TimeoutError | redis.TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _lost_broker(exc: BaseException) -> bool:
+    """A connection failure that Celery's result backend handed back as the "result"."""
+    import redis
+
+    return isinstance(exc, redis.RedisError | OSError | TimeoutError)
+
+
 def _app():
     # Imported lazily: the signing key is only loaded once a page talks to an agent.
     from mailserver.agent.celeryapp import app
@@ -119,12 +138,22 @@ def call(
     except (OperationalError, OSError, RuntimeError) as exc:
         # RuntimeError: Celery's result consumer gave up reconnecting to Redis.
         log.warning("broker unreachable for node %s: %s", node, exc)
+        if _timed_out(exc):
+            # Redis took the connection but stopped answering: the message may sit in its
+            # buffer and still run once Redis resumes, within the signed deadline.
+            raise AgentTimeout(
+                f"The message broker (Redis) for node {node} stopped answering while the request was sent. "
+                f"It was not confirmed and may still be carried out if Redis recovers within {timeout:g} s; "
+                "reload the page to see the server's actual state."
+            ) from exc
         raise AgentUnavailable(
             f"The agent for node {node} cannot be reached: the message broker (Redis) does not answer. "
             "Nothing was changed."
         ) from exc
     try:
         answer = async_result.get(timeout=timeout, propagate=False, disable_sync_subtasks=False)
+        # A broken connection to the result store can come back as the "result" itself.
+        lost = answer if isinstance(answer, BaseException) and _lost_broker(answer) else None
     except Exception as exc:  # celery raises TimeoutError, or the backend's connection errors
         from celery.exceptions import TimeoutError as CeleryTimeout
 
@@ -137,10 +166,16 @@ def call(
             raise AgentTimeout(
                 f"The agent for node {node} did not answer within {timeout:g} s. {after}"
             ) from exc
-        raise AgentUnavailable(f"Lost contact with the agent for node {node}: {exc}") from exc
+        lost = exc
     finally:
         with contextlib.suppress(Exception):  # results also expire by themselves
             async_result.forget()
+    if lost is not None:
+        # The request went out: it may have been carried out even though no answer came back.
+        raise AgentTimeout(
+            f"Lost contact with the message broker for node {node} while waiting for the answer ({lost}). "
+            "It was not confirmed; reload the page to see the server's actual state."
+        ) from lost
     asked = transport.Call(node=node, op=operation, task_id=async_result.id, nonce=signed_meta["nonce"])
     try:
         envelope = transport.open_result(asked, answer)
