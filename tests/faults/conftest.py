@@ -50,7 +50,8 @@ class PrivateNode:
     def redis_process(self) -> psutil.Process:
         listening = f":{self.redis_port}"  # redis-server shows "ADDRESS:PORT" as its command line
         for proc in psutil.process_iter(["name", "cmdline"]):
-            if proc.info["name"] == "redis-server" and any(listening in a for a in proc.info["cmdline"] or ()):
+            args = proc.info["cmdline"] or ()
+            if proc.info["name"] == "redis-server" and any(listening in arg for arg in args):
                 return proc
         raise LookupError(f"no redis-server on port {self.redis_port}")
 
