@@ -8,6 +8,7 @@ import os
 import pwd
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -299,3 +300,17 @@ def test_rcpthosts_naming_a_whole_top_level_domain_is_refused_beside_its_field(r
     assert (refused.value.kind, refused.value.field) == ("invalid", "rcpthosts")
     assert why in str(refused.value)
     assert roots.control("rcpthosts").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"), [("x{1,32767}", "use at most 255"), ("(($)*){1,50}", "too complex")]
+)
+def test_a_badrcptto_pattern_that_would_exhaust_the_agent_is_refused_beside_its_field(roots, pattern, why):
+    before = atomic.read_state(roots.control("badrcptto"))
+    began = time.monotonic()
+    with pytest.raises(agent.AgentRefused) as refused:
+        agent.call("agent.mta.write_controls", {"files": {"badrcptto": {"value": pattern}}})
+    assert time.monotonic() - began < 8  # x{1,32767} took 7.8 s and 4 GiB inside the agent
+    assert (refused.value.kind, refused.value.field) == ("invalid", "badrcptto")
+    assert why in str(refused.value)
+    assert atomic.read_state(roots.control("badrcptto")) == before
