@@ -23,6 +23,7 @@ from typing import Any
 from mailserver.qmail import atomic, control, doublebounce, runparams, runscript
 from mailserver.qmail.errors import Conflict, InvalidValue, QmailError, UnreadableFile
 from mailserver.qmail.runparams import SmtpdParams, validate_smtpd
+from mailserver.qmail.serverfile import open_regular
 from mailserver.qmail.smtpauth import SMTP_PORT, AuthMode, parse_auth_mode
 
 from . import mta_state
@@ -155,6 +156,10 @@ def _write_controls(payload: Payload) -> list[dict[str, Any]]:
         raise FieldError("double_bounce_discard", "must be true or false")
     if discard:
         alias = settings.roots.alias(doublebounce.DISCARD_ALIAS)
+        try:  # ~alias belongs to the alias user: a link or fifo there is refused, never followed
+            atomic.read_state(alias)
+        except UnreadableFile as exc:
+            raise FieldError("double_bounce_discard", str(exc)) from None
         planned.append(("alias", alias, doublebounce.DISCARD_CONTENT, atomic.ANY))
 
     changes: list[dict[str, Any]] = []
@@ -510,7 +515,8 @@ def _compile_rules(source: Path, cdb: Path) -> None:
     tcprules = settings.roots.program("tcprules")
     tmp = atomic.temp_path(cdb)  # named like atomic's, so remove_stale_temps knows it
     try:
-        with open(source, "rb") as rules:
+        rules, _ = open_regular(source)  # not through a link, not a fifo that would hang tcprules
+        try:
             done = subprocess.run(
                 [str(tcprules), str(cdb), str(tmp)],
                 stdin=rules,
@@ -519,6 +525,8 @@ def _compile_rules(source: Path, cdb: Path) -> None:
                 env={"PATH": "/usr/bin:/bin"},
                 check=False,
             )
+        finally:
+            os.close(rules)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise QmailError(f"{tcprules} could not compile {source}: {exc}") from None
     finally:

@@ -314,3 +314,21 @@ def test_a_badrcptto_pattern_that_would_exhaust_the_agent_is_refused_beside_its_
     assert (refused.value.kind, refused.value.field) == ("invalid", "badrcptto")
     assert why in str(refused.value)
     assert atomic.read_state(roots.control("badrcptto")) == before
+
+
+def test_a_link_planted_as_the_discard_alias_is_neither_read_nor_written_through(roots, root_only_file):
+    alias = roots.alias(doublebounce.DISCARD_ALIAS)
+    alias.symlink_to(root_only_file)  # ~alias belongs to the alias user, who could do this
+    before = root_only_file.read_bytes()
+    doublebounceto = atomic.read_state(roots.control("doublebounceto"))
+    try:
+        assert agent.call("agent.mta.read_state")["double_bounce"]["discarding"] is False
+        with pytest.raises(agent.AgentRefused) as refused:
+            files = {"doublebounceto": {"value": "doublebounce-discard"}}
+            agent.call("agent.mta.write_controls", {"files": files, "double_bounce_discard": True})
+        assert (refused.value.kind, refused.value.field) == ("invalid", "double_bounce_discard")
+        assert f"symbolic link to {root_only_file}" in str(refused.value)
+        assert alias.is_symlink() and root_only_file.read_bytes() == before
+        assert atomic.read_state(roots.control("doublebounceto")) == doublebounceto  # nothing written
+    finally:
+        alias.unlink()
