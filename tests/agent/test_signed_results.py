@@ -15,7 +15,7 @@ from mailserver.agent.celeryapp import app
 from mailserver.agent.config import load
 from mailserver.core import agent
 from mailserver.core.models import Change, ChangeResult
-from tests.support.captured import captured_call
+from tests.support.captured import answered_by, captured_call
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -30,16 +30,13 @@ def _forge(message, result) -> None:
     app.backend.store_result(message["headers"]["id"], result, "SUCCESS")
 
 
-def _change(operation, payload, *, node, timeout):
-    request = SimpleNamespace(user=SimpleNamespace(pk=None, username="admin"))
-    return agent.change(request, operation, payload, [{"target": "control/databytes"}])
-
-
 def test_a_forged_applied_result_is_recorded_as_not_confirmed(roots, stack):
-    with captured_call(stack["broker"], "agent.mta.write_controls", WRITE, via=_change) as (message, reply):
-        _forge(message, APPLIED)
-    with pytest.raises(agent.AgentUntrusted) as untrusted:
-        reply.result()
+    request = SimpleNamespace(user=SimpleNamespace(pk=None, username="admin"))
+    with (
+        answered_by(stack["broker"], lambda message: _forge(message, APPLIED)),
+        pytest.raises(agent.AgentUntrusted) as untrusted,
+    ):
+        agent.change(request, "agent.mta.write_controls", WRITE, [{"target": "control/databytes"}])
     assert "not a signed result" in untrusted.value.message
     (record,) = Change.objects.all()
     assert record.result == ChangeResult.UNCONFIRMED

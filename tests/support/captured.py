@@ -35,11 +35,8 @@ def captured_call(
     *,
     node: str = "test",
     timeout: float = 10,
-    via: Callable[..., Any] | None = None,
 ) -> Iterator[tuple[dict[str, Any], Future[Any]]]:
     """Run ``agent.call(operation, payload, node=node)`` with its message diverted into CAPTURE_QUEUE.
-
-    ``via`` replaces ``agent.call`` (same arguments), e.g. to go through ``agent.change``.
 
     Yields the raw message, as kombu's redis transport stores it (a JSON object in a
     list named after the queue), and the future of the call, which is still waiting
@@ -51,7 +48,7 @@ def captured_call(
     config.queue_for = lambda name: CAPTURE_QUEUE  # call() looks it up at each call
     try:
         with ThreadPoolExecutor(1) as pool:
-            reply = pool.submit(via or agent.call, operation, payload, node=node, timeout=timeout)
+            reply = pool.submit(agent.call, operation, payload, node=node, timeout=timeout)
             try:
                 popped = redis_client.brpop([CAPTURE_QUEUE], timeout=10)
             finally:
@@ -61,6 +58,32 @@ def captured_call(
             # Leaving waits for the call: it ends with the agent's reply, or its own timeout.
     finally:
         config.queue_for = real_queue_for
+
+
+@contextlib.contextmanager
+def answered_by(broker: str, answer: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """Inside the block, the next agent message is diverted and ``answer(message)`` replies in its place.
+
+    The call itself runs in the caller's thread (and database connection), so what it
+    records is seen, and rolled back, with the test.
+    """
+    redis_client = client(broker)
+    redis_client.delete(CAPTURE_QUEUE)
+    real_queue_for = config.queue_for
+    config.queue_for = lambda name: CAPTURE_QUEUE
+
+    def reply() -> None:
+        popped = redis_client.brpop([CAPTURE_QUEUE], timeout=10)
+        if popped:
+            answer(json.loads(popped[1]))
+
+    with ThreadPoolExecutor(1) as pool:
+        responder = pool.submit(reply)
+        try:
+            yield
+        finally:
+            config.queue_for = real_queue_for
+            responder.result(timeout=15)
 
 
 def push(broker: str, message: dict[str, Any], queue: str = "node.test") -> None:
