@@ -270,3 +270,13 @@ def test_operation_refuses_bad_payloads_only_with_field_errors_and_writes_nothin
         tally(operation, "accepted")
 
     check()
+
+
+@pytest.mark.parametrize("channel", [[None], {"a": 1}, ["local"]])
+def test_a_channel_that_is_no_string_is_a_field_error(server, channel):
+    # Found by the bench profile: a list as channel raised TypeError (unhashable) in the agent.
+    from mailserver.qmail.errors import FieldError
+
+    with pytest.raises(FieldError) as refused:
+        handlers()["logs.report"]({"period": {"last": "3 hours"}, "report": "show-all", "channel": channel})
+    assert refused.value.field == "channel"

@@ -141,7 +141,7 @@ def report_request(payload: Payload) -> ReportRequest:
     if report not in REPORTS:
         raise FieldError("report", f"unknown report {report!r}; use one of {', '.join(REPORTS)}")
     channel = payload.get("channel") or "both"
-    if channel not in CHANNELS:
+    if not isinstance(channel, str) or channel not in CHANNELS:  # a list would raise TypeError
         raise FieldError("channel", "channel must be local, remote or both")
     by = payload.get("by") or "recipient"
     if by not in BY:
