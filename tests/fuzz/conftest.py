@@ -34,7 +34,10 @@ settings.load_profile(os.environ.get("NODEWORX_FUZZ_PROFILE", "ci"))
 
 
 def examples(ci: int) -> int:
-    """``ci`` examples under the CI profile; the loaded profile's own number otherwise."""
+    """``ci`` examples under the CI profile, the loaded profile's own number otherwise;
+    NODEWORX_FUZZ_EXAMPLES=N asks for N whatever the profile (e.g. for the slower HTTP tests)."""
+    if os.environ.get("NODEWORX_FUZZ_EXAMPLES"):
+        return int(os.environ["NODEWORX_FUZZ_EXAMPLES"])
     return ci if os.environ.get("NODEWORX_FUZZ_PROFILE", "ci") == "ci" else settings().max_examples
 
 
