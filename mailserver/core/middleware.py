@@ -6,7 +6,8 @@ from django.http import HttpResponseForbidden
 
 from .permissions import VIEW
 
-_OPEN = ("/login/", "/static/", "/admin/login/")
+# Logging out needs no permission: an account refused every page must still be able to leave.
+_OPEN = ("/login/", "/logout/", "/static/", "/admin/login/")
 
 
 class LoginRequiredMiddleware:

@@ -29,6 +29,12 @@ def test_an_account_in_no_group_is_refused_every_page(member_client, url):
     assert member_client("nobody-special", None).get(url).status_code == 403
 
 
+def test_an_account_in_no_group_can_still_log_out(member_client):
+    client = member_client("leaving", None)
+    assert client.post("/logout/").status_code == 302
+    assert client.get("/").status_code == 302  # logged out: back to the login page
+
+
 def test_staff_status_alone_does_not_open_the_panel(member_client):
     client = member_client("staffer", None)
     User.objects.filter(username="staffer").update(is_staff=True)
