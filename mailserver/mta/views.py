@@ -222,7 +222,8 @@ def _merge_seen(old: str, new: str) -> str:
     except parse_seen.Malformed:
         return new
     for name, item in after.items():
-        if name != "_meta" and (before.get(name) or {}).get("sha256") == item.get("sha256"):
+        # A file the admin's page did not list (a seen of "{}") takes the server's view.
+        if name != "_meta" and name in before and before[name]["sha256"] == item["sha256"]:
             after[name] = before[name]
     return json.dumps(after)
 

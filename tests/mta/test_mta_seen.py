@@ -143,6 +143,16 @@ class TestOnThePage:
         assert _server_files(roots) == before
         assert not Change.objects.exists()
 
+    @pytest.mark.parametrize("slug", ["server", "inbound"])
+    def test_a_refused_save_from_a_page_that_listed_no_files_is_shown(self, admin_client, roots, slug):
+        # seen "{}": every field is a change expected absent; the agent refuses the files that
+        # exist, and the refusal must still render with the ones that are absent (doublebounceto,
+        # timeoutsmtpd), not fail on them.
+        data = {**section_data(slug), f"{slug}-seen": "{}"}
+        response = admin_client.post(f"/mailserver/mta/save/{slug}/", data, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        assert "Changed on the server while you edited" in response.content.decode()
+
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(data=st.data())
     def test_fuzzed_seen_values_never_cause_a_server_error(self, admin_client, roots, data):
