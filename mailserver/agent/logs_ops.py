@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from mailserver.protocol import Op
 from mailserver.qmail.errors import FieldError, QmailError
 from mailserver.qmail.logs import config as log_config
 from mailserver.qmail.logs import filters as x
@@ -76,7 +77,7 @@ def _rules(wanted: Filters, domains: Domains, warnings: list[str]) -> list[x.Rul
     return rules
 
 
-@operation("logs.report")
+@operation(Op.LOGS_REPORT)
 def report(payload: Payload) -> dict[str, Any]:
     """One report (show-* or top-*) over a period, with the x-filters, plus a chart series.
 
@@ -186,7 +187,7 @@ def _top(request: ReportRequest, chunks: Iterable[bytes], series: Series, domain
     }
 
 
-@operation("logs.message")
+@operation(Op.LOGS_MESSAGE)
 def message(payload: Payload) -> dict[str, Any]:
     """The timeline of the message numbered ``id`` that was in the queue at ``at``.
 

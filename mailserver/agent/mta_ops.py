@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from mailserver.protocol import Op
 from mailserver.qmail import atomic, control, doublebounce, runparams, runscript
 from mailserver.qmail.errors import Conflict, InvalidValue, QmailError, UnreadableFile
 from mailserver.qmail.runparams import SmtpdParams, validate_smtpd
@@ -54,7 +55,7 @@ class HandEdited(Conflict):
         self.field = field
 
 
-@operation("mta.read_state")
+@operation(Op.MTA_READ_STATE)
 def read_state(payload: Payload) -> dict[str, Any]:
     """Reads ROOTS.qmail/control/*, the SMTP run scripts and the services' status."""
     return mta_state.read_state()
@@ -106,7 +107,7 @@ def _expect_of(payload: Payload | dict[str, Any], field: str) -> atomic.Expect:
     return expect
 
 
-@operation("mta.write_controls")
+@operation(Op.MTA_WRITE_CONTROLS)
 def write_controls(payload: Payload) -> dict[str, Any]:
     """Writes (or removes, to restore the default) ROOTS.qmail/control/NAME for each file given.
 
@@ -347,7 +348,7 @@ def _field_of(params: SmtpdParams) -> str:
     return "params"
 
 
-@operation("mta.write_smtpd")
+@operation(Op.MTA_WRITE_SMTPD)
 def write_smtpd(payload: Payload) -> dict[str, Any]:
     """Writes ROOTS.service/NAME/run for qmail-smtpd or qmail-submission from the template.
 

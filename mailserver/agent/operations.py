@@ -22,6 +22,7 @@ from typing import Any
 from celery import current_task
 from celery.exceptions import Ignore
 
+from mailserver.protocol import Op
 from mailserver.qmail.errors import Conflict, FieldError, InvalidValue, OutsideRoots, QmailError
 
 from . import meta as message_meta
@@ -33,6 +34,9 @@ log = logging.getLogger("nodeworx.agent")
 
 Payload = dict[str, Any]
 Handler = Callable[[Payload], Any]
+
+# The whitelist itself: what ``operation`` registered, and nothing else.
+HANDLERS: dict[Op, Handler] = {}
 
 __all__ = ["FieldError", "Payload", "operation", "require"]
 
@@ -56,23 +60,15 @@ def _first_use(nonce: str) -> bool:
         raise message_meta.Refused(f"the message's nonce could not be recorded: {exc}") from exc
 
 
-def _run(task_name: str, handler: Handler, payload: object, meta: object) -> dict[str, Any]:
-    # Headers and queue are not signed: trust only the signed meta for which
-    # operation this is, for which node, until when, and whether it is new.
-    try:
-        message_meta.check(meta, op=task_name, node=settings.node, first_use=_first_use)
-    except message_meta.Replayed as exc:
-        # The first copy ran and its answer is stored under this same task id: a second
-        # answer would overwrite it, so the replay gets none.
-        log.warning("refused message %s as %s: %s", current_task.request.id, task_name, exc)
-        raise Ignore() from exc
-    except message_meta.Refused as exc:
-        log.warning("refused message %s as %s: %s", current_task.request.id, task_name, exc)
-        return _error("refused", RuntimeError(f"{task_name} refused: {exc}"))
+def envelope(op: Op, payload: object) -> dict[str, Any]:
+    """Run ``op``'s handler on ``payload`` and wrap what happens as the answer to send back.
+
+    Everything but the signed checks: the in-process test harness calls this directly.
+    """
     if not isinstance(payload, dict):
         return _error("invalid", InvalidValue("payload must be an object"))
     try:
-        return {"ok": True, "data": handler(payload)}
+        return {"ok": True, "data": HANDLERS[op](payload)}
     except Conflict as exc:
         return _error(getattr(exc, "kind", "conflict"), exc)
     except (InvalidValue, OutsideRoots) as exc:
@@ -81,8 +77,24 @@ def _run(task_name: str, handler: Handler, payload: object, meta: object) -> dic
         return _error("failed", exc)
     except Exception as exc:
         # Still a signed answer: an unsigned failure would read as a forgery on the panel.
-        log.exception("operation %s failed", task_name)
-        return _error("failed", RuntimeError(f"{task_name} failed: {type(exc).__name__}: {exc}"))
+        log.exception("operation %s failed", op)
+        return _error("failed", RuntimeError(f"{op} failed: {type(exc).__name__}: {exc}"))
+
+
+def _run(op: Op, payload: object, meta: object) -> dict[str, Any]:
+    # Headers and queue are not signed: trust only the signed meta for which
+    # operation this is, for which node, until when, and whether it is new.
+    try:
+        message_meta.check(meta, op=str(op), node=settings.node, first_use=_first_use)
+    except message_meta.Replayed as exc:
+        # The first copy ran and its answer is stored under this same task id: a second
+        # answer would overwrite it, so the replay gets none.
+        log.warning("refused message %s as %s: %s", current_task.request.id, op, exc)
+        raise Ignore() from exc
+    except message_meta.Refused as exc:
+        log.warning("refused message %s as %s: %s", current_task.request.id, op, exc)
+        return _error("refused", RuntimeError(f"{op} refused: {exc}"))
+    return envelope(op, payload)
 
 
 def _answering(task_name: str, meta: object) -> transport.Call:
@@ -97,17 +109,17 @@ def _answering(task_name: str, meta: object) -> transport.Call:
     )
 
 
-def operation(name: str) -> Callable[[Handler], Handler]:
-    """Register ``handler`` as the agent task ``agent.<name>`` on the node's queue."""
+def operation(op: Op) -> Callable[[Handler], Handler]:
+    """Register ``handler`` as the agent task named ``op`` on the node's queue."""
 
     def register(handler: Handler) -> Handler:
-        task_name = f"agent.{name}"
+        HANDLERS[op] = handler
 
         def run(payload: Payload | None = None, meta: object = None) -> str:
-            return transport.seal_result(_answering(task_name, meta), _run(task_name, handler, payload, meta))
+            return transport.seal_result(_answering(op, meta), _run(op, payload, meta))
 
-        run.__name__ = run.__qualname__ = task_name.replace(".", "_")
-        app.task(name=task_name, queue=settings.queue)(run)
+        run.__name__ = run.__qualname__ = op.replace(".", "_")
+        app.task(name=str(op), queue=settings.queue)(run)
         return handler
 
     return register

@@ -22,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mailserver.protocol import Op
 from mailserver.qmail import atomic, control, runscript
 from mailserver.qmail.errors import Conflict, InvalidValue, QmailError
 
@@ -34,7 +35,7 @@ _RUN_SUFFIX = "/run"
 _AGENT_OWN = ("user", "checkpassword", "tcprules_cdb")
 
 
-@operation("restore.file")
+@operation(Op.RESTORE_FILE)
 def restore_file(payload: Payload) -> dict[str, Any]:
     """Payload: {"target": "control/NAME" or "service NAME/run",
     "content": the version to write back (None or "" = no file),

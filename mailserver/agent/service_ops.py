@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from mailserver.protocol import Op
 from mailserver.qmail import services
 from mailserver.qmail.errors import InvalidValue
 
@@ -60,18 +61,18 @@ def _managed(payload: Payload) -> str:
     return name
 
 
-@operation("ping")
+@operation(Op.PING)
 def ping(payload: Payload) -> dict[str, Any]:
     """Answer with who and where the agent is; touches nothing."""
     return {"node": settings.node, "pid": os.getpid(), "uid": os.getuid()}
 
 
-@operation("service.status")
+@operation(Op.SERVICE_STATUS)
 def service_status(payload: Payload) -> dict[str, Any]:
     return {name: status_dict(name) for name in MANAGED}
 
 
-@operation("service.control")
+@operation(Op.SERVICE_CONTROL)
 def service_control(payload: Payload) -> dict[str, Any]:
     """svc -u / -d / -t on ROOTS.service/NAME."""
     name = _managed(payload)
@@ -112,7 +113,7 @@ def _settle(name: str, action: str, before: services.ServiceStatus) -> services.
         return exc.status  # e.g. qmail-send finishing deliveries; the page keeps polling
 
 
-@operation("service.boot")
+@operation(Op.SERVICE_BOOT)
 def service_boot(payload: Payload) -> dict[str, Any]:
     """Create or remove ROOTS.service/NAME/down."""
     name = _managed(payload)

@@ -29,6 +29,8 @@ import contextlib
 import logging
 from typing import Any
 
+from mailserver.protocol import Op
+
 from .models import Change, ChangeResult
 
 log = logging.getLogger(__name__)
@@ -68,10 +70,6 @@ class AgentRefused(AgentError):
             "refused": ChangeResult.REFUSED,
             "conflict": ChangeResult.CONFLICT,
         }.get(self.kind, ChangeResult.FAILED)
-
-
-def _reads_only(operation: str) -> bool:
-    return operation.endswith((".read_state", ".status", ".ping")) or operation.startswith("agent.logs.")
 
 
 def _timed_out(exc: BaseException) -> bool:
@@ -124,6 +122,7 @@ def call(
     from mailserver.agent import meta, transport
     from mailserver.agent.config import queue_for
 
+    operation = Op(operation)  # the panel sends only what some agent offers
     node = node or node_name()
     timeout = timeout or config().timeout
     signed_meta = meta.new(operation, node, timeout)
@@ -160,7 +159,7 @@ def call(
         if isinstance(exc, CeleryTimeout):
             after = (
                 "Try a shorter period or a filter."
-                if _reads_only(operation)
+                if Op(operation).reads_only
                 else "The change was not confirmed; reload the page to see the server's actual state."
             )
             raise AgentTimeout(

@@ -100,10 +100,21 @@ def test_the_agent_runs_without_the_panels_private_key(stack):
     assert agent.call("agent.ping") is not None
 
 
-def test_an_operation_outside_the_whitelist_is_not_run_and_its_answer_not_trusted(roots):
-    with pytest.raises(agent.AgentUntrusted) as untrusted:
+def test_the_panel_sends_no_operation_outside_the_whitelist():
+    with pytest.raises(ValueError, match=r"agent\.shell\.run"):
         agent.call("agent.shell.run", {"argv": ["/bin/touch", "/tmp/owned"]}, timeout=5)
+
+
+def test_an_operation_outside_the_whitelist_is_not_run_and_its_answer_not_trusted(roots, stack, work_dir):
+    broker = stack["broker"]
+    with captured_call(broker, "agent.ping", {"argv": ["/bin/touch", "/tmp/owned"]}) as (message, reply):
+        message["headers"]["task"] = "agent.shell.run"  # signed as a ping, sent as something else
+        push(broker, message)
+    with pytest.raises(agent.AgentUntrusted) as untrusted:
+        reply.result()
     assert "not a signed result" in untrusted.value.message  # the worker's own unsigned NotRegistered
+    log = agent_log_after(work_dir, "agent.shell.run")
+    assert "Received unregistered task of type 'agent.shell.run'" in log
     assert not Path("/tmp/owned").exists()
 
 

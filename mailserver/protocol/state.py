@@ -1,0 +1,80 @@
+"""The shapes of what an agent reports about the server: what the pages read.
+
+They are TypedDicts, not classes, because they travel as JSON and are read on the
+other side as plain dicts; mypy checks every key a view, form or template helper reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+
+class ControlFileState(TypedDict):
+    name: str
+    label: str
+    exists: bool
+    link: str | None  # the target, when the file is a symbolic link (never read through)
+    problem: str | None  # why it is not read: a link, a fifo, over the size limit
+    text: str  # the raw text, only where the page shows it (route tester, hand edits)
+    sha256: str | None
+    mtime: float | None
+    value: Any  # as qmail reads it: int, str, list[str] or None
+    canonical: bool  # False: edited by hand (comments, "20x", …)
+    note: str
+    default: Any
+    takes_effect: str
+
+
+class ScriptState(TypedDict):
+    service: str
+    exists: bool
+    link: str | None
+    problem: str | None
+    text: str
+    sha256: str | None
+    mtime: float | None
+    params: dict[str, Any] | None
+    managed: bool
+    hand_edited: bool
+    outdated: bool
+    guessed: list[str]
+
+
+class LogStatus(TypedDict):
+    summary: str
+    state: str
+
+
+class ServiceStatus(TypedDict):
+    name: str
+    exists: bool
+    installed: bool
+    supervised: bool
+    up: bool
+    pid: int | None
+    seconds: int | None
+    since: float | None
+    normally_up: bool
+    want: str | None
+    paused: bool
+    summary: str
+    state: str
+    log: LogStatus | None
+
+
+class DoubleBounce(TypedDict):
+    discarding: bool
+    alias: str
+    broken: bool
+
+
+class MtaState(TypedDict):
+    node: str
+    conf_spawn: int
+    controls: dict[str, ControlFileState]
+    scripts: dict[str, ScriptState]
+    services: dict[str, ServiceStatus]
+    double_bounce: DoubleBounce
+    pending_restarts: dict[str, list[str]]
+    versions: dict[str, str]
+    local_addresses: list[str]
