@@ -25,13 +25,16 @@ from typing import Any
 from mailserver.protocol import Op
 from mailserver.qmail import atomic, control, runscript
 from mailserver.qmail.errors import Conflict, InvalidValue, QmailError
+from mailserver.qmail.runparams import validate_smtpd
 
-from . import mta_ops, mta_state
+from . import mta_state
 from .celeryapp import settings
 from .operations import FieldError, Payload, operation, require
+from .smtpd_ops import template_params
+from .transaction import serialised
 
 _RUN_SUFFIX = "/run"
-# Settings a save never takes from a payload: the agent's own (see mta_ops.FORM_FIELDS).
+# Settings a save never takes from a payload: the agent's own (see smtpd_changes.FORM_FIELDS).
 _AGENT_OWN = ("user", "checkpassword", "tcprules_cdb")
 
 
@@ -49,14 +52,14 @@ def restore_file(payload: Payload) -> dict[str, Any]:
         raise FieldError("content", "content must be text or null")
     if "expect" not in payload:
         raise FieldError("expect", "expect is required: the sha256 of the version to replace, or null")
-    expect = mta_ops._expect_of(payload, "expect")
+    expect = atomic.expectation(payload, "expect")
     if target.startswith("control/"):
         path, data = _control(target.removeprefix("control/"), content or None)
     elif target.startswith("service ") and target.endswith(_RUN_SUFFIX):
         path, data = _run_script(target.removeprefix("service ").removesuffix(_RUN_SUFFIX), content or None)
     else:
         raise FieldError("target", f"{target!r} is not a control file or run script the panel can restore")
-    with mta_ops._serialised():
+    with serialised():
         changes = _write(target, path, data, expect)
     return {"changes": changes}
 
@@ -110,7 +113,7 @@ def _run_script(service: str, content: str | None) -> tuple[Path, bytes]:
             f"That version of the {service} run script had been edited by hand, "
             "so the panel will not write it back; restore it by hand if you need it."
         )
-    own = mta_ops._template_params(service)
+    own = template_params(service)
     for field in _AGENT_OWN:
         theirs, ours = getattr(parsed.params, field), getattr(own, field)
         if theirs != ours:
@@ -118,7 +121,7 @@ def _run_script(service: str, content: str | None) -> tuple[Path, bytes]:
                 f"That version of the {service} run script sets {field} to {theirs!r}; "
                 f"the agent writes only its own ({ours!r})."
             )
-    params = mta_ops._validated(parsed.params)
+    params = validate_smtpd(parsed.params, roots)
     text = runscript.render_smtpd(params, roots)
     if text != content:  # parse_smtpd said as much; the write below relies on it
         raise InvalidValue(f"That version of the {service} run script is not what the panel writes.")
@@ -138,7 +141,7 @@ def _write(target: str, path: Path, data: bytes | None, expect: atomic.Expect) -
         "wrote, so restoring would overwrite a later edit. Nothing was written."
     )
     before = atomic.read_state(path)
-    if not mta_ops._still_as_seen(before, expect):
+    if not atomic.still_as_seen(before, expect):
         raise changed_since
     if before.exists == (data is not None) and before.content == (data or b""):
         return []  # already this version: rewriting would only bump the mtime

@@ -8,7 +8,8 @@ import logging
 import mailserver.agent.logs_ops
 import mailserver.agent.mta_ops
 import mailserver.agent.restore_ops
-import mailserver.agent.service_ops  # noqa: F401
+import mailserver.agent.service_ops
+import mailserver.agent.smtpd_ops  # noqa: F401
 
 from . import startup  # noqa: F401  (at worker start: removes the temp files of interrupted writes)
 from .celeryapp import app

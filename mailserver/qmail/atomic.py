@@ -18,11 +18,12 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from .errors import Conflict, InvalidValue
+from .errors import Conflict, FieldError, InvalidValue
 from .serverfile import MAX_SIZE, read_regular
 
 __all__ = [
@@ -31,10 +32,12 @@ __all__ = [
     "MISSING",
     "Expect",
     "FileState",
+    "expectation",
     "read_state",
     "remove",
     "remove_stale_temps",
     "sha256_hex",
+    "still_as_seen",
     "temp_path",
     "write_atomic",
 ]
@@ -87,6 +90,28 @@ def read_state(path: Path | str, *, limit: int = MAX_SIZE) -> FileState:
     return FileState(
         True, content, sha256_hex(content), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_mtime
     )
+
+
+def expectation(item: Mapping[str, object], field: str) -> Expect:
+    """The "expect" of a payload item: what the caller saw of a file (absent key: ANY).
+
+    Only a hex digest or null is taken; anything else is refused beside ``field``.
+    """
+    if "expect" not in item:
+        return ANY  # the caller does not know the file
+    expect = item["expect"]
+    if expect is not None and not (isinstance(expect, str) and re.fullmatch(r"[0-9a-fA-F]{64}", expect)):
+        raise FieldError(field, "expect must be a sha256 or null")
+    return expect
+
+
+def still_as_seen(current: FileState, expect: Expect) -> bool:
+    """Whether ``current`` is what the caller saw: the check every write makes."""
+    if isinstance(expect, _Any):
+        return True
+    if expect is None:
+        return not current.exists
+    return current.sha256 == expect.lower()
 
 
 def _check_expected(path: Path, expect: Expect) -> FileState:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from .errors import InvalidValue
+from .errors import FieldError, InvalidValue
 from .paths import Roots
 from .smtpauth import DEFAULT_AUTH_MODE, DEFAULT_CHECKPASSWORD, AuthMode, check_auth_policy, parse_auth_mode
 
@@ -25,6 +27,8 @@ SUBMISSION_PORT = 587
 # of MB and fails with "qq temporary problem" or broken TLS below it.
 SOFTLIMIT_MIN = 10_000_000
 SOFTLIMIT_MAX = 1_000_000_000  # beyond this the limit no longer protects the host
+T = TypeVar("T")
+
 DEFAULT_SOFTLIMIT = 20_000_000
 MAX_RBL_ZONES = 8  # each zone is one DNS lookup before the greeting
 
@@ -134,28 +138,43 @@ def check_path(value: str, what: str) -> str:
     return value
 
 
-def validate_smtpd(params: SmtpdParams, roots: Roots | None = None) -> SmtpdParams:
-    """Check every field and the combinations; returns params unchanged or raises InvalidValue.
+def _checked(field: str, check: Callable[..., T], *args: Any) -> T:
+    """``check(*args)``, its refusal attributed to ``field``."""
+    try:
+        return check(*args)
+    except FieldError:
+        raise
+    except InvalidValue as exc:
+        raise FieldError(field, str(exc)) from None
 
-    With ``roots`` (the agent) the cdb must also lie in the tcprules directory.
+
+def validate_smtpd(params: SmtpdParams, roots: Roots | None = None) -> SmtpdParams:
+    """Check every field and the combinations; returns params unchanged or raises FieldError.
+
+    The error names the setting it is about (a combination: the switch that breaks it),
+    so the form and the agent show it beside the same field. With ``roots`` (the agent)
+    the cdb must also lie in the tcprules directory.
     """
-    port = check_port(params.port)
-    check_bind(params.bind)
-    check_softlimit(params.softlimit)
-    check_user(params.user)
-    zones = check_rbl_zones(params.rbl_zones)
-    mode = parse_auth_mode(params.auth_mode)
-    check_path(params.checkpassword, "Checkpassword program")
-    cdb = check_path(params.tcprules_cdb, "tcprules database")
+    port = _checked("port", check_port, params.port)
+    _checked("bind", check_bind, params.bind)
+    _checked("softlimit", check_softlimit, params.softlimit)
+    _checked("user", check_user, params.user)
+    zones = _checked("rbl_zones", check_rbl_zones, params.rbl_zones)
+    mode = _checked("auth_mode", parse_auth_mode, params.auth_mode)
+    _checked("checkpassword", check_path, params.checkpassword, "Checkpassword program")
+    cdb = _checked("tcprules_cdb", check_path, params.tcprules_cdb, "tcprules database")
     if not cdb.endswith(".cdb"):
-        raise InvalidValue(f"tcprules database {cdb!r} must end in .cdb (tcprules' compiled form).")
+        raise FieldError(
+            "tcprules_cdb", f"tcprules database {cdb!r} must end in .cdb (tcprules' compiled form)."
+        )
     if roots is not None and cdb.rsplit("/", 1)[0] != str(roots.tcprules):
-        raise InvalidValue(f"tcprules database {cdb!r} must be in {roots.tcprules}.")
+        raise FieldError("tcprules_cdb", f"tcprules database {cdb!r} must be in {roots.tcprules}.")
     check_auth_policy(port, mode, require_auth=params.require_auth, force_tls=params.force_tls)
     if zones and params.require_auth:
         # rblsmtpd answers before AUTH, so it would lock out the server's own users
         # sending from listed dynamic addresses; that is why submission has no RBL.
-        raise InvalidValue(
-            "A server that requires SMTP-AUTH must not use RBL zones: they would block your own users."
+        raise FieldError(
+            "rbl_zones",
+            "A server that requires SMTP-AUTH must not use RBL zones: they would block your own users.",
         )
     return params

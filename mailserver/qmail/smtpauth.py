@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from enum import StrEnum
 
-from .errors import InvalidValue
+from .errors import FieldError, InvalidValue
 
 # vpopmail's checkpassword program; the subprogram /bin/true just says "ok"
 # because qmail-smtpd itself carries on after a successful check.
@@ -140,20 +140,25 @@ def mode_from_smtpd(has_auth_arguments: bool, env: Mapping[str, str]) -> AuthMod
 
 
 def check_auth_policy(port: int, mode: AuthMode, *, require_auth: bool, force_tls: bool) -> None:
-    """Refuse combinations that stop mail: required AUTH/TLS on 25, or switches that clash."""
+    """Refuse combinations that stop mail: required AUTH/TLS on 25, or switches that clash.
+
+    The error names the switch that breaks the combination.
+    """
     if port == SMTP_PORT and require_auth:
-        raise InvalidValue(_PORT25_AUTH)
+        raise FieldError("require_auth", _PORT25_AUTH)
     if port == SMTP_PORT and force_tls:
-        raise InvalidValue(_PORT25_TLS)
+        raise FieldError("force_tls", _PORT25_TLS)
     if require_auth and not mode.offers_auth:
         # jms1 answers 421 to every client when REQUIRE_AUTH has no AUTH backend.
-        raise InvalidValue(
+        raise FieldError(
+            "auth_mode",
             f"Requiring SMTP-AUTH needs a mode that offers it; {mode.label!r} does not "
-            "(qmail-smtpd would turn every client away)."
+            "(qmail-smtpd would turn every client away).",
         )
     if force_tls and not mode.offers_tls:
         # FORCE_TLS together with DENY_TLS makes jms1 refuse every connection.
-        raise InvalidValue(
+        raise FieldError(
+            "auth_mode",
             f"Requiring TLS needs a mode that offers it; {mode.label!r} does not "
-            "(qmail-smtpd would turn every client away)."
+            "(qmail-smtpd would turn every client away).",
         )

@@ -8,7 +8,6 @@ no package registry.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import pwd
 import shutil
@@ -26,10 +25,8 @@ from mailserver.core import agent
 from mailserver.demo import builder
 from mailserver.demo.builder import reset_controls
 from mailserver.qmail import atomic, runscript, services
-from mailserver.qmail.errors import FieldError
 from mailserver.qmail.paths import Roots
 from mailserver.qmail.runparams import SmtpdParams
-from mailserver.qmail.smtpauth import AuthMode
 from mailserver.qmail.supervise_status import supervise_running
 from tests.support.stack import free_port
 
@@ -423,25 +420,6 @@ def test_replacing_a_life_with_qmail_script_resets_its_invalid_values(scripts):
 
 
 @pytest.mark.parametrize(
-    ("changes", "field"),
-    [
-        ({"softlimit": 2_000_000}, "softlimit"),  # its message mentions TLS: once blamed on auth_mode
-        ({"bind": "localhost"}, "bind"),
-        ({"port": 25, "require_auth": True}, "require_auth"),
-        ({"port": 587, "require_auth": True, "rbl_zones": ("zen.spamhaus.org",)}, "rbl_zones"),
-        ({"port": 587, "force_tls": True, "auth_mode": AuthMode.NONE}, "auth_mode"),
-    ],
-)
-def test_a_refused_setting_is_reported_on_its_own_field(roots, changes, field):
-    from mailserver.agent import mta_ops
-
-    params = dataclasses.replace(SmtpdParams.primary(roots), **changes)
-    with pytest.raises(FieldError) as refused:
-        mta_ops._validated(params)
-    assert refused.value.field == field
-
-
-@pytest.mark.parametrize(
     ("sent", "field", "message"),
     [
         ({"rbl_zones": ["zen.spamhaus.org\n"]}, "rbl_zones", "not a DNS name"),
@@ -577,3 +555,60 @@ def test_a_link_planted_as_the_log_directory_is_not_handed_to_the_log_user(witho
         assert not (roots.qmail / "supervise" / name).exists()
     finally:
         log_dir.unlink()
+
+
+# --- replacing a hand-written script on a stock qmail (no control/concurrencyincoming) -------
+
+
+def _hand_written(roots: Roots, port: int) -> str:
+    """A stock notqmail-style run script: the connection limit written into the script itself."""
+    return (
+        "#!/bin/sh\n"
+        "QMAILDUID=`id -u nobody`\n"
+        "NOFILESGID=`id -g nobody`\n"
+        "exec /usr/bin/softlimit -m 20000000 /usr/bin/tcpserver -v -R -l 0 "
+        f"-x {roots.rules('smtp')[1]} -c 20 "
+        f'-u "$QMAILDUID" -g "$NOFILESGID" 127.0.0.1 {port} {roots.qmail_program("qmail-smtpd")} 2>&1\n'
+    )
+
+
+def test_replacing_a_stock_script_carries_its_connection_limit_and_the_service_stays_up(stand_in_smtpd):
+    roots = stand_in_smtpd
+    port = free_port()
+    run_script(roots, "qmail-smtpd").write_text(_hand_written(roots, port))
+    roots.control("concurrencyincoming").unlink()  # as on a stock qmail: the script had -c 20 itself
+
+    data = write_smtpd(
+        "qmail-smtpd",
+        {"auth_mode": "auth_optional/tls_optional"},
+        expect=atomic.read_state(run_script(roots, "qmail-smtpd")).sha256,
+        replace_hand_edit=True,
+    )
+    assert roots.control("concurrencyincoming").read_text() == "20\n"
+    assert [c["target"] for c in data["changes"]] == [
+        "control/concurrencyincoming",
+        "service qmail-smtpd/run",
+    ]
+    assert data["notes"] == ["control/concurrencyincoming = 20, the old script's tcpserver -c 20"]
+
+    started = agent.call("agent.service.control", {"service": "qmail-smtpd", "action": "up"})["status"]
+    argv = _tcpserver_argv(started["pid"])
+    assert argv[argv.index("-c") + 1] == "20"
+    assert _greeting(port) == b"220 stand-in ESMTP\r\n"
+    time.sleep(2.5)  # supervise would have restarted a script that exits at once by now
+    again = agent.call("agent.mta.read_state")["services"]["qmail-smtpd"]
+    assert (again["up"], again["pid"]) == (True, started["pid"])
+
+
+def test_a_run_script_that_could_not_start_here_is_not_written(scripts):
+    roots = scripts
+    before = run_script(roots, "qmail-smtpd").read_bytes()
+    roots.control("me").unlink()
+    try:
+        with pytest.raises(agent.AgentRefused) as refused:
+            write_smtpd("qmail-smtpd", primary_params(roots, rbl_zones=["zen.spamhaus.org"]))
+        assert "could not start on this server" in refused.value.message
+        assert "control/me is missing" in refused.value.message
+        assert run_script(roots, "qmail-smtpd").read_bytes() == before
+    finally:
+        reset_controls(roots)

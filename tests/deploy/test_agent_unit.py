@@ -73,7 +73,7 @@ def test_unit_passes_systemd_analyze_verify_without_a_warning(unit, tmp_path):
 
 
 def test_every_path_the_agent_writes_is_writable_in_the_unit(monkeypatch):
-    from mailserver.agent.mta_ops import LOCK_NAME
+    from mailserver.agent.transaction import LOCK_NAME
 
     for name, value in {**environment(SETTINGS), "NODEWORX_SERVER_ROOT": "/"}.items():
         monkeypatch.setenv(name, value)

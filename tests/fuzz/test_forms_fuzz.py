@@ -87,9 +87,9 @@ def test_control_forms_answer_only_with_field_errors_and_accept_only_what_qmail_
 
 
 def _run_script_round_trip(base: SmtpdParams, params: dict[str, Any]) -> None:
-    from mailserver.agent.mta_ops import params_from_dict
+    from mailserver.qmail.smtpd_changes import changed_params
 
-    wanted = validate_smtpd(params_from_dict(params, base), ROOTS)
+    wanted = validate_smtpd(changed_params(params, base), ROOTS)
     parsed = runscript.parse_smtpd(runscript.render_smtpd(wanted, ROOTS), ROOTS)
     assert parsed.managed and not parsed.hand_edited and not parsed.guessed
     assert parsed.params == wanted

@@ -16,20 +16,9 @@ Handler = Callable[[dict[str, Any]], Any]
 
 def handlers() -> dict[str, Handler]:
     import mailserver.agent.worker  # noqa: F401  (registers every operation, as celery does)
-    from mailserver.agent import logs_ops, mta_ops, restore_ops, service_ops
+    from mailserver.agent.operations import HANDLERS
 
-    return {
-        "ping": service_ops.ping,
-        "mta.read_state": mta_ops.read_state,
-        "mta.write_controls": mta_ops.write_controls,
-        "mta.write_smtpd": mta_ops.write_smtpd,
-        "restore.file": restore_ops.restore_file,
-        "service.status": service_ops.service_status,
-        "service.control": service_ops.service_control,
-        "service.boot": service_ops.service_boot,
-        "logs.report": logs_ops.report,
-        "logs.message": logs_ops.message,
-    }
+    return {op.removeprefix("agent."): handler for op, handler in HANDLERS.items()}
 
 
 def registered() -> set[str]:
