@@ -70,6 +70,7 @@ class AgentConfig:
             log=root / "var/log/qmail",
             bin=self.bin_dir,
             tcprules=root / "etc",
+            system=root,
         )
 
 

@@ -45,10 +45,16 @@ class LogStatus(TypedDict):
     state: str
 
 
+class LogLine(TypedDict):
+    at: float | None  # unix time of multilog's stamp
+    text: str
+
+
 class ServiceStatus(TypedDict):
     name: str
     exists: bool
     installed: bool
+    missing: list[str]  # the programs absent from the server (empty when installed)
     supervised: bool
     up: bool
     pid: int | None
@@ -58,8 +64,11 @@ class ServiceStatus(TypedDict):
     want: str | None
     paused: bool
     summary: str
-    state: str
+    state: str  # a mailserver.services.states.State value
+    failing: str  # why it counts as failing (keeps exiting and restarting); "" when it does not
+    restarts: int  # starts nobody asked for, seen while the agent watched it
     log: LogStatus | None
+    log_tail: list[LogLine]  # the last lines of its log, sent when it is failing
 
 
 class DoubleBounce(TypedDict):

@@ -33,6 +33,7 @@ class Roots:
     log: Path = Path("/var/log/qmail")  # multilog directories
     bin: Path = Path("/usr/bin")  # daemontools and ucspi-tcp programs
     tcprules: Path = Path("/etc")  # tcp.smtp and its compiled cdb
+    system: Path = Path("/")  # the host's own tree: packaged daemons such as /usr/sbin/spamd
 
     @property
     def control_dir(self) -> Path:

@@ -19,6 +19,7 @@ import pytest
 from mailserver.core import agent
 from mailserver.qmail import services
 from mailserver.qmail.paths import Roots
+from mailserver.services import registry
 
 pytestmark = pytest.mark.integration
 
@@ -98,11 +99,29 @@ def test_ping_answers_as_root_on_this_node(stack):
     assert isinstance(data["pid"], int)
 
 
-def test_reports_a_service_whose_program_is_missing_as_not_installed(roots):
+def test_reports_every_service_of_the_registry(roots):
     status = agent.call("agent.service.status")
-    assert set(status) == {"qmail-smtpd", "qmail-send", "qmail-submission"}
-    send = status["qmail-send"]
+    assert set(status) == set(registry.NAMES)
+    # The test server has no directory for the MDA, spam and virus services, nor their programs.
+    assert (status["spamd"]["state"], status["spamd"]["installed"]) == ("missing", False)
+    assert status["spamd"]["missing"] == [str(roots.system / "usr/sbin/spamd")]
+    assert agent.call("agent.service.status", {"services": ["qmail-send"]}).keys() == {"qmail-send"}
+
+
+@pytest.mark.parametrize("services", ["qmail-send", ["sshd"], [None], [["qmail-send"]]])
+def test_status_of_services_it_does_not_manage_is_refused(roots, services):
+    with pytest.raises(agent.AgentRefused) as refused:
+        agent.call("agent.service.status", {"services": services})
+    assert (refused.value.kind, refused.value.field) == ("invalid", "services")
+
+
+def test_reports_a_service_whose_program_is_missing_as_not_installed(roots):
+    send = agent.call("agent.service.status")["qmail-send"]
     assert (send["exists"], send["installed"], send["supervised"]) == (True, False, True)
+    assert send["missing"] == [
+        str(roots.qmail_program("qmail-start")),
+        str(roots.qmail_program("qmail-send")),
+    ]
     assert (send["up"], send["pid"], send["normally_up"]) == (False, None, False)
     assert send["state"] == "not installed"
     assert send["summary"].startswith("down ")
@@ -220,3 +239,53 @@ def test_refuses_unknown_actions(roots, action):
     assert (refused.value.kind, refused.value.field) == ("invalid", "action")
     assert "use up, down or restart" in refused.value.message
     assert services.read_status(roots, "qmail-smtpd").want == "down"
+
+
+@pytest.fixture
+def smtpd_without_concurrencyincoming(roots: Roots) -> Iterator[Roots]:
+    """The issue's stock notqmail: qmail-smtpd installed, no control/concurrencyincoming.
+
+    The panel's run script then exits at once ("MAXSMTPD … is unset"), and supervise restarts
+    it every second. Its log service runs, so what the script says reaches the log: with a
+    hand-written log/run as root (the test tree is private to root, so user nobody, whom the
+    panel's log/run names here, could not reach it).
+    """
+    program = roots.qmail_program("qmail-smtpd")
+    program.write_text("#!/bin/sh\n# test stand-in: never reached, the run script exits first\nexit 1\n")
+    program.chmod(0o755)
+    roots.control("concurrencyincoming").unlink()
+    log_run = roots.service_dir("qmail-smtpd") / "log" / "run"
+    panel_log_run = log_run.read_text()
+    log_run.write_text(f"#!/bin/sh\nexec /usr/bin/multilog t {roots.log_dir('smtpd')}\n")
+    services.control(roots, "qmail-smtpd", "up", log=True)
+    try:
+        yield roots
+    finally:
+        try:
+            stop(roots, "qmail-smtpd")
+            services.control(roots, "qmail-smtpd", "down", log=True)
+        finally:
+            program.unlink(missing_ok=True)
+            log_run.write_text(panel_log_run)
+            put_back_down_files(roots, "qmail-smtpd")
+
+
+def test_a_service_that_keeps_restarting_is_failing_with_the_last_lines_of_its_log(
+    smtpd_without_concurrencyincoming,
+):
+    started = control("qmail-smtpd", "up")
+    status = started["status"]
+    # supervise reports it "up (pid …) 0 seconds" between restarts; the agent watched it die.
+    assert status["state"] == "failing"
+    assert "supervise" in status["failing"]
+    assert started["changes"][0]["after"].startswith("up (pid ")
+    assert "failing: " in started["changes"][0]["after"]
+    texts = [line["text"] for line in status["log_tail"]]
+    assert "QMAILDUID, NOFILESGID, MAXSMTPD, or LOCAL is unset in" in texts
+    assert all(isinstance(line["at"], float) for line in status["log_tail"])
+
+    again = status_of("qmail-smtpd")  # any later read sees the same
+    assert again["state"] == "failing" and again["log_tail"]
+
+    stopped = control("qmail-smtpd", "down")  # a failing service can be stopped
+    assert (stopped["status"]["state"], stopped["status"]["log_tail"]) == ("down", [])

@@ -1,0 +1,158 @@
+"""Every service the panel manages, in one table.
+
+For each: its daemontools name (``/service/NAME``), the programs that must be there for it
+to run at all (a service whose program is missing is "not installed": the panel will not
+start it, so supervise cannot loop on it), the run-script template the panel writes for
+it (only the SMTP services and qmail-send so far), the page it belongs to, the
+multilog directory its ``log/run`` writes, and what stops working while it is down,
+which the panel states before a Stop or a Restart.
+
+Program paths are Debian's (``dpkg -L`` of courier-imap, courier-base, spamd,
+clamav-daemon, clamav-freshclam) and qmail's own ``/var/qmail/bin``; each is resolved
+inside the agent's roots, so the demo tree (which has none of them) shows every service
+as not installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from mailserver.qmail.paths import Roots
+from mailserver.qmail.services import program_installed
+
+
+class Page(StrEnum):
+    """The Mail Server page a service is shown and controlled on (navigation slugs)."""
+
+    MTA = "mta"
+    MDA = "mda"
+    SPAM = "spam"
+    VIRUS = "virus"
+
+
+class Root(StrEnum):
+    QMAIL = "qmail"  # Roots.qmail: /var/qmail
+    BIN = "bin"  # Roots.bin: daemontools and ucspi-tcp
+    SYSTEM = "system"  # Roots.system: the host's / (packaged daemons)
+
+
+@dataclass(frozen=True)
+class Program:
+    root: Root
+    path: str  # relative to the root
+
+    def at(self, roots: Roots) -> Path:
+        base = {Root.QMAIL: roots.qmail, Root.BIN: roots.bin, Root.SYSTEM: roots.system}[self.root]
+        return base / self.path
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str  # the daemontools service: /service/NAME
+    title: str  # what an admin calls it
+    page: Page
+    programs: tuple[Program, ...]  # every one must be an executable file
+    log: str  # its multilog directory under Roots.log, as the panel's log/run names it
+    while_down: str  # what stops working while it is stopped, said before Stop and Restart
+    run_template: str | None = None  # mailserver/qmail/templates/<name>.run, where the panel writes one
+
+    def missing(self, roots: Roots) -> list[Path]:
+        """The programs absent from this server; empty when the service can run."""
+        return [path for path in (p.at(roots) for p in self.programs) if not program_installed(path)]
+
+
+class UnknownService(KeyError):
+    """A name that is not a service this panel manages."""
+
+
+def _qmail(*names: str) -> tuple[Program, ...]:
+    return tuple(Program(Root.QMAIL, f"bin/{name}") for name in names)
+
+
+_TCPSERVER = Program(Root.BIN, "tcpserver")
+_COURIER_IMAP = (
+    Program(Root.SYSTEM, "usr/sbin/couriertcpd"),  # courier-base
+    Program(Root.SYSTEM, "usr/lib/courier/courier/imaplogin"),  # courier-imap
+    Program(Root.SYSTEM, "usr/bin/imapd"),
+)
+_REFUSED_NOT_LOST = "other servers keep their mail and retry for days, so it arrives late rather than never"
+
+SERVICES: tuple[Service, ...] = (
+    Service(
+        "qmail-smtpd", "SMTP server (port 25)", Page.MTA, (*_qmail("qmail-smtpd"), _TCPSERVER), "smtpd",
+        f"All incoming mail is refused: nothing answers on port 25; {_REFUSED_NOT_LOST}.",
+        run_template="smtpd",
+    ),
+    Service(
+        "qmail-submission", "Submission server (port 587)", Page.MTA, (*_qmail("qmail-smtpd"), _TCPSERVER),
+        "submission",
+        "Users cannot send mail through the submission port: their mail programs report an error. "
+        "Mail from other servers still arrives on port 25.",
+        run_template="smtpd",
+    ),
+    Service(
+        "qmail-send", "Queue and delivery (qmail-send)", Page.MTA, _qmail("qmail-start", "qmail-send"),
+        "send",
+        "No mail is delivered, local or remote: new mail waits in the queue until qmail-send runs again. "
+        "Stopping waits for the deliveries under way, which can take a minute or more.",
+        run_template="send",
+    ),
+    Service(
+        "qmail-pop3d", "POP3 server (port 110)", Page.MDA,
+        (*_qmail("qmail-popup", "qmail-pop3d"), _TCPSERVER), "pop3d",
+        "Users cannot fetch their mail over POP3; mail still arrives and waits in their mailboxes.",
+    ),
+    Service(
+        # The TLS wrapper (sslserver, stunnel, a patched tcpserver) varies too much to check.
+        "qmail-pop3d-ssl", "Secure POP3 server (port 995)", Page.MDA,
+        (*_qmail("qmail-popup", "qmail-pop3d"), _TCPSERVER), "pop3d-ssl",
+        "Users cannot fetch their mail over secure POP3; mail still arrives and waits in their mailboxes.",
+    ),
+    Service(
+        "courier-imapd", "IMAP server (port 143)", Page.MDA, _COURIER_IMAP, "imapd",
+        "Users cannot read their mail over IMAP, webmail included; mail still arrives in their mailboxes.",
+    ),
+    Service(
+        "courier-imapd-ssl", "Secure IMAP server (port 993)", Page.MDA,
+        (*_COURIER_IMAP, Program(Root.SYSTEM, "usr/bin/couriertls")), "imapd-ssl",
+        "Users cannot read their mail over secure IMAP; mail still arrives in their mailboxes.",
+    ),
+    Service(
+        "spamd", "SpamAssassin (spamd)", Page.SPAM, (Program(Root.SYSTEM, "usr/sbin/spamd"),), "spamd",
+        "Mail is no longer checked for spam: with SMTP scanning on it is accepted unscanned "
+        "(spamc passes a message through when spamd does not answer), and nothing is tagged as spam.",
+    ),
+    Service(
+        "clamd", "ClamAV (clamd)", Page.VIRUS, (Program(Root.SYSTEM, "usr/sbin/clamd"),), "clamd",
+        "With SMTP virus scanning on, all incoming mail is refused with a temporary error "
+        f"(simscan cannot run clamdscan); {_REFUSED_NOT_LOST}.",
+    ),
+    Service(
+        "freshclam", "Virus definition updates (freshclam)", Page.VIRUS,
+        (Program(Root.SYSTEM, "usr/bin/freshclam"),), "freshclam",
+        "Virus definitions are no longer updated: clamd keeps scanning with the ones it has, "
+        "and new viruses get through.",
+    ),
+)  # fmt: skip
+
+BY_NAME: dict[str, Service] = {service.name: service for service in SERVICES}
+NAMES: tuple[str, ...] = tuple(BY_NAME)
+
+
+def get(name: object) -> Service:
+    """The service called ``name``; UnknownService for anything else (paths, other daemons)."""
+    service = BY_NAME.get(name) if isinstance(name, str) else None
+    if service is None:
+        raise UnknownService(f"{name!r} is not a service this panel manages")
+    return service
+
+
+def on_page(page: Page | str) -> tuple[Service, ...]:
+    return tuple(service for service in SERVICES if service.page == page)
+
+
+def names(services: Iterable[Service]) -> tuple[str, ...]:
+    return tuple(service.name for service in services)
