@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from mailserver.protocol import Op
+from mailserver.protocol.state import MtaState
 from mailserver.qmail import atomic, control, doublebounce
 from mailserver.qmail.control_changes import ControlsRequest, HostContext, controls_request
 from mailserver.qmail.errors import UnreadableFile
@@ -36,7 +37,7 @@ def host_context() -> HostContext:
 
 
 @operation(Op.MTA_READ_STATE)
-def read_state(payload: Payload) -> dict[str, Any]:
+def read_state(payload: Payload) -> MtaState:
     """Reads ROOTS.qmail/control/*, the SMTP run scripts and the services' status."""
     return mta_state.read_state()
 

@@ -14,6 +14,13 @@ from typing import Any
 
 import psutil
 
+from mailserver.protocol.state import (
+    ControlFileState,
+    DoubleBounce,
+    MtaState,
+    ScriptState,
+    ServiceStatus,
+)
 from mailserver.qmail import atomic, control, doublebounce, runscript
 from mailserver.qmail.errors import QmailError, UnreadableFile
 from mailserver.qmail.runparams import SmtpdParams
@@ -29,9 +36,10 @@ MTA_CONTROLS = (
     "rcpthosts", "locals",
 )  # fmt: skip
 SMTPD_SERVICES = ("qmail-smtpd", "qmail-submission")
+_AT_START = control.TakesEffect.SEND_RESTART.value  # the files qmail-send reads only when it starts
 
 
-def control_state(name: str) -> dict[str, Any]:
+def control_state(name: str) -> ControlFileState:
     spec = control.SPECS[name]
     default = spec.default.value if isinstance(spec.default, control.Default) else spec.default
     try:
@@ -87,7 +95,7 @@ def _parse_smtpd(text: str) -> runscript.ParsedRunScript:
     return runscript.parse_smtpd(text, settings.roots)
 
 
-def script_state(service: str) -> dict[str, Any]:
+def script_state(service: str) -> ScriptState:
     path = settings.roots.service_dir(service) / "run"
     try:
         state = atomic.read_state(path)
@@ -125,7 +133,7 @@ def script_state(service: str) -> dict[str, Any]:
     }
 
 
-def double_bounce_state(doublebounceto: Any) -> dict[str, Any]:
+def double_bounce_state(doublebounceto: Any) -> DoubleBounce:
     # ~alias belongs to the unprivileged alias user: read_state refuses a fifo or device
     # there (it would hang this read), and such a file discards nothing either.
     try:
@@ -141,9 +149,9 @@ def double_bounce_state(doublebounceto: Any) -> dict[str, Any]:
 
 
 def _pending(
-    controls: dict[str, dict[str, Any]],
-    scripts: dict[str, dict[str, Any]],
-    services: dict[str, dict[str, Any]],
+    controls: dict[str, ControlFileState],
+    scripts: dict[str, ScriptState],
+    services: dict[str, ServiceStatus],
 ) -> dict[str, list[str]]:
     """Which running services started before a file they read at start-up changed."""
     pending: dict[str, list[str]] = {}
@@ -152,11 +160,14 @@ def _pending(
         if not status.get("up") or since is None:
             continue
         if name == "qmail-send":
-            effect = control.TakesEffect.SEND_RESTART.value
-            files = [c for c in controls.values() if c["takes_effect"] == effect]
+            read_at_start = [
+                (c["name"], c["mtime"]) for c in controls.values() if c["takes_effect"] == _AT_START
+            ]
         else:
-            files = [controls["concurrencyincoming"], controls["me"], scripts.get(name, {})]
-        changed = sorted(f.get("name") or "run script" for f in files if (f.get("mtime") or 0) > since)
+            read_at_start = [(n, controls[n]["mtime"]) for n in ("concurrencyincoming", "me")]
+            if name in scripts:
+                read_at_start.append(("run script", scripts[name]["mtime"]))
+        changed = sorted(label for label, mtime in read_at_start if (mtime or 0) > since)
         if changed:
             pending[name] = changed
     return pending
@@ -193,7 +204,7 @@ def local_addresses() -> list[str]:
     )
 
 
-def read_state() -> dict[str, Any]:
+def read_state() -> MtaState:
     controls = {name: control_state(name) for name in MTA_CONTROLS}
     scripts = {name: script_state(name) for name in SMTPD_SERVICES}
     services = {name: status_dict(name) for name in MANAGED}

@@ -13,6 +13,7 @@ import dataclasses
 from typing import Any
 
 from mailserver.protocol import Op
+from mailserver.protocol.state import ScriptState
 from mailserver.qmail import atomic, execline, runscript, servicedir, smtpd_changes
 from mailserver.qmail.control_changes import file_change
 from mailserver.qmail.errors import Conflict, InvalidValue
@@ -114,7 +115,7 @@ def _write(
     return plan.apply(), reset, notes
 
 
-def _old_concurrency(current: dict[str, Any]) -> str | None:
+def _old_concurrency(current: ScriptState) -> str | None:
     """The ``tcpserver -c`` of a script the panel did not write (its text travels in the state)."""
     if not current["exists"] or current["managed"]:
         return None  # the panel's own scripts read control/concurrencyincoming already
