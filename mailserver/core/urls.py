@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import service_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -8,4 +8,6 @@ urlpatterns = [
     path("changes/<int:pk>/", views.change_detail, name="change-detail"),
     path("changes/<int:pk>/restore/", views.restore_change, name="change-restore"),
     path("mailserver/<slug:slug>/", views.not_built, name="not-built"),
+    path("services/<str:name>/", service_views.card, name="service-card"),
+    path("services/<str:name>/<str:action>/", service_views.service_action, name="service-action"),
 ]

@@ -6,6 +6,5 @@ app_name = "mta"
 urlpatterns = [
     path("", views.page, name="page"),
     path("save/<slug:slug>/", views.save, name="save"),
-    path("service/<str:service>/<str:action>/", views.service_action, name="service"),
     path("route-test/", views.route_test, name="route-test"),
 ]

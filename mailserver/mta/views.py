@@ -20,7 +20,6 @@ from .forms import RouteTestForm, display
 from .sections import BY_SLUG, SECTIONS, Section
 
 SECTION_SERVICES = {"primary": ("qmail-smtpd", "qmail-send"), "alternate": ("qmail-submission",)}
-SERVICE_ACTIONS = {"up", "down", "restart", "boot-on", "boot-off"}
 
 
 def _read_state() -> tuple[dict[str, Any] | None, str | None]:
@@ -226,36 +225,6 @@ def _merge_seen(old: str, new: str) -> str:
         if name != "_meta" and name in before and before[name]["sha256"] == item["sha256"]:
             after[name] = before[name]
     return json.dumps(after)
-
-
-@require_POST
-@change_required
-def service_action(request: HttpRequest, service: str, action: str) -> HttpResponse:
-    if action not in SERVICE_ACTIONS:
-        raise Http404
-    if action.startswith("boot-"):
-        operation, payload = "agent.service.boot", {"service": service, "enabled": action == "boot-on"}
-    else:
-        operation, payload = "agent.service.control", {"service": service, "action": action}
-    status, error = None, None
-    try:
-        status = agent.change(
-            request, operation, payload, [{"target": f"service {service}", "action": action}]
-        )["status"]
-    except agent.AgentError as exc:
-        error = exc.message
-    if not _is_htmx(request):
-        if error:
-            messages.error(request, error)
-        return redirect("mta:page")
-    if status is None:
-        state, _ = _read_state()
-        status = (
-            (state or {})
-            .get("services", {})
-            .get(service, {"name": service, "state": "unknown", "summary": ""})
-        )
-    return render(request, "mta/_service.html", {"status": status, "service_error": error})
 
 
 @require_POST

@@ -24,6 +24,11 @@ class Action(StrEnum):
         return _LABELS[self]
 
     @property
+    def done(self) -> str:
+        """What the admin is told afterwards: "qmail-send restarted"."""
+        return _DONE[self]
+
+    @property
     def needs_confirmation(self) -> bool:
         return self in (Action.DOWN, Action.RESTART)
 
@@ -39,6 +44,15 @@ _LABELS = {
     Action.RESTART: "Restart",
     Action.BOOT_ON: "Start at boot",
     Action.BOOT_OFF: "Do not start at boot",
+}
+
+
+_DONE = {
+    Action.UP: "started",
+    Action.DOWN: "stopped",
+    Action.RESTART: "restarted",
+    Action.BOOT_ON: "now starts at boot",
+    Action.BOOT_OFF: "no longer starts at boot",
 }
 
 

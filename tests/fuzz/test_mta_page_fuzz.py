@@ -85,8 +85,9 @@ def test_saving_a_box_with_fuzzed_fields_never_answers_500(admin_client, slug):
 def test_service_buttons_with_any_name_never_answer_500(admin_client, service, action):
     if not service.strip("./") or not action.strip("./"):
         return  # an empty path segment is another URL altogether
-    url = f"/mailserver/mta/service/{quote(service, safe='')}/{quote(action, safe='')}/"
-    assert _status(admin_client.post(url, HTTP_HX_REQUEST="true")) < 500
+    url = f"/services/{quote(service, safe='')}/{quote(action, safe='')}/"
+    assert _status(admin_client.post(url, {"confirm": "yes"}, HTTP_HX_REQUEST="true")) < 500
+    assert _status(admin_client.get(url, HTTP_HX_REQUEST="true")) < 500
 
 
 @settings(max_examples=examples(10))

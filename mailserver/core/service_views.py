@@ -1,0 +1,162 @@
+"""Service cards and their buttons, for every page: start, stop, restart, start at boot.
+
+One URL per service and action (``/services/NAME/ACTION/``) whatever page the card is on.
+Stop and Restart first answer with a confirmation that says what stops working meanwhile
+(a GET, or a POST without ``confirm=yes``); only the confirmed POST reaches the agent. With
+htmx the answer is the card (or the confirmation) swapped in place; without it, a full
+confirmation page, then a redirect back to the page the button was pressed on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods
+
+from mailserver.protocol import Op
+from mailserver.protocol.records import intended
+from mailserver.protocol.state import ServiceStatus
+from mailserver.services import registry
+from mailserver.services.actions import Action, consequence, parse
+from mailserver.services.registry import Service
+
+from . import agent
+from .navigation import PAGES_BY_SLUG
+from .permissions import change_required, view_required
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def page_url(service: Service) -> str:
+    page = PAGES_BY_SLUG[service.page.value]
+    return reverse(page.url_name) if page.url_name else reverse("not-built", args=[page.slug])
+
+
+def _safe(request: HttpRequest, url: str | None) -> str | None:
+    """``url`` as a path on this site, or None when it points anywhere else."""
+    if not url or not url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def return_url(request: HttpRequest, service: Service, *, on_page: bool = False) -> str:
+    """Where the admin goes back to: the page the card was shown on.
+
+    An explicit ``next``; else, inside an htmx request (a section re-rendered after a save),
+    the page in the browser's address bar; else, for a card drawn by a page's own GET
+    (``on_page``), that page; else the service's own page. Only ever a URL on this site.
+    """
+    candidates = [request.POST.get("next"), request.GET.get("next")]
+    if _is_htmx(request):
+        candidates.append(request.headers.get("HX-Current-URL"))
+    elif on_page and request.method == "GET":
+        candidates.append(request.get_full_path())
+    for candidate in candidates:
+        safe = _safe(request, candidate)
+        if safe:
+            return safe
+    return page_url(service)
+
+
+def unknown_status(name: str) -> dict[str, Any]:
+    """What a card shows when the agent could not say."""
+    return {"name": name, "state": "unknown", "summary": "", "installed": False, "exists": False}
+
+
+def card_context(
+    request: HttpRequest,
+    status: ServiceStatus | dict[str, Any],
+    *,
+    error: str | None = None,
+    on_page: bool = False,
+) -> dict[str, Any]:
+    """Everything templates/components/service_card.html needs besides ``can_change``."""
+    service = registry.get(status["name"])
+    return {
+        "status": status,
+        "service": service,
+        "next": return_url(request, service, on_page=on_page),
+        "service_error": error,
+    }
+
+
+def _service(name: str) -> Service:
+    try:
+        return registry.get(name)
+    except registry.UnknownService:
+        raise Http404(f"{name!r} is not a service this panel manages") from None
+
+
+def _read(service: Service) -> tuple[ServiceStatus | dict[str, Any], str | None]:
+    try:
+        found: dict[str, ServiceStatus] = agent.call(Op.SERVICE_STATUS, {"services": [service.name]})
+        return found[service.name], None
+    except agent.AgentError as exc:
+        return unknown_status(service.name), exc.message
+
+
+@require_GET
+@view_required
+def card(request: HttpRequest, name: str) -> HttpResponse:
+    """The card alone, as it is now (htmx's Cancel of a confirmation, a refresh)."""
+    status, error = _read(_service(name))
+    return render(request, "components/service_card.html", card_context(request, status, error=error))
+
+
+def _confirm(request: HttpRequest, service: Service, action: Action) -> HttpResponse:
+    context = {
+        "service": service,
+        "action": action,
+        "consequence": consequence(service, action),
+        "next": return_url(request, service),
+    }
+    if _is_htmx(request):
+        return render(request, "components/service_confirm.html", context)
+    return render(request, "core/service_confirm.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@change_required
+def service_action(request: HttpRequest, name: str, action: str) -> HttpResponse:
+    service = _service(name)
+    act = parse(action)
+    if act is None:
+        raise Http404(f"{action!r} is not something a service can be asked to do")
+    if act.needs_confirmation and (request.method == "GET" or request.POST.get("confirm") != "yes"):
+        return _confirm(request, service, act)
+    if request.method == "GET":
+        return HttpResponseNotAllowed(["POST"])
+    if act.boot:
+        op, payload = Op.SERVICE_BOOT, {"service": service.name, "enabled": act is Action.BOOT_ON}
+    else:
+        op, payload = Op.SERVICE_CONTROL, {"service": service.name, "action": act.value}
+    status: ServiceStatus | dict[str, Any] | None = None
+    error = None
+    try:
+        status = agent.change(request, op, payload, [intended(f"service {service.name}", act.value)])[
+            "status"
+        ]
+    except agent.AgentError as exc:
+        error = exc.message
+    if not _is_htmx(request):
+        if error:
+            messages.error(request, f"{service.name}: {error}")
+        elif status is not None and status.get("state") == "failing":
+            messages.error(request, f"{service.name} keeps failing: {status.get('failing')}")
+        else:
+            messages.success(request, f"{service.name} {act.done}.")
+        return redirect(return_url(request, service))
+    if status is None:
+        status, _ = _read(service)
+    return render(request, "components/service_card.html", card_context(request, status, error=error))
