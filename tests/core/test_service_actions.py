@@ -4,7 +4,6 @@ returns to the page it was pressed on; viewers and strangers' URLs get nowhere."
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +13,7 @@ from mailserver.core.models import Change
 from mailserver.core.permissions import ADMINS, VIEWERS
 from mailserver.qmail import services
 from mailserver.qmail.paths import Roots
+from tests.support import stand_ins
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -106,30 +106,11 @@ def test_a_viewer_gets_neither_the_confirmation_nor_the_action(member_client, me
 
 # --- through the real agent -----------------------------------------------------------------
 
-SLEEP = shutil.which("sleep") or "/bin/sleep"
-
 
 @pytest.fixture
 def running_qmail_send(roots: Roots) -> Iterator[Roots]:
-    """qmail-send installed (stand-ins for qmail-start and qmail-send) and up; all undone afterwards."""
-    bin_dir = roots.qmail / "bin"
-    stand_ins = {
-        "qmail-start": "#!/bin/sh\nexec qmail-send\n",
-        "qmail-send": f"#!/bin/sh\nexec {SLEEP} 1000\n",
-    }
-    for name, text in stand_ins.items():
-        (bin_dir / name).write_text(text)
-        (bin_dir / name).chmod(0o755)
-    services.control(roots, "qmail-send", "up")
-    services.wait_until(roots, "qmail-send", "up", 8)
-    try:
+    with stand_ins.running_qmail_send(roots):
         yield roots
-    finally:
-        if services.read_status(roots, "qmail-send").up:
-            services.control(roots, "qmail-send", "down")
-            services.wait_until(roots, "qmail-send", "down", 8)
-        for name in stand_ins:
-            (bin_dir / name).unlink(missing_ok=True)
 
 
 @pytest.mark.integration
