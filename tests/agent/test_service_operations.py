@@ -20,6 +20,7 @@ from mailserver.core import agent
 from mailserver.qmail import services
 from mailserver.qmail.paths import Roots
 from mailserver.services import registry
+from tests.support import stand_ins
 
 pytestmark = pytest.mark.integration
 
@@ -243,31 +244,8 @@ def test_refuses_unknown_actions(roots, action):
 
 @pytest.fixture
 def smtpd_without_concurrencyincoming(roots: Roots) -> Iterator[Roots]:
-    """The issue's stock notqmail: qmail-smtpd installed, no control/concurrencyincoming.
-
-    The panel's run script then exits at once ("MAXSMTPD … is unset"), and supervise restarts
-    it every second. Its log service runs, so what the script says reaches the log: with a
-    hand-written log/run as root (the test tree is private to root, so user nobody, whom the
-    panel's log/run names here, could not reach it).
-    """
-    program = roots.qmail_program("qmail-smtpd")
-    program.write_text("#!/bin/sh\n# test stand-in: never reached, the run script exits first\nexit 1\n")
-    program.chmod(0o755)
-    roots.control("concurrencyincoming").unlink()
-    log_run = roots.service_dir("qmail-smtpd") / "log" / "run"
-    panel_log_run = log_run.read_text()
-    log_run.write_text(f"#!/bin/sh\nexec /usr/bin/multilog t {roots.log_dir('smtpd')}\n")
-    services.control(roots, "qmail-smtpd", "up", log=True)
-    try:
+    with stand_ins.smtpd_in_a_restart_loop(roots):
         yield roots
-    finally:
-        try:
-            stop(roots, "qmail-smtpd")
-            services.control(roots, "qmail-smtpd", "down", log=True)
-        finally:
-            program.unlink(missing_ok=True)
-            log_run.write_text(panel_log_run)
-            put_back_down_files(roots, "qmail-smtpd")
 
 
 def test_a_service_that_keeps_restarting_is_failing_with_the_last_lines_of_its_log(

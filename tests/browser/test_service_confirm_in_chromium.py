@@ -39,6 +39,8 @@ def test_stop_asks_for_confirmation_and_says_what_stops_working(mta_page: Page, 
     page, roots = mta_page, qmail_send_up
     card = page.get_by_test_id("service-qmail-send")
     expect(card.get_by_test_id("status-qmail-send")).to_have_text("up")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.get_by_test_id("section-primary").screenshot(path=str(SCREENSHOTS / "service-cards.png"))
 
     card.get_by_test_id("stop-qmail-send").click()
     confirm = page.get_by_test_id("service-qmail-send")
@@ -47,7 +49,6 @@ def test_stop_asks_for_confirmation_and_says_what_stops_working(mta_page: Page, 
         "No mail is delivered, local or remote: new mail waits in the queue"
     )
     expect(confirm.get_by_test_id("cancel-qmail-send")).to_be_focused()
-    SCREENSHOTS.mkdir(exist_ok=True)
     confirm.screenshot(path=str(SCREENSHOTS / "service-stop-confirmation.png"))
     assert services.read_status(roots, "qmail-send").up  # asking stopped nothing
 

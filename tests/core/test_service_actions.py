@@ -164,3 +164,15 @@ def test_the_card_says_why_its_buttons_are_off(viewer_client, mail_admin_client,
     spamd = mail_admin_client.get("/services/spamd/").content.decode()
     assert "Not set up on this server" in spamd
     assert "<form" not in viewer_client.get("/services/qmail-send/").content.decode()  # no buttons
+
+
+@pytest.mark.integration
+def test_a_service_that_keeps_restarting_shows_failing_with_its_log(mail_admin_client, roots):
+    with stand_ins.smtpd_in_a_restart_loop(roots):
+        card = mail_admin_client.post("/services/qmail-smtpd/up/", **HTMX).content.decode()
+        assert 'data-testid="status-qmail-smtpd">failing<' in card
+        assert "Keeps restarting:" in card and "supervise" in card
+        assert "QMAILDUID, NOFILESGID, MAXSMTPD, or LOCAL is unset in" in card
+        assert 'data-testid="stop-qmail-smtpd" disabled' not in card  # it can be stopped
+        page = mail_admin_client.get("/mailserver/mta/").content.decode()
+        assert 'data-testid="failing-qmail-smtpd"' in page

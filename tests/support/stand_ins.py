@@ -37,3 +37,38 @@ def running_qmail_send(roots: Roots) -> Iterator[Roots]:
         finally:
             for name in QMAIL_SEND:
                 (bin_dir / name).unlink(missing_ok=True)
+
+
+@contextmanager
+def smtpd_in_a_restart_loop(roots: Roots) -> Iterator[Roots]:
+    """Issue 7's stock notqmail: qmail-smtpd installed, no ``control/concurrencyincoming``.
+
+    The panel's run script then exits at once ("MAXSMTPD … is unset") and supervise restarts
+    it every second once it is started. Its log service runs, so what the script says reaches
+    the log: through a hand-written log/run as root (the test tree is private to root, so user
+    nobody, whom the panel's log/run names here, could not reach it).
+    """
+    program = roots.qmail_program("qmail-smtpd")
+    program.write_text("#!/bin/sh\n# test stand-in: never reached, the run script exits first\nexit 1\n")
+    program.chmod(0o755)
+    roots.control("concurrencyincoming").unlink()
+    log_run = roots.service_dir("qmail-smtpd") / "log" / "run"
+    panel_log_run = log_run.read_text()
+    log_run.write_text(f"#!/bin/sh\nexec /usr/bin/multilog t {roots.log_dir('smtpd')}\n")
+    services.control(roots, "qmail-smtpd", "up", log=True)
+    try:
+        yield roots
+    finally:
+        try:
+            if services.read_status(roots, "qmail-smtpd").up:
+                services.control(roots, "qmail-smtpd", "down")
+                services.wait_until(roots, "qmail-smtpd", "down", TIMEOUT)
+            services.control(roots, "qmail-smtpd", "down", log=True)
+        finally:
+            program.unlink(missing_ok=True)
+            log_run.write_text(panel_log_run)
+            for down in (
+                roots.service_dir("qmail-smtpd") / "down",
+                roots.service_dir("qmail-smtpd") / "log" / "down",
+            ):
+                down.touch()
