@@ -3,21 +3,6 @@ from django.urls import reverse
 
 register = template.Library()
 
-_BADGES = {
-    "up": "success",
-    "down": "danger",
-    "starting": "warning",
-    "stopping": "warning",
-    "not supervised": "secondary",
-    "not installed": "secondary",
-    "missing": "secondary",
-}
-
-
-@register.filter
-def badge_class(state: str) -> str:
-    return _BADGES.get(state, "secondary")
-
 
 @register.simple_tag
 def page_url(page) -> str:
