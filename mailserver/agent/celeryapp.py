@@ -18,7 +18,9 @@ _RETRY_ONCE = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "int
 
 def make_app(settings: config.AgentConfig) -> Celery:
     transport.register_serializer()
-    app = Celery("nodeworx")
+    # No Django fixup: the root agent must never import the panel (its settings, models, URLs),
+    # and the web only sends tasks. Celery would load it whenever DJANGO_SETTINGS_MODULE is set.
+    app = Celery("nodeworx", fixups=[])
     app.conf.update(
         broker_url=settings.broker_url,
         result_backend=settings.result_url,

@@ -17,6 +17,7 @@ import pytest
 
 from mailserver.core import agent
 from tests.faults.conftest import NODE
+from tests.support.temps import dead_writers_temps
 
 pytestmark = pytest.mark.integration
 
@@ -73,8 +74,7 @@ def test_a_killed_agent_never_leaves_a_torn_file_or_a_stray_temp_file(private_no
             ):
                 counts["torn"] += 1
             private_node.start_agent()
-            strays = [p.name for p in control.iterdir() if ".tmp-" in p.name]
-            counts["stray_after_restart"] += len(strays)
+            counts["stray_after_restart"] += len(dead_writers_temps(control))
     finally:
         stop.set()
         saver.join(10)

@@ -56,6 +56,8 @@ def agent_only_env(work: Path) -> dict[str, str]:
     return {
         "NODEWORX_PANEL_KEY": str(work / "no-panel-key-on-agents"),
         "NODEWORX_NODE_KEYS": str(work / "no-node-keys-on-agents"),
+        # The agent never loads the panel's Django: a settings module that does not exist proves it.
+        "DJANGO_SETTINGS_MODULE": "no_django_in_the_agent",
     }
 
 
