@@ -87,6 +87,7 @@ def card_context(
         "status": status,
         "service": service,
         "next": return_url(request, service, on_page=on_page),
+        "focus": not on_page,
         "service_error": error,
     }
 

@@ -54,6 +54,7 @@ def test_stop_asks_for_confirmation_and_says_what_stops_working(mta_page: Page, 
 
     confirm.get_by_test_id("cancel-qmail-send").click()
     expect(page.get_by_test_id("status-qmail-send")).to_have_text("up")
+    expect(page.get_by_test_id("state-line-qmail-send")).to_be_focused()  # not lost to the page's top
     assert services.read_status(roots, "qmail-send").up
 
     page.get_by_test_id("stop-qmail-send").click()
