@@ -6,6 +6,10 @@ each ``.suffix`` from longest to shortest, then the ``""`` catch-all, and takes
 the first hit; when a key is repeated the last line wins. An empty relay means
 "look up MX records as usual". No DNS is done here: lookups only say which line
 applies and where qmail-remote would connect.
+
+``check_line`` is control/smtproutes' entry check in ``specs``; the whole file is validated
+like every list file, by ``control.validate("smtproutes", text)``. This module imports
+neither, so the dependency runs one way: control → specs → smtproutes.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from . import control
+from .addresses import check_hostname
 from .errors import InvalidValue
 
 SMTP_PORT = 25
@@ -94,7 +98,7 @@ def _check_relay(relay: str) -> str:
             f'The relay "{relay}" is neither a host name nor an IPv4 address such as 192.0.2.1 '
             "or [192.0.2.1]."
         )
-    return control.check_hostname(relay, "The relay")
+    return check_hostname(relay, "The relay")
 
 
 def check_line(line: str) -> str:
@@ -114,7 +118,7 @@ def check_line(line: str) -> str:
         raise InvalidValue(
             f'Routes are per domain: "{key}" would never match. Use only the part after the "@".'
         )
-    key = control.check_hostname(key, "The domain", allow_wildcard=True) if key else ""
+    key = check_hostname(key, "The domain", allow_wildcard=True) if key else ""
     if not rest:
         return f"{key}:"
     relay, colon2, port_text = rest.partition(":")
@@ -145,11 +149,6 @@ def check_line(line: str) -> str:
             f"connect to port {_scan_port(port_text)}."
         )
     return f"{key}:{relay}:{int(port_text)}"
-
-
-def validate(text: str) -> str:
-    """The whole file, normalised; InvalidValue names the offending line."""
-    return control.render("smtproutes", control.validate("smtproutes", text)).decode()
 
 
 def _describe(key: str) -> str:

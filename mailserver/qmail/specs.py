@@ -10,6 +10,7 @@ from typing import Literal
 
 from .addresses import check_badmailfrom, check_greeting, check_hostname, check_rcpthost, check_user
 from .badrcptto import check_badrcptto
+from .smtproutes import check_line as check_route
 
 Kind = Literal["line", "number", "list"]
 INT_MAX = 2**31 - 1
@@ -57,12 +58,6 @@ def _host(what: str) -> Callable[[str], str]:
 
 def _user(what: str, host_field: str) -> Callable[[str], str]:
     return functools.partial(check_user, what=what, host_field=host_field)
-
-
-def _check_route(line: str) -> str:
-    from .smtproutes import check_line  # smtproutes imports control, which imports this module: import late
-
-    return check_line(line)
 
 
 _SEND, _SMTPD, _REMOTE, _INJECT = ("qmail-send",), ("qmail-smtpd",), ("qmail-remote",), ("qmail-inject",)
@@ -116,5 +111,5 @@ SPECS: dict[str, ControlSpec] = {spec.name: spec for spec in [
                 check_rcpthost, removable=False,
                 when_missing="every recipient is accepted: the server becomes an open relay."),
     ControlSpec("locals", "list", "Local Domains (locals)", Default.ME, _SEND, _T.SEND_HUP, check_hostname),
-    ControlSpec("smtproutes", "list", "SMTP Routes", (), _REMOTE, _T.IMMEDIATE, _check_route),
+    ControlSpec("smtproutes", "list", "SMTP Routes", (), _REMOTE, _T.IMMEDIATE, check_route),
 ]}  # fmt: skip

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from mailserver.demo.builder import DATA
+from mailserver.qmail import control
 from mailserver.qmail.errors import InvalidValue
-from mailserver.qmail.smtproutes import Route, lookup, parse, points_back, validate, warnings_for
+from mailserver.qmail.smtproutes import Route, lookup, parse, points_back, warnings_for
 
 FIXTURE = DATA / "control"
+ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ".domain.tld:\n:relay.tld\n"  # the NodeWorx guide's "exempt the subdomains" example
+
+
+def validate(text: str) -> str:
+    """The whole file as the panel writes it: the list-file rules plus each route's check."""
+    return control.render("smtproutes", control.validate("smtproutes", text)).decode()
 
 
 @pytest.fixture
@@ -250,3 +261,16 @@ def test_local_host_relays_point_back(relay: str) -> None:
 def test_mx_lookup_is_never_reported_as_a_loop() -> None:
     decision = lookup(parse("example.test:\n"), "u@example.test")
     assert not points_back(decision, ["example.test"], ["127.0.0.1"], [25])
+
+
+# ------------------------------------------------------------------ layering
+
+
+def test_the_route_module_loads_without_the_control_file_machinery() -> None:
+    # control → specs → smtproutes, one way only: smtproutes needs neither of the other two.
+    probe = "import sys, mailserver.qmail.smtproutes; print(sorted(m for m in sys.modules if 'qmail.' in m))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60, cwd=ROOT
+    ).stdout
+    assert "mailserver.qmail.smtproutes" in loaded
+    assert "mailserver.qmail.control" not in loaded and "mailserver.qmail.specs" not in loaded
