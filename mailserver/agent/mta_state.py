@@ -33,7 +33,7 @@ MTA_CONTROLS = (
     "me", "defaultdomain", "bouncefrom", "bouncehost", "doublebounceto", "doublebouncehost",
     "smtpgreeting", "concurrencyincoming", "timeoutsmtpd", "databytes", "badmailfrom", "badrcptto",
     "concurrencyremote", "timeoutremote", "timeoutconnect", "queuelifetime", "smtproutes",
-    "rcpthosts", "locals",
+    "rcpthosts", "locals", "virtualdomains",
 )  # fmt: skip
 SMTPD_SERVICES = ("qmail-smtpd", "qmail-submission")
 _AT_START = control.TakesEffect.SEND_RESTART.value  # the files qmail-send reads only when it starts
