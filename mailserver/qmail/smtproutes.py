@@ -47,6 +47,9 @@ class RouteDecision:
     port: int
     explanation: str
     broken: bool = False  # the matching line makes every delivery fail
+    # Set by delivery.decide when qmail-send delivers locally and no route applies at all:
+    # "control/locals" or "virtualdomains → PREFIX".
+    local: str = ""
 
 
 def _wrap(digits: str, modulus: int) -> int:

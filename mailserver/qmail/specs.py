@@ -11,6 +11,7 @@ from typing import Literal
 from .addresses import check_badmailfrom, check_greeting, check_hostname, check_rcpthost, check_user
 from .badrcptto import check_badrcptto
 from .smtproutes import check_line as check_route
+from .virtualdomains import check_line as check_virtualdomain
 
 Kind = Literal["line", "number", "list"]
 INT_MAX = 2**31 - 1
@@ -111,5 +112,7 @@ SPECS: dict[str, ControlSpec] = {spec.name: spec for spec in [
                 check_rcpthost, removable=False,
                 when_missing="every recipient is accepted: the server becomes an open relay."),
     ControlSpec("locals", "list", "Local Domains (locals)", Default.ME, _SEND, _T.SEND_HUP, check_hostname),
+    ControlSpec("virtualdomains", "list", "Virtual Domains (virtualdomains)", (), _SEND, _T.SEND_HUP,
+                check_virtualdomain),
     ControlSpec("smtproutes", "list", "SMTP Routes", (), _REMOTE, _T.IMMEDIATE, check_route),
 ]}  # fmt: skip

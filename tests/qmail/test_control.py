@@ -477,7 +477,7 @@ def test_specs_cover_the_mta_page() -> None:
         "me", "defaultdomain", "plusdomain", "bouncefrom", "bouncehost", "doublebounceto",
         "doublebouncehost", "smtpgreeting", "timeoutsmtpd", "databytes", "concurrencyincoming",
         "concurrencyremote", "concurrencylocal", "timeoutremote", "timeoutconnect", "queuelifetime",
-        "badmailfrom", "badrcptto", "rcpthosts", "locals", "smtproutes",
+        "badmailfrom", "badrcptto", "rcpthosts", "locals", "virtualdomains", "smtproutes",
     }  # fmt: skip
     for name, spec in SPECS.items():
         assert spec.name == name and spec.label and spec.readers
