@@ -15,21 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+# One reader of the environment for the agent, the web and the log tools (one relative-path rule).
+from mailserver.qmail.environment import INSTALL_DIR as BASE_DIR
+from mailserver.qmail.environment import env_float, env_path, server_root
 from mailserver.qmail.paths import Roots
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 _NODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-
-def env_path(name: str, default: Path) -> Path:
-    value = os.environ.get(name)
-    path = Path(value) if value else default
-    return path if path.is_absolute() else BASE_DIR / path
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
 
 
 def queue_for(node: str) -> str:
@@ -106,7 +97,7 @@ def load() -> AgentConfig:
         node_key=env_path("NODEWORX_NODE_KEY", var / "agent/node.key"),
         panel_trust=env_path("NODEWORX_PANEL_TRUST", var / "agent/panel-trust"),
         state_dir=env_path("NODEWORX_AGENT_STATE", var / "agent/state"),
-        server_root=env_path("NODEWORX_SERVER_ROOT", var / "demo"),
+        server_root=server_root(var / "demo"),
         bin_dir=env_path("NODEWORX_BIN_DIR", Path("/usr/bin")),
         timeout=env_float("NODEWORX_AGENT_TIMEOUT", 10.0),
         conf_spawn=int(os.environ.get("NODEWORX_CONF_SPAWN", "120")),

@@ -1,7 +1,9 @@
 """Where the log tools look, from options first, then the environment, then qmail's defaults.
 
 Every tool in a pipeline runs as its own process, so settings travel as environment variables
-(set once in the shell) rather than being repeated on each command.
+(set once in the shell) rather than being repeated on each command. They are read as the agent
+reads its own (``mailserver.qmail.environment``): a relative path is under the installation
+directory, not the current one.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import pwd
 import re
 from pathlib import Path
 
+from mailserver.qmail.environment import env_path
+from mailserver.qmail.environment import under_server_root as under_server_root
+
 SEND_LOG_ENV = "NODEWORX_QMAIL_SEND_LOG"
 QMAIL_ROOT_ENV = "NODEWORX_QMAIL_ROOT"
 WEBMAIL_UIDS_ENV = "NODEWORX_WEBMAIL_UIDS"
-# The panel's one setting for where a server lives (``/`` on a real host, ./var/demo for the demo).
-SERVER_ROOT_ENV = "NODEWORX_SERVER_ROOT"
 DEFAULT_SEND_LOG = Path("/var/log/qmail/send")
 DEFAULT_QMAIL_ROOT = Path("/var/qmail")
 DEFAULT_QUEUELIFETIME = 604800  # qmail-send's default when control/queuelifetime is absent
@@ -23,18 +26,16 @@ DEFAULT_QUEUELIFETIME = 604800  # qmail-send's default when control/queuelifetim
 DEFAULT_WEBMAIL_USERS = ("apache", "www-data")
 
 
-def under_server_root(default: Path) -> Path:
-    """An absolute default path, moved under NODEWORX_SERVER_ROOT when that is set."""
-    root = os.environ.get(SERVER_ROOT_ENV)
-    return Path(root) / default.relative_to("/") if root else default
+# A command-line option is a path typed in the shell: relative to the current directory.
+# Without NODEWORX_SERVER_ROOT the tools read this host's own qmail ("/"), not the demo.
 
 
 def send_log_dir(option: str | None = None) -> Path:
-    return Path(option or os.environ.get(SEND_LOG_ENV) or under_server_root(DEFAULT_SEND_LOG))
+    return Path(option) if option else env_path(SEND_LOG_ENV, under_server_root(DEFAULT_SEND_LOG))
 
 
 def qmail_root(option: str | None = None) -> Path:
-    return Path(option or os.environ.get(QMAIL_ROOT_ENV) or under_server_root(DEFAULT_QMAIL_ROOT))
+    return Path(option) if option else env_path(QMAIL_ROOT_ENV, under_server_root(DEFAULT_QMAIL_ROOT))
 
 
 def queuelifetime(root: Path) -> int:
