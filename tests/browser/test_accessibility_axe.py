@@ -89,6 +89,23 @@ def test_the_login_page_has_no_violation(axe_page: Page, admin_user) -> None:
     assert not report, summary(report)
 
 
+def test_the_two_factor_code_page_has_no_violation(axe_page: Page, admin_user) -> None:
+    from django.utils import timezone
+
+    from mailserver.core.security.models import TotpDevice
+
+    TotpDevice.objects.create(user=admin_user, secret="JBSWY3DPEHPK3PXP", confirmed_at=timezone.now())
+    report: dict[str, list[str]] = {}
+    log_in(axe_page)
+    expect(axe_page.get_by_test_id("submit-code")).to_be_visible()
+    check(axe_page, "login code", report)
+    axe_page.get_by_label("Code from your authenticator app").fill("000000")
+    axe_page.get_by_test_id("submit-code").click()
+    expect(axe_page.locator(".alert, .invalid-feedback").first).to_be_visible()
+    check(axe_page, "login code, refused", report)
+    assert not report, summary(report)
+
+
 def test_every_page_in_the_navigation_has_no_violation(axe_page: Page, admin_user, roots) -> None:
     log_in(axe_page)
     report: dict[str, list[str]] = {}
