@@ -4,7 +4,8 @@ The agent's configuration comes from NODEWORX_* variables; they are set here,
 before anything imports the Celery app, so the pytest process (as the web side)
 and the agent worker it starts agree on broker, keys, node and server root.
 Integration fixtures start the real components lazily: Redis, svscan over the
-test server's service directory, and the signed agent worker.
+test server's service directory, and the signed agent worker. Page tests run the
+agent's operations in process instead (``agent_in_process``): no Redis, no worker.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from mailserver.agent.config import load
+from mailserver.qmail.paths import Roots
 from tests.support.stack import agent_only_env, enrolled_env, free_port
 
 _WORK = Path(tempfile.mkdtemp(prefix="nodeworx-tests-"))
@@ -54,16 +56,24 @@ def server_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def stack(work_dir: Path) -> Iterator[dict[str, object]]:
+def test_server() -> Roots:
+    """The test mail server's tree, built once from the captured qmail data (no process runs)."""
+    from mailserver.demo.builder import build
+
+    roots = load().roots
+    build(roots, smtpd_user="nobody", log_user="nobody")
+    return roots
+
+
+@pytest.fixture(scope="session")
+def stack(work_dir: Path, test_server: Roots) -> Iterator[dict[str, object]]:
     """Redis, svscan and the signed agent worker, up for the whole session."""
     from mailserver.agent.config import queue_for
-    from mailserver.demo.builder import build
     from tests.support.stack import running_agent, running_redis
     from tests.support.svscan import running_svscan
 
     config = load()
     agent_env = agent_only_env(work_dir)
-    build(config.roots, smtpd_user="nobody", log_user="nobody")
     with (
         running_redis(
             work_dir / "redis", _BROKER_PORT, password_file=_WORK / "keys" / "broker.pass"
@@ -96,13 +106,32 @@ def _wait_for_agent(agent, worker, log: Path) -> None:
                 raise RuntimeError("the agent worker did not start:\n" + log.read_text()[-3000:]) from None
 
 
+def _reset(roots: Roots) -> Roots:
+    from mailserver.demo.builder import reset
+
+    reset(roots, smtpd_user="nobody", log_user="nobody")
+    return roots
+
+
 @pytest.fixture
 def roots(stack):
     """The test server's roots, with control files, run scripts and aliases reset before each test."""
-    from mailserver.demo.builder import reset
+    return _reset(stack["roots"])
 
-    reset(stack["roots"], smtpd_user="nobody", log_user="nobody")
-    return stack["roots"]
+
+@pytest.fixture
+def agent_in_process(test_server: Roots, monkeypatch: pytest.MonkeyPatch) -> Roots:
+    """The agent's operations run in this process on the freshly reset test server; returns its roots.
+
+    Same handlers, payload validation and error answers as the worker (``operations.envelope``),
+    without Redis, signatures, the root worker or svscan: for page tests, which test the pages.
+    A directory of page tests makes it its ``roots`` (e.g. tests/mta/conftest.py).
+    """
+    from mailserver.core import agent
+    from tests.support.in_process import InProcessAgent
+
+    monkeypatch.setattr(agent, "transport", InProcessAgent(NODE))
+    return _reset(test_server)
 
 
 @pytest.fixture

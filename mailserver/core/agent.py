@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mailserver.protocol import Op
@@ -116,21 +117,39 @@ def call(
     node: str | None = None,
     timeout: float | None = None,
 ) -> Any:
-    """Run one agent operation on a node and return its data, or raise an AgentError."""
-    from kombu.exceptions import OperationalError
+    """Run one agent operation on a node and return its data, or raise an AgentError.
 
-    from mailserver.agent import meta, transport
-    from mailserver.agent.config import queue_for
-
-    operation = Op(operation)  # the panel sends only what some agent offers
+    Views pass ``node=request.node``; the configured node is the default only for callers
+    outside a request (tests, scripts).
+    """
+    op = Op(operation)  # the panel sends only what some agent offers
     node = node or node_name()
     timeout = timeout or config().timeout
+    envelope = transport(op, payload or {}, node, timeout)
+    if envelope.get("ok"):
+        return envelope.get("data")
+    error = envelope.get("error") or {}
+    raise AgentRefused(
+        error.get("message", "The agent refused the operation."),
+        field=error.get("field"),
+        kind=error.get("kind", "failed"),
+    )
+
+
+def send_signed(operation: Op, payload: dict[str, Any], node: str, timeout: float) -> dict[str, Any]:
+    """The real transport: a signed task on the node's queue; returns the node's signed answer, opened."""
+    from kombu.exceptions import OperationalError
+
+    from mailserver.agent import meta
+    from mailserver.agent import transport as wire
+    from mailserver.agent.config import queue_for
+
     signed_meta = meta.new(operation, node, timeout)
     try:
         async_result = _app().send_task(
             operation,
             # Both go inside the signature; meta binds the payload to this operation and node, once, now.
-            kwargs={"payload": payload or {}, "meta": signed_meta},
+            kwargs={"payload": payload, "meta": signed_meta},
             queue=queue_for(node),
             expires=timeout,
         )
@@ -159,7 +178,7 @@ def call(
         if isinstance(exc, CeleryTimeout):
             after = (
                 "Try a shorter period or a filter."
-                if Op(operation).reads_only
+                if operation.reads_only
                 else "The change was not confirmed; reload the page to see the server's actual state."
             )
             raise AgentTimeout(
@@ -175,27 +194,28 @@ def call(
             f"Lost contact with the message broker for node {node} while waiting for the answer ({lost}). "
             "It was not confirmed; reload the page to see the server's actual state."
         ) from lost
-    asked = transport.Call(node=node, op=operation, task_id=async_result.id, nonce=signed_meta["nonce"])
+    asked = wire.Call(node=node, op=operation, task_id=async_result.id, nonce=signed_meta["nonce"])
     try:
-        envelope = transport.open_result(asked, answer)
-    except transport.Untrusted as exc:
+        return wire.open_result(asked, answer)
+    except wire.Untrusted as exc:
         # Whoever can write to Redis can write a result; only the node's signature makes it an answer.
         log.warning("untrusted answer to %s on node %s: %s", operation, node, exc)
         raise AgentUntrusted(
             f"The answer to {operation} did not come from node {node}'s agent ({exc}), so it was ignored. "
             "Whether anything changed is not known; reload the page to see the server's actual state."
         ) from exc
-    if envelope.get("ok"):
-        return envelope.get("data")
-    error = envelope.get("error") or {}
-    raise AgentRefused(
-        error.get("message", "The agent refused the operation."),
-        field=error.get("field"),
-        kind=error.get("kind", "failed"),
-    )
 
 
-def record(user, node: str, changes: list[dict[str, Any]], result: str, message: str = "") -> list[Change]:
+Transport = Callable[[Op, dict[str, Any], str, float], dict[str, Any]]
+# How a call reaches a node and what comes back: the agent's envelope ({"ok": …}), or an
+# AgentError when no trusted answer came. Page tests put the in-process agent here
+# (tests/support/in_process.py); everything else goes through the signed broker.
+transport: Transport = send_signed
+
+
+def record(
+    user, node: str, changes: Sequence[Mapping[str, Any]], result: str, message: str = ""
+) -> list[Change]:
     """Store what was (or was not) done; one row per file or service."""
     rows = [
         Change(
@@ -214,13 +234,16 @@ def record(user, node: str, changes: list[dict[str, Any]], result: str, message:
     return Change.objects.bulk_create(rows)
 
 
-def change(request, operation: str, payload: dict[str, Any], intended: list[dict[str, Any]]) -> Any:
+def change(request, operation: str, payload: dict[str, Any], intended: Sequence[Mapping[str, Any]]) -> Any:
     """Call a write operation and record its outcome, whatever it is.
 
     ``intended`` describes the targets for the log when the agent never answers;
     on success the agent's own before/after replaces it.
+
+    The node is the request's own (``request.node``, set by ``nodes.NodeMiddleware``); a
+    request that did not pass through the middleware addresses the configured node.
     """
-    node = node_name()
+    node = getattr(request, "node", None) or node_name()
     try:
         data = call(operation, payload, node=node)
     except AgentError as exc:

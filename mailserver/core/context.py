@@ -6,7 +6,8 @@ from .permissions import can_change
 def panel(request):
     # can_change: pages show forms disabled and no save or action buttons without it.
     return {
-        "node_name": node_name(),
+        # request.node is set by nodes.NodeMiddleware; error pages rendered before it ran have none.
+        "node_name": getattr(request, "node", None) or node_name(),
         "mail_server_pages": MAIL_SERVER_PAGES,
         "can_change": can_change(request.user) if hasattr(request, "user") else False,
     }

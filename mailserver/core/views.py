@@ -4,6 +4,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from mailserver.protocol import Op
+
 from . import agent, restore
 from .models import Change, ChangeResult
 from .navigation import PAGES_BY_SLUG
@@ -15,7 +17,7 @@ def dashboard(request):
     """Service health at a glance; the MTA state read is one agent round trip."""
     context: dict = {"recent": Change.objects.all()[:8]}
     try:
-        context["state"] = agent.call("agent.mta.read_state")
+        context["state"] = agent.call(Op.MTA_READ_STATE, node=request.node)
     except agent.AgentError as exc:
         context["agent_error"] = exc.message
     return render(request, "core/dashboard.html", context)

@@ -13,7 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from mailserver.core import agent
+from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import view_required
+from mailserver.protocol import Op
 
 from .forms import LogQueryForm, MessageForm
 from .present import chart_data, table_rows
@@ -29,13 +31,13 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 @view_required
-def page(request: HttpRequest) -> HttpResponse:
+def page(request: PanelRequest) -> HttpResponse:
     """The form; with a query in the URL, its report, chart and table too."""
     context: dict[str, Any] = {}
     if QUERY_FIELDS & request.GET.keys():
         form = LogQueryForm(request.GET)
         if form.is_valid():
-            context.update(run_report(form))
+            context.update(run_report(form, request.node))
     else:
         form = LogQueryForm()
     context["form"] = form
@@ -43,10 +45,10 @@ def page(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def run_report(form: LogQueryForm) -> dict[str, Any]:
+def run_report(form: LogQueryForm, node: str) -> dict[str, Any]:
     """Ask the agent for the report; a refusal goes beside its field, an outage above the form."""
     try:
-        data = agent.call("agent.logs.report", form.payload(), timeout=LOG_TIMEOUT)
+        data = agent.call(Op.LOGS_REPORT, form.payload(), node=node, timeout=LOG_TIMEOUT)
     except agent.AgentRefused as exc:
         form.add_agent_error(exc.field, exc.message)
         return {}
@@ -61,14 +63,16 @@ def run_report(form: LogQueryForm) -> dict[str, Any]:
 
 
 @view_required
-def message(request: HttpRequest) -> HttpResponse:
+def message(request: PanelRequest) -> HttpResponse:
     """One message's timeline, for the panel beside the table (or as a page without htmx)."""
     form = MessageForm(request.GET)
     context: dict[str, Any] = {"timeline_form": form}
     if form.is_valid():
         payload = {"id": form.cleaned_data["id"], "at": form.cleaned_data["at"]}
         try:
-            context["timeline"] = agent.call("agent.logs.message", payload, timeout=LOG_TIMEOUT)
+            context["timeline"] = agent.call(
+                Op.LOGS_MESSAGE, payload, node=request.node, timeout=LOG_TIMEOUT
+            )
         except agent.AgentRefused as exc:
             context["timeline_error"] = exc.message
         except agent.AgentError as exc:

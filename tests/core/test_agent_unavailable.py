@@ -39,7 +39,7 @@ def test_the_page_says_plainly_that_redis_is_down(admin_client, dead_broker):
 
 def test_a_save_with_the_agent_down_is_not_reported_as_saved(admin_client, roots, stack, silent_agent):
     response = admin_client.post(
-        "/mailserver/mta/save/inbound/", {"inbound-databytes": "9999"}, HTTP_HX_REQUEST="true"
+        "/mailserver/mta/save/inbound/", {"inbound-databytes": "9999999"}, HTTP_HX_REQUEST="true"
     )
     html = response.content.decode()
     assert "Not confirmed" in html and "did not answer" in html
@@ -50,7 +50,7 @@ def test_a_save_with_the_agent_down_is_not_reported_as_saved(admin_client, roots
 
 
 def test_a_timed_out_change_is_logged_as_unconfirmed(admin_client, roots, stack, monkeypatch):
-    data = section_data("inbound", databytes="9999")  # read while the agent answers
+    data = section_data("inbound", databytes="9999999")  # read while the agent answers
     monkeypatch.setenv("NODEWORX_NODE", "nobody-home")
     monkeypatch.setenv("NODEWORX_AGENT_TIMEOUT", "1")
     html = admin_client.post("/mailserver/mta/save/inbound/", data, HTTP_HX_REQUEST="true").content.decode()

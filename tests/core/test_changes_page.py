@@ -7,7 +7,13 @@ import pytest
 from mailserver.core.models import Change
 from tests.support.mta_forms import post_section
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def roots(agent_in_process):
+    """A page test: the agent's operations run in process (tests/conftest.py agent_in_process)."""
+    return agent_in_process
 
 
 def test_a_saved_change_is_listed_with_its_diff(admin_client, roots):

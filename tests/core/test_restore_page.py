@@ -1,4 +1,4 @@
-"""Restore this version, end to end: the change page, the real agent, the server's files, the log."""
+"""Restore this version, end to end: the change page, the agent's operation, the server's files, the log."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ import pytest
 from mailserver.core.models import Change
 from tests.support.mta_forms import post_section
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def roots(agent_in_process):
+    """A page test: the agent's operations run in process (tests/conftest.py agent_in_process)."""
+    return agent_in_process
 
 
 def _saved(client, slug: str, target: str, **changes) -> Change:
@@ -21,8 +27,8 @@ def _restore(client, change: Change, confirm: bool = True):
 
 
 def test_restores_a_control_file_and_logs_it_linked_to_the_original(admin_client, roots):
-    change = _saved(admin_client, "inbound", "control/databytes", databytes="5000")
-    assert roots.control("databytes").read_text() == "5000\n"
+    change = _saved(admin_client, "inbound", "control/databytes", databytes="5000000")
+    assert roots.control("databytes").read_text() == "5000000\n"
     detail = admin_client.get(f"/changes/{change.pk}/").content.decode()
     assert 'data-testid="restore-button"' in detail and "2000" in detail
 
@@ -31,20 +37,20 @@ def test_restores_a_control_file_and_logs_it_linked_to_the_original(admin_client
     assert roots.control("databytes").read_text() == "2000\n"
     restored = Change.objects.get(restored_from=change)
     assert (restored.action, restored.result, restored.username) == ("restore", "applied", "admin")
-    assert (restored.before, restored.after, restored.target) == ("5000\n", "2000\n", "control/databytes")
+    assert (restored.before, restored.after, restored.target) == ("5000000\n", "2000\n", "control/databytes")
     assert f"change {change.pk}" in page and "Restored the version from before" in page
     assert f"/changes/{restored.pk}/" in admin_client.get(f"/changes/{change.pk}/").content.decode()
 
 
 def test_a_restore_can_itself_be_undone(admin_client, roots):
-    change = _saved(admin_client, "inbound", "control/databytes", databytes="5000")
+    change = _saved(admin_client, "inbound", "control/databytes", databytes="5000000")
     _restore(admin_client, change)
     _restore(admin_client, Change.objects.get(restored_from=change))
-    assert roots.control("databytes").read_text() == "5000\n"
+    assert roots.control("databytes").read_text() == "5000000\n"
 
 
 def test_after_a_hand_edit_the_restore_is_refused_with_the_reason_and_nothing_written(admin_client, roots):
-    change = _saved(admin_client, "inbound", "control/databytes", databytes="5000")
+    change = _saved(admin_client, "inbound", "control/databytes", databytes="5000000")
     roots.control("databytes").write_text("7000\n")
 
     page = _restore(admin_client, change).content.decode()
@@ -57,12 +63,14 @@ def test_after_a_hand_edit_the_restore_is_refused_with_the_reason_and_nothing_wr
 
 def test_an_earlier_version_qmail_would_misread_is_refused(admin_client, roots):
     roots.control("databytes").write_text("20x\n")  # qmail reads 20; the admin confirmed replacing it
-    change = _saved(admin_client, "inbound", "control/databytes", databytes="5000", replace_hand_edits=True)
+    change = _saved(
+        admin_client, "inbound", "control/databytes", databytes="5000000", replace_hand_edits=True
+    )
     assert change.before == "20x\n"
 
     page = _restore(admin_client, change).content.decode()
 
-    assert roots.control("databytes").read_text() == "5000\n"
+    assert roots.control("databytes").read_text() == "5000000\n"
     assert "Not restored" in page and "is not valid" in page
     assert Change.objects.get(restored_from=change).result == "refused"
 
@@ -78,10 +86,10 @@ def test_restores_an_smtp_run_script(admin_client, roots):
 
 
 def test_nothing_is_restored_without_the_confirmation(admin_client, roots):
-    change = _saved(admin_client, "inbound", "control/databytes", databytes="5000")
+    change = _saved(admin_client, "inbound", "control/databytes", databytes="5000000")
     page = _restore(admin_client, change, confirm=False).content.decode()
     assert "tick the box" in page
-    assert roots.control("databytes").read_text() == "5000\n"
+    assert roots.control("databytes").read_text() == "5000000\n"
     assert not Change.objects.filter(restored_from=change).exists()
 
 
@@ -100,11 +108,11 @@ def test_only_applied_file_changes_offer_a_restore(admin_client, roots):
 
 
 def test_a_viewer_sees_no_restore_button_and_a_forged_restore_is_refused(admin_client, viewer_client, roots):
-    change = _saved(admin_client, "inbound", "control/databytes", databytes="5000")
+    change = _saved(admin_client, "inbound", "control/databytes", databytes="5000000")
     detail = viewer_client.get(f"/changes/{change.pk}/").content.decode()
     assert 'data-testid="restore-box"' in detail and 'data-testid="restore-button"' not in detail
     assert viewer_client.post(f"/changes/{change.pk}/restore/", {"confirm": "yes"}).status_code == 403
-    assert roots.control("databytes").read_text() == "5000\n"
+    assert roots.control("databytes").read_text() == "5000000\n"
     assert not Change.objects.filter(restored_from=change).exists()
 
 

@@ -10,6 +10,12 @@ import pytest
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
+@pytest.fixture
+def roots(agent_in_process):
+    """A page test: the agent's operations run in process (tests/conftest.py agent_in_process)."""
+    return agent_in_process
+
+
 def _directives(response) -> dict[str, list[str]]:
     policy = response.headers["Content-Security-Policy"]
     return {d.split()[0]: d.split()[1:] for d in (p.strip() for p in policy.split(";")) if d}
@@ -25,7 +31,6 @@ def test_the_login_page_forbids_inline_scripts_and_styles(client):
     assert directives["frame-ancestors"] == ["'none'"]
 
 
-@pytest.mark.integration
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/", "/mailserver/mta/", "/mailserver/logs/", "/changes/", "/admin/"])
 def test_the_panels_pages_carry_the_policy(admin_client, path):

@@ -1,4 +1,4 @@
-"""The Mail Logs page against the real agent and the real captured logs.
+"""The Mail Logs page against the agent's operations (in process) and the real captured logs.
 
 Numbers agree with tests/qmail/logs/test_logs_counts.py (derived there with awk, not our code).
 """
@@ -16,7 +16,7 @@ from mailserver.agent.config import load
 from mailserver.core import agent
 from tests.support.stack import free_port
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 URL = "/mailserver/logs/"
 WHOLE = {"preset": "range", "start": "1795611600", "end": "1795615200"}  # 13:00-14:00 UTC: all of it
@@ -110,6 +110,7 @@ def test_without_htmx_the_timeline_is_a_page_of_its_own(admin_client):
 def test_with_the_agent_unavailable_the_page_says_so_and_keeps_the_input(admin_client, monkeypatch):
     dead = f"redis://127.0.0.1:{free_port()}/0"
     app = make_app(dataclasses.replace(load(), broker_url=dead, result_url=dead))
+    monkeypatch.setattr(agent, "transport", agent.send_signed)  # the real signed transport, to no Redis
     monkeypatch.setattr(agent, "_app", lambda: app)
     html = query(admin_client, htmx=False, rcpt="carol@example.test", report="show-deferrals")
     assert 'data-testid="agent-error"' in html and "cannot be reached" in html

@@ -9,7 +9,7 @@ import pytest
 from mailserver.core import agent
 from tests.support.mta_forms import post_section, section_data
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def test_switching_double_bounces_off_points_them_at_a_discarding_alias(admin_client, roots):

@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.mta_forms import section_data
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 SCRIPT = "<img src=x onerror=alert(1)>"
 HOSTILE = f"{SCRIPT} <greeting>"

@@ -7,7 +7,7 @@ import pytest
 from mailserver.core.models import Change
 from tests.support.mta_forms import post_section, section_data
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def test_page_shows_the_values_in_the_servers_files(admin_client):
@@ -45,12 +45,12 @@ def test_only_the_fields_the_admin_changed_are_written(admin_client, roots):
 
 
 def test_a_hand_edit_made_while_the_page_was_open_is_not_overwritten(admin_client, roots):
-    data = section_data("inbound", databytes="5000")
+    data = section_data("inbound", databytes="5242880")
     roots.control("databytes").write_text("3000\n")  # someone edits the file meanwhile
     html = admin_client.post("/mailserver/mta/save/inbound/", data, HTTP_HX_REQUEST="true").content.decode()
     assert "changed on the server" in html
     assert "it now holds: 3000" in html  # the admin sees what the server holds now
-    assert 'value="5000"' in html  # and keeps what they typed
+    assert 'value="5242880"' in html  # and keeps what they typed
     assert roots.control("databytes").read_text() == "3000\n"
     assert Change.objects.get().result == "conflict"
 
