@@ -158,8 +158,30 @@ def _validate_line(spec: ControlSpec, value: object) -> str:
     return spec.validator(text)
 
 
-def _validate_list(spec: ControlSpec, value: object) -> list[str]:
+# How many bad lines one refusal lists: every one an admin could fix in one go, not a pasted log.
+MAX_LINE_PROBLEMS = 20
+
+
+def _check_entry(spec: ControlSpec, number: int, item: str) -> str:
     assert spec.validator is not None
+    if item[0] in " \t":
+        raise InvalidValue(
+            f'Line {number}: "{item.strip()}" starts with a space, which qmail keeps, so the '
+            "entry would never match. Remove the space."
+        )
+    if item.startswith("#"):
+        raise InvalidValue(
+            f'Line {number} starts with "#": qmail skips it as a comment and the panel does '
+            "not keep comments. Remove the line."
+        )
+    try:
+        return spec.validator(item)
+    except InvalidValue as exc:
+        raise InvalidValue(f"Line {number}: {exc}") from None
+
+
+def _validate_list(spec: ControlSpec, value: object) -> list[str]:
+    """Every entry checked; a refusal names every bad line, one per line of its message."""
     if isinstance(value, str):
         lines = value.splitlines()
     elif isinstance(value, Sequence) and all(isinstance(item, str) for item in value):
@@ -170,24 +192,20 @@ def _validate_list(spec: ControlSpec, value: object) -> list[str]:
     else:
         raise InvalidValue(f"{spec.label} must be text with one entry per line.")
     entries: list[str] = []
+    problems: list[str] = []
     for number, line in enumerate(lines, 1):
         item = line.rstrip()
         if not item:
             continue
-        if item[0] in " \t":
-            raise InvalidValue(
-                f'Line {number}: "{item.strip()}" starts with a space, which qmail keeps, so the '
-                "entry would never match. Remove the space."
-            )
-        if item.startswith("#"):
-            raise InvalidValue(
-                f'Line {number} starts with "#": qmail skips it as a comment and the panel does '
-                "not keep comments. Remove the line."
-            )
         try:
-            entries.append(spec.validator(item))
+            entries.append(_check_entry(spec, number, item))
         except InvalidValue as exc:
-            raise InvalidValue(f"Line {number}: {exc}") from None
+            problems.append(str(exc))
+    if problems:
+        shown = problems[:MAX_LINE_PROBLEMS]
+        if len(problems) > len(shown):
+            shown.append(f"… and {len(problems) - len(shown)} more lines like these.")
+        raise InvalidValue("\n".join(shown))
     if spec.name == "rcpthosts" and not entries:
         raise InvalidValue(
             "List at least one domain: with an empty rcpthosts the server refuses all incoming mail."

@@ -256,6 +256,17 @@ def test_list_errors_name_the_line() -> None:
     assert message.startswith("Line 3: ")
 
 
+def test_list_errors_name_every_bad_line_at_once() -> None:
+    message = refused("badmailfrom", "ok@example.test\nnot an address\n# note\n@good.example.test\n x@y.test")
+    assert [line.split(" ", 2)[1].rstrip(":") for line in message.splitlines()] == ["2", "3", "5"]
+
+
+def test_a_list_with_many_bad_lines_names_the_first_twenty_and_counts_the_rest() -> None:
+    lines = refused("smtproutes", "\n".join(f"no-colon-{n}.example.test" for n in range(1, 31))).splitlines()
+    assert len(lines) == 21 and lines[0].startswith("Line 1: ") and lines[19].startswith("Line 20: ")
+    assert lines[20] == "… and 10 more lines like these."
+
+
 def test_list_refuses_a_leading_space_that_would_never_match() -> None:
     assert "never match" in refused("rcpthosts", "example.test\n  other.test")
 
