@@ -149,7 +149,7 @@ def run(port: int, saves: int, roots) -> None:
     for name in ("inbound-smtpgreeting", "inbound-concurrencyincoming", "inbound-timeoutsmtpd"):
         fields[name] = hidden(html, name) if f'name="{name}" value=' in html else ""
     timings = []
-    value = 2000
+    value = 10 * 1024 * 1024  # a usual size: below 10 KB the page asks for a confirmation first
     for _ in range(saves + 10):
         value += 1
         fields["inbound-databytes"] = str(value)

@@ -37,30 +37,30 @@ def _outcome(html: str) -> str:
 
 
 def test_a_save_with_redis_killed_says_nothing_changed_and_keeps_the_input(admin_client, private_node):
-    data = section_data("inbound", databytes="7777")
+    data = section_data("inbound", databytes="7777777")
     private_node.redis_process().send_signal(signal.SIGKILL)
     response, html = _post(admin_client, data)
     assert _outcome(html) == "not applied"
-    assert response["HX-Retarget"] == "#section-inbound .agent-status"  # the typed 7777 stays in the form
+    assert response["HX-Retarget"] == "#section-inbound .agent-status"  # the typed 7777777 stays in the form
     assert (private_node.roots.qmail / "control/databytes").read_text() == "2000\n"
     assert list(Change.objects.values_list("result", flat=True)) == ["unreachable"]
 
     private_node.start_redis()  # Redis is back: the same web process saves again, no restart needed
     deadline = time.monotonic() + 30
     while True:
-        response, html = _post(admin_client, section_data("inbound", databytes="7777"))
+        response, html = _post(admin_client, section_data("inbound", databytes="7777777"))
         if _outcome(html) == "saved" or time.monotonic() > deadline:
             break
         time.sleep(0.5)
     assert _outcome(html) == "saved", html
-    assert (private_node.roots.qmail / "control/databytes").read_text() == "7777\n"
+    assert (private_node.roots.qmail / "control/databytes").read_text() == "7777777\n"
 
 
 def test_a_save_with_redis_frozen_is_never_reported_other_than_it_ended(admin_client, private_node):
     control = private_node.roots.qmail / "control/databytes"
     outcomes = []
     for attempt, freeze_after in enumerate([0.0, 0.002, 0.01, 0.05]):
-        value = str(8000 + attempt)
+        value = str(8_000_000 + attempt)  # above 10 KB: small sizes need a confirmation
         before = control.read_text()
         data = section_data("inbound", databytes=value)
         redis = private_node.redis_process()

@@ -1,4 +1,4 @@
-"""The hidden ``seen`` field of an MTA box: what the admin saw when the page was read.
+"""The hidden ``seen`` field of a box: what the admin saw when the page was read.
 
 It comes back from the browser, so it is checked like any input: a value that is not the JSON
 the page wrote (not JSON, wrong types, unknown files, nested garbage) means the page was out of
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 STALE = (
@@ -40,16 +41,27 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_meta(meta: Any) -> None:
-    if not isinstance(meta, dict) or not set(meta) <= {"conf_spawn", "discarding"}:
+def positive_int(value: Any) -> bool:
+    return _is_int(value) and value >= 1
+
+
+def boolean(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+MetaChecks = Mapping[str, Callable[[Any], bool]]
+
+
+def _check_meta(meta: Any, checks: MetaChecks) -> None:
+    """``_meta``: facts about the server the page was built from, each key the box knows, well typed."""
+    if not isinstance(meta, dict) or not set(meta) <= set(checks):
         raise Malformed("_meta")
-    if "conf_spawn" in meta and not (_is_int(meta["conf_spawn"]) and meta["conf_spawn"] >= 1):
-        raise Malformed("_meta.conf_spawn")
-    if "discarding" in meta and not isinstance(meta["discarding"], bool):
-        raise Malformed("_meta.discarding")
+    for key, value in meta.items():
+        if not checks[key](value):
+            raise Malformed(f"_meta.{key}")
 
 
-def control_files(raw: str, controls: tuple[str, ...]) -> dict[str, Any]:
+def control_files(raw: str, controls: tuple[str, ...], meta: MetaChecks) -> dict[str, Any]:
     """``{NAME: {"value": str, "sha256": hex or null}, …, "_meta": {…}}`` for a box of control files.
 
     Files may be missing (not seen: the agent then expects no file); other keys may not.
@@ -59,7 +71,7 @@ def control_files(raw: str, controls: tuple[str, ...]) -> dict[str, Any]:
         raise Malformed("not this box's files")
     for name, item in data.items():
         if name == "_meta":
-            _check_meta(item)
+            _check_meta(item, meta)
         elif not (
             isinstance(item, dict)
             and set(item) == {"value", "sha256"}

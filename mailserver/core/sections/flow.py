@@ -1,0 +1,222 @@
+"""One flow for every box of every page: show, save, refused, conflict, agent down.
+
+Showing a page is one agent round trip (the page's read); a save is one more (the section's
+operation, which writes and reads back). A save is validated against what the admin saw (the
+form's ``seen``), and the agent refuses a file that changed meanwhile or was edited by hand,
+so no read is needed first; only the slower paths (invalid input, refusals) read the state to
+show the whole box again. With htmx a save answers with its box alone; without, the whole page.
+Pages that edit the server are never cached: a page restored from the browser's history would
+show values the server no longer holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from mailserver.core import agent
+from mailserver.core.permissions import change_required, view_required
+from mailserver.protocol.errors import ErrorKind
+
+from .declaration import Section, SectionPage
+from .effects import describe_effects
+from .forms import SectionForm
+
+State = Mapping[str, Any]
+CHANGED_MEANWHILE = (
+    "Not saved: the server no longer holds what this page showed (it was changed elsewhere, or the page "
+    "came from the browser's history). What it holds now is shown beside each field; save again to "
+    "write your values."
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    kind: ErrorKind
+    field: str | None
+    message: str
+
+    @classmethod
+    def of(cls, exc: agent.AgentRefused) -> Refusal:
+        kind = exc.kind if exc.kind in set(ErrorKind) else ErrorKind.FAILED
+        return cls(ErrorKind(kind), exc.field, exc.message)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def read_state(request: HttpRequest, page: SectionPage) -> tuple[State | None, str | None]:
+    try:
+        return agent.call(page.read, node=request.node), None  # type: ignore[attr-defined]
+    except agent.AgentError as exc:
+        return None, exc.message
+
+
+def box(page: SectionPage, section: Section, form: SectionForm, state: State, **extra: Any) -> dict[str, Any]:
+    """The context of one section card."""
+    # Help texts and errors quote the server's files: they are plain text, escaped by the templates
+    # (templates/bootstrap5/layout/help_text.html), never marked safe.
+    services = state.get("services") or {}
+    scripts = state.get("scripts") or {}
+    return {
+        "page": page,
+        "section": section,
+        "form": form,
+        "state": state,
+        "services": [services[name] for name in section.services if name in services],
+        "script": scripts.get(section.run_script) if section.run_script else None,
+        "save_url": reverse(f"{page.namespace}:save", args=[section.slug]),
+        "error_count": form.error_count(),
+        **extra,
+    }
+
+
+def _page(
+    request: HttpRequest,
+    page: SectionPage,
+    state: State | None,
+    error: str | None = None,
+    made: Mapping[str, dict[str, Any]] | None = None,
+) -> HttpResponse:
+    """The whole page; ``made`` holds, by slug, a box already made (a bound form and its notes)."""
+    context: dict[str, Any] = {"page": page, "state": state, "agent_error": error}
+    made = made or {}
+    if state is not None:
+        context["boxes"] = [
+            made.get(s.slug) or box(page, s, s.form(state=state, prefix=s.slug), state)
+            for s in page.sections
+        ]
+        if page.extra_context:
+            context.update(page.extra_context(state))
+    return render(request, page.template, context)
+
+
+@never_cache
+@view_required
+def show(request: HttpRequest, page: SectionPage) -> HttpResponse:
+    state, error = read_state(request, page)
+    return _page(request, page, state, error)
+
+
+def _respond(
+    request: HttpRequest, page: SectionPage, section: Section, form: SectionForm, state: State, **extra: Any
+) -> HttpResponse:
+    made = box(page, section, form, state, **extra)
+    if is_htmx(request):
+        return render(request, "sections/_section.html", {"box": made})
+    # Without htmx a full page is shown: the bound form keeps the admin's input and errors.
+    return _page(request, page, state, made={section.slug: made})
+
+
+@never_cache
+@require_POST
+@change_required
+def save(request: HttpRequest, page: SectionPage, slug: str) -> HttpResponse:
+    section = page.section(slug)
+    if section is None:
+        raise Http404
+    form = section.form(request.POST, state=None, prefix=slug)
+    if not form.is_valid():
+        return _again(request, page, section, request.POST)
+    try:
+        result = agent.change(request, section.op, form.payload(), form.intended())
+    except agent.AgentRefused as exc:
+        return _refused(request, page, section, form, Refusal.of(exc))
+    except agent.AgentError as exc:
+        # Unreachable or unconfirmed: nothing is claimed; the typed input stays in the browser.
+        return _agent_down(
+            request, page, section, exc.message, unconfirmed=isinstance(exc, agent.AgentTimeout)
+        )
+    fresh = result["state"]
+    if not result["changes"] and form.changed_on_server(fresh):
+        # Nothing to write as far as the page could tell, but the server holds something else.
+        return _refused(
+            request, page, section, form, Refusal(ErrorKind.CONFLICT, None, CHANGED_MEANWHILE), fresh
+        )
+    notice = describe_effects(result, fresh)
+    if not is_htmx(request):
+        messages.success(request, notice)
+        return redirect(f"{page.namespace}:page")
+    saved = bool(result["changes"])
+    return _respond(
+        request, page, section, section.form(state=fresh, prefix=slug), fresh, notice=notice, saved=saved
+    )
+
+
+def _agent_down(
+    request: HttpRequest, page: SectionPage, section: Section, error: str, unconfirmed: bool = False
+) -> HttpResponse:
+    """The agent could not be reached (nothing sent) or did not answer in time (not confirmed)."""
+    context = {
+        "page": page,
+        "section": section,
+        "agent_error": error,
+        "posted": request.POST,
+        "unconfirmed": unconfirmed,
+        "back_url": reverse(f"{page.namespace}:page"),
+    }
+    if is_htmx(request):
+        # Swap only the alert: the form in the browser keeps what the admin typed.
+        response = render(request, "sections/_agent_down.html", context)
+        response["HX-Retarget"] = f"#section-{section.slug} .agent-status"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    return render(request, "sections/agent_down_page.html", context, status=503)
+
+
+def _again(
+    request: HttpRequest,
+    page: SectionPage,
+    section: Section,
+    data: QueryDict,
+    state: State | None = None,
+    refusal: Refusal | None = None,
+) -> HttpResponse:
+    """The box again with the admin's input, its errors and the server's current state."""
+    if state is None:
+        state, down = read_state(request, page)
+        if state is None:
+            return _agent_down(request, page, section, down or "")
+    form = section.form(data, state=state, prefix=section.slug)
+    form.is_valid()
+    extra: dict[str, Any] = {}
+    if refusal is not None:
+        posted_seen = request.POST.get(form.add_prefix("seen"), "{}")
+        extra = form.explain_refusal(refusal.kind, state, posted_seen)
+        field = form.hand_edit_field() if refusal.kind == ErrorKind.HAND_EDIT else refusal.field
+        form.add_field_error(field, refusal.message)
+    return _respond(request, page, section, form, state, **extra)
+
+
+def _refused(
+    request: HttpRequest,
+    page: SectionPage,
+    section: Section,
+    form: SectionForm,
+    refusal: Refusal,
+    state: State | None = None,
+) -> HttpResponse:
+    """The agent's refusal beside its field, keeping the admin's input.
+
+    After a conflict or a hand edit the admin has now seen what the server holds, so the
+    next save is measured against it.
+    """
+    if state is None:
+        state, down = read_state(request, page)
+        if state is None:
+            return _agent_down(request, page, section, down or "")
+    data = request.POST
+    if refusal.kind in (ErrorKind.CONFLICT, ErrorKind.HAND_EDIT):
+        data = request.POST.copy()
+        key = form.add_prefix("seen")
+        data[key] = form.fresh_seen(request.POST.get(key, "{}"), state)
+    return _again(request, page, section, data, state, refusal)
