@@ -24,9 +24,10 @@ from mailserver.protocol.state import (
 from mailserver.qmail import atomic, control, doublebounce, runscript
 from mailserver.qmail.errors import QmailError, UnreadableFile
 from mailserver.qmail.runparams import SmtpdParams
+from mailserver.services import registry
 
 from .celeryapp import settings
-from .service_ops import MANAGED, status_dict
+from .service_ops import statuses
 
 # The control files of the guide's MTA page, plus the ones the route tester needs.
 MTA_CONTROLS = (
@@ -207,7 +208,8 @@ def local_addresses() -> list[str]:
 def read_state() -> MtaState:
     controls = {name: control_state(name) for name in MTA_CONTROLS}
     scripts = {name: script_state(name) for name in SMTPD_SERVICES}
-    services = {name: status_dict(name) for name in MANAGED}
+    # Together, not one by one: a young service is watched a moment for a restart loop.
+    services = statuses(registry.names(registry.on_page(registry.Page.MTA)))
     qmail_installed = any(s["installed"] for s in services.values())
     return {
         "node": settings.node,
