@@ -47,6 +47,8 @@ def _safe(request: HttpRequest, url: str | None) -> str | None:
     ):
         return None
     parts = urlsplit(url)
+    if not parts.path.startswith("/"):  # "mta/" would resolve against /services/NAME/ACTION/
+        return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 

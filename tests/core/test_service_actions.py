@@ -68,6 +68,7 @@ def test_a_stop_posted_without_the_confirmation_only_asks(admin):
         ("qmail-smtpd", "https://elsewhere.example/", "/mailserver/mta/"),  # the registry's page instead
         ("qmail-smtpd", "//elsewhere.example/x", "/mailserver/mta/"),
         ("qmail-smtpd", "javascript:alert(1)", "/mailserver/mta/"),
+        ("qmail-smtpd", "mailserver/logs/", "/mailserver/mta/"),
         ("spamd", "", "/mailserver/spam/"),
         ("clamd", "", "/mailserver/virus/"),
         ("courier-imapd", "", "/mailserver/mda/"),
