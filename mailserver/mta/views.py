@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import view_required
 from mailserver.core.sections.flow import read_state
-from mailserver.qmail import control, smtproutes
+from mailserver.qmail import control, delivery, smtproutes
 
 from .forms import RouteTestForm
 from .sections import PAGE
@@ -34,10 +34,11 @@ def route_test(request: PanelRequest) -> HttpResponse:
 
 
 def test_route(state: Mapping[str, Any], address: str) -> dict[str, Any]:
-    """Which relay and port qmail-remote would use for ``address``, and whether that loops back here."""
+    """Whether qmail delivers ``address`` here, else which relay and port qmail-remote would use,
+    and whether that loops back here."""
     controls = state["controls"]
     routes = smtproutes.parse(controls["smtproutes"]["text"])
-    decision = smtproutes.lookup(routes, address)
+    decision = delivery.decide(routes, address, {name: c["value"] for name, c in controls.items()})
     names = [
         controls["me"]["value"] or "",
         *(controls["locals"]["value"] or []),

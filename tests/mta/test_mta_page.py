@@ -79,6 +79,14 @@ def test_route_tester_follows_qmail_remotes_lookup_and_warns_of_loops(admin_clie
     assert 'data-testid="route-loop"' in html
 
 
+def test_route_tester_says_a_local_domain_is_delivered_here_not_by_the_catch_all(admin_client, roots):
+    html = admin_client.post(
+        "/mailserver/mta/route-test/", {"address": "bob@example.test"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'data-testid="route-local">delivered locally (control/locals)' in html
+    assert "relay <code>" not in html and "catch-all" not in html
+
+
 def test_server_content_in_help_texts_is_escaped(admin_client, roots):
     roots.control("databytes").write_text("<script>alert(1)</script>\n")
     html = admin_client.get("/mailserver/mta/").content.decode()
