@@ -115,7 +115,7 @@ def test_below_768px_the_sidebar_is_a_menu_opened_from_the_top_bar(panel: Page) 
     assert panel.evaluate("window.__cspViolations") == []
 
 
-def test_every_icon_has_a_glyph(panel: Page, live_server) -> None:
+def test_every_icon_has_a_glyph_and_is_hidden_from_screen_readers(panel: Page, live_server) -> None:
     missing = []
     for path in ("/", "/mailserver/mta/", "/mailserver/logs/"):
         panel.goto(live_server.url + path)
@@ -124,7 +124,9 @@ def test_every_icon_has_a_glyph(panel: Page, live_server) -> None:
             icon = icons.nth(index)
             glyph = icon.evaluate("(el) => getComputedStyle(el, '::before').content")
             if glyph in ("none", "normal", "", '""'):
-                missing.append(f"{path}: {icon.get_attribute('class')}")
+                missing.append(f"{path}: {icon.get_attribute('class')} has no glyph")
+            if icon.get_attribute("aria-hidden") != "true":  # a private-use character read aloud
+                missing.append(f"{path}: {icon.get_attribute('class')} is not aria-hidden")
     assert missing == []
 
 
