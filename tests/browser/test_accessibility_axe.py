@@ -155,6 +155,8 @@ def test_mail_logs_with_a_report_and_a_timeline_has_no_violation(axe_page: Page,
     check(axe_page, "Mail Logs, timeline", report)
     axe_page.goto(str(href))  # the timeline's own page, where the link leads without htmx
     expect(axe_page.get_by_test_id("timeline")).to_be_visible()
+    sidebar = axe_page.get_by_role("navigation", name="Mail Server")
+    expect(sidebar.get_by_role("link", name="Mail Logs")).to_have_attribute("aria-current", "page")
     check(axe_page, "a message's timeline page", report)
     assert not report, summary(report)
 

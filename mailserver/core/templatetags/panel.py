@@ -10,5 +10,11 @@ def page_url(page) -> str:
 
 
 @register.filter
+def is_within(path: str, href: str) -> bool:
+    """The sidebar marks a page current on its own URL and below it (a message's timeline page)."""
+    return path == href or path.startswith(href.rstrip("/") + "/")
+
+
+@register.filter
 def get_item(mapping, key):
     return (mapping or {}).get(key)
