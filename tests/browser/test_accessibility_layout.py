@@ -11,6 +11,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from mailserver.core.navigation import MAIL_SERVER_PAGES
+from mailserver.core.templatetags.panel import page_url
+
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 PHONE = {"width": 375, "height": 740}
@@ -113,6 +116,19 @@ def test_below_768px_the_sidebar_is_a_menu_opened_from_the_top_bar(panel: Page) 
     panel.wait_for_url("**/mailserver/logs/")
     expect(panel.get_by_role("navigation", name="Mail Server")).to_be_hidden()
     assert panel.evaluate("window.__cspViolations") == []
+
+
+def test_no_page_scrolls_sideways_at_320px(panel: Page, live_server) -> None:
+    # WCAG 1.4.10 Reflow, which axe does not measure; wide tables scroll inside their own box.
+    wider = {}
+    panel.set_viewport_size({"width": 320, "height": 640})
+    paths = ["/", "/changes/", "/account/two-factor/", *(page_url(p) for p in MAIL_SERVER_PAGES)]
+    for path in paths:
+        panel.goto(live_server.url + path)
+        width = panel.evaluate("document.documentElement.scrollWidth")
+        if width > 320:
+            wider[path] = width
+    assert wider == {}
 
 
 def test_every_icon_has_a_glyph_and_is_hidden_from_screen_readers(panel: Page, live_server) -> None:
