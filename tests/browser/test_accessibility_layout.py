@@ -20,6 +20,7 @@ PHONE = {"width": 375, "height": 740}
 TABLET = {"width": 767, "height": 900}
 DESKTOP = {"width": 1280, "height": 900}
 
+UNNAMED_NAV = "nav:not([aria-label]):not([aria-labelledby]), [role=navigation]:not([aria-label])"
 CSP_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(e.violatedDirective));
@@ -129,6 +130,20 @@ def test_no_page_scrolls_sideways_at_320px(panel: Page, live_server) -> None:
         if width > 320:
             wider[path] = width
     assert wider == {}
+
+
+def test_every_navigation_landmark_is_named(panel: Page, live_server) -> None:
+    unnamed = {}
+    for path in ["/", "/changes/", *(page_url(p) for p in MAIL_SERVER_PAGES)]:
+        panel.goto(live_server.url + path)
+        navs = panel.locator(UNNAMED_NAV)
+        if navs.count():
+            unnamed[path] = navs.count()
+    assert unnamed == {}
+    panel.goto(live_server.url + "/")  # the layout's own three
+    navigation = panel.get_by_role("navigation")
+    names = navigation.evaluate_all("(all) => all.map((n) => n.getAttribute('aria-label'))")
+    assert names == ["Panel", "Mail Server", "Breadcrumb"]
 
 
 def test_every_icon_has_a_glyph_and_is_hidden_from_screen_readers(panel: Page, live_server) -> None:
