@@ -22,6 +22,16 @@ class Op(StrEnum):
     LOGS_REPORT = "agent.logs.report"
     LOGS_MESSAGE = "agent.logs.message"
     RESTORE_FILE = "agent.restore.file"
+    QUEUE_STATS = "agent.queue.stats"
+    QUEUE_LIST = "agent.queue.list"
+    QUEUE_MESSAGE = "agent.queue.message"
+    QUEUE_CHECK = "agent.queue.check"
+    QUEUE_PURGE = "agent.queue.purge"
+    QUEUE_DELETE = "agent.queue.delete"
+    QUEUE_EXPIRE = "agent.queue.expire"
+    QUEUE_RESET = "agent.queue.reset"
+    QUEUE_PROCESS = "agent.queue.process"
+    QUEUE_INJECT = "agent.queue.inject"
 
     @property
     def reads_only(self) -> bool:
@@ -34,4 +44,5 @@ class Op(StrEnum):
 
 
 _READS = frozenset({Op.PING, Op.SERVICE_STATUS, Op.MTA_READ_STATE, Op.LOGS_REPORT, Op.LOGS_MESSAGE})
-_SLOW_READS = frozenset({Op.LOGS_REPORT, Op.LOGS_MESSAGE})
+_READS |= {Op.QUEUE_STATS, Op.QUEUE_LIST, Op.QUEUE_MESSAGE, Op.QUEUE_CHECK}
+_SLOW_READS = frozenset({Op.LOGS_REPORT, Op.LOGS_MESSAGE, Op.QUEUE_LIST, Op.QUEUE_CHECK})
