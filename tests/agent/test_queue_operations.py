@@ -221,3 +221,19 @@ def test_a_reset_that_fails_half_way_leaves_the_queue_and_starts_qmail_send_agai
     assert data["ok"] is False and data["changes"][-1]["result"] == "failed"
     assert stat.S_ISDIR(os.lstat(root).st_mode) and len(os.listdir(root / "todo")) == 2
     stopped_and_restarted(send)
+
+
+def test_mailqueue_stops_the_supervised_qmail_send_too(send, queue, server_root):
+    import sys
+
+    env = {"PATH": os.environ["PATH"], "NODEWORX_SERVER_ROOT": str(server_root), "TZ": "UTC"}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "mailqueue"), "delete", "--select", "todo"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("qmail-send: svc -d: down ")
+    assert lines[1].startswith("qmail-send: svc -u: up (pid ")
+    assert lines[2] == "2 messages deleted (in todo)"
+    stopped_and_restarted(send)

@@ -235,7 +235,7 @@ def address(raw: Any, field: str) -> str:
         raise FieldError(field, f"{field} is required")
     value = raw.strip()
     local, at, domain = value.rpartition("@")
-    if not at or len(value) > 320 or not _LOCAL.fullmatch(local) or len(local) > 64:
+    if not at or len(value) > 320 or not _LOCAL.fullmatch(local) or len(local) > 64 or value.startswith("-"):
         raise FieldError(field, f'"{raw}" is not an address such as user@example.com')
     try:
         return f"{local}@{check_hostname(domain, 'The domain')}"
