@@ -91,8 +91,10 @@
   }
 
   function focusAfterSave(card) {
-    if (card.querySelector("[data-testid^='save-status-']")) {
-      const first = card.querySelector(".is-invalid, .alert-danger, .alert-block");
+    const form = card.querySelector("form.section-form");
+    if (form && form.querySelector("[data-testid^='save-status-']")) {
+      // Within the form: a service card above it may hold an alert of its own.
+      const first = form.querySelector(".is-invalid, .alert-danger, .alert-block");
       if (first) {
         if (!first.matches("input, select, textarea")) first.setAttribute("tabindex", "-1");
         first.focus();
