@@ -92,8 +92,7 @@ def _page(
     made = made or {}
     if state is not None:
         context["boxes"] = [
-            made.get(s.slug) or box(page, s, s.form(state=state, prefix=s.slug), state)
-            for s in page.sections
+            made.get(s.slug) or box(page, s, s.form(state=state, prefix=s.slug), state) for s in page.sections
         ]
         if page.extra_context:
             context.update(page.extra_context(state))
