@@ -21,6 +21,7 @@ from mailserver.services import registry
 from mailserver.services.states import state_of
 
 from .celeryapp import settings
+from .daemons import note_intent
 from .operations import FieldError, Payload, operation, require
 
 # Every service the agent may control, in the registry's order (the pages pick their own).
@@ -118,6 +119,7 @@ def service_control(payload: Payload) -> dict[str, Any]:
     roots = settings.roots
     before = services.read_status(roots, name)
     flags = services.control(roots, name, ACTIONS[action])
+    note_intent(name, action)  # the Auto-Restart check follows the admin's last Start or Stop
     after = _settle(name, action, before)
     status = status_dict(name)  # after a start: watched until it has outlived a restart loop's pace
     change: ChangeRecord = {

@@ -1,0 +1,118 @@
+"""What the MDA, Spam and Virus operations share: files as seen, Auto-Restart, versions, restarts.
+
+Touches nothing by itself: reads the files it is given, the agent's Auto-Restart journal
+(in NODEWORX_AGENT_STATE) and ``dpkg-query``'s answer; :func:`restart_if_up` runs svc.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+import time
+from pathlib import Path
+
+from mailserver.protocol.mda import AutoRestart, AutoRestartEvent, FileSeen
+from mailserver.qmail import atomic, services
+from mailserver.qmail.environment import env_float
+from mailserver.qmail.errors import UnreadableFile
+from mailserver.services import autorestart
+
+from .celeryapp import settings
+
+_journal: autorestart.Journal | None = None
+RESTART_TIMEOUT = 8.0  # spamd needs about 2 s to read its rules before it answers
+
+
+def journal() -> autorestart.Journal:
+    """The Auto-Restart journal, opened once per worker process."""
+    global _journal
+    if _journal is None:
+        _journal = autorestart.Journal(settings.state_dir)
+    return _journal
+
+
+def note_intent(name: str, action: str) -> None:
+    """Remember what the admin asked for (Start/Restart: up, Stop: down), for the Auto-Restart check."""
+    journal().record_intent(name, "down" if action == "down" else "up")
+
+
+def file_seen(path: Path) -> FileSeen:
+    try:
+        state = atomic.read_state(path)
+    except UnreadableFile:
+        return {"path": str(path), "exists": True, "sha256": None, "mtime": None}
+    return {"path": str(path), "exists": state.exists, "sha256": state.sha256, "mtime": state.mtime}
+
+
+def _event(event: autorestart.Event | None) -> AutoRestartEvent | None:
+    if event is None:
+        return None
+    return {
+        "at": event.at,
+        "found": event.found,
+        "action": event.action,
+        "result": event.result,
+        "ok": event.ok,
+    }
+
+
+def auto_restart(name: str) -> AutoRestart:
+    book = journal()
+    beat = book.last_beat()
+    interval = env_float("NODEWORX_WATCH_INTERVAL", autorestart.INTERVAL)
+    last = book.events(name, 1)
+    return {
+        "enabled": autorestart.enabled(settings.roots, name),
+        "intent": book.intent(name),
+        "last_restart": _event(book.last_restart(name)),
+        "last_event": _event(last[0] if last else None),
+        "checked_at": beat,
+        "watchdog_running": beat is not None and time.time() - beat < 3 * interval + 5,
+    }
+
+
+@functools.lru_cache(maxsize=8)
+def package_version(package: str) -> str:
+    """Debian's version of ``package`` ("not installed" when dpkg has none); once per process."""
+    try:
+        done = subprocess.run(
+            ["/usr/bin/dpkg-query", "-W", "-f=${Status}|${Version}", package],
+            capture_output=True, text=True, timeout=5, check=False, env={"PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    status, _, version = done.stdout.partition("|")
+    return version if "install ok installed" in status and version else "not installed"
+
+
+def changed_since_start(status: services.ServiceStatus, files: dict[str, float | None]) -> list[str]:
+    """The files (by label) written after the service's last start: it runs with their old content."""
+    if not status.up or status.since is None:
+        return []
+    started = status.since.timestamp()
+    return sorted(label for label, mtime in files.items() if mtime is not None and mtime > started)
+
+
+def restart_if_up(name: str) -> dict[str, object]:
+    """``svc -t`` when the service runs, and wait for its new process; a stopped one stays stopped.
+
+    Returns {"restarted": bool, "status": svstat's words, "note": what the page says}.
+    """
+    roots = settings.roots
+    before = services.read_status(roots, name)
+    if not before.supervised or not before.up:
+        return {
+            "restarted": False,
+            "status": before.summary,
+            "note": f"{name} is not running: the change takes effect when it starts.",
+        }
+    services.control(roots, name, services.Action.RESTART)
+    try:
+        after = services.wait_until(roots, name, lambda s: s.up and s.pid != before.pid, RESTART_TIMEOUT)
+    except services.ServiceTimeout as exc:
+        return {
+            "restarted": False,
+            "status": exc.status.summary,
+            "note": f"{name} was told to restart but has not come back yet ({exc.status.summary}).",
+        }
+    return {"restarted": True, "status": after.summary, "note": f"{name} was restarted to take the change."}
