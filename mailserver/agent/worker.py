@@ -6,6 +6,7 @@ import logging
 
 # Importing the operation modules registers the whitelisted tasks; nothing else is registered.
 import mailserver.agent.logs_ops
+import mailserver.agent.mda_filter_ops
 import mailserver.agent.mta_ops
 import mailserver.agent.queue_ops
 import mailserver.agent.restore_ops
