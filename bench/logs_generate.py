@@ -85,8 +85,8 @@ def _classify(result: str, text: str) -> str:
 class Writer:
     """multilog: lines into ``current``; at 16 MB it becomes ``@<stamp>.s`` and a new one starts."""
 
-    def __init__(self, directory: Path) -> None:
-        self.dir = directory
+    def __init__(self, directory: Path, rotate: int = ROTATE) -> None:
+        self.dir, self.rotate_at = directory, rotate
         self.dir.mkdir(parents=True, exist_ok=True)
         for old in [*list(self.dir.glob("@*.s")), self.dir / "current"]:
             old.unlink(missing_ok=True)
@@ -101,7 +101,7 @@ class Writer:
             raise RuntimeError(f"line at {t:.6f} after one at {self.last:.6f}: {text}")
         sec = int(t)
         line = f"@{sec + OFFSET:016x}{int((t - sec) * 1e9):08x} {text}\n"
-        if self.size + len(line) > ROTATE:
+        if self.size + len(line) > self.rotate_at:
             self.rotate(t)
         self.buf.append(line)
         self.size += len(line)
@@ -127,8 +127,11 @@ class Writer:
 
 
 class Sim:
-    def __init__(self, out: Writer, rng: random.Random, rate: float) -> None:
+    def __init__(
+        self, out: Writer, rng: random.Random, rate: float, restart_hours: tuple[float, float] = (4, 10)
+    ) -> None:
         self.out, self.rng, self.rate = out, rng, rate
+        self.restart = restart_hours
         self.texts = fixture_texts()
         self.heap: list[tuple[float, int, str, tuple[object, ...]]] = []
         self.seq = 0
@@ -276,7 +279,7 @@ class Sim:
         t = start
         self.out.line(t, "status: local 0/10 remote 0/20")
         self.at(t + self.rng.expovariate(self.rate), "arrival")
-        self.at(t + self.rng.uniform(4, 10) * 3600, "stop")
+        self.at(t + self.rng.uniform(*self.restart) * 3600, "stop")
         while self.out.total < target:
             t, _, kind, args = heapq.heappop(self.heap)
             if kind == "arrival":
@@ -306,7 +309,7 @@ class Sim:
             elif kind == "restart":
                 self.stopping, self.delivery = False, 0
                 self.status(t)
-                self.at(t + self.rng.uniform(4, 10) * 3600, "stop")
+                self.at(t + self.rng.uniform(*self.restart) * 3600, "stop")
 
 
 def parse_size(text: str) -> int:
@@ -324,9 +327,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=6.0, help="new messages per second")
     parser.add_argument("--start", type=float, default=1795000000.0, help="epoch of the first line")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--rotate", default=str(ROTATE), help="bytes at which current rotates (multilog s)")
+    parser.add_argument(
+        "--restart-hours", default="4,10", help="qmail-send restarts every MIN,MAX hours (default 4,10)"
+    )
     args = parser.parse_args()
-    out = Writer(args.directory)
-    Sim(out, random.Random(args.seed), args.rate).run(args.start, parse_size(args.size))
+    out = Writer(args.directory, parse_size(args.rotate))
+    low, high = (float(v) for v in args.restart_hours.split(","))
+    Sim(out, random.Random(args.seed), args.rate, (low, high)).run(args.start, parse_size(args.size))
     out.close()
     meta = {
         "first": out.first,

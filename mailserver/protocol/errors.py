@@ -11,3 +11,4 @@ class ErrorKind(StrEnum):
     CONFLICT = "conflict"  # the file changed on the server since the page was read
     REFUSED = "refused"  # the message failed its signed checks (replay, expiry, other node)
     FAILED = "failed"  # the server could not do it (I/O error, a program failed)
+    CANCELLED = "cancelled"  # the admin stopped it (a long log report)

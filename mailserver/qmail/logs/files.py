@@ -138,6 +138,10 @@ class LogDir:
         """Up to ``length`` bytes of file ``index`` from ``offset`` (never past its size at opening)."""
         return os.pread(self._fds[index], max(0, min(length, self.files[index].size - offset)), offset)
 
+    def fd(self, index: int) -> int:
+        """The open descriptor of file ``index`` (it stays this file even if multilog renames it)."""
+        return self._fds[index]
+
     def close(self) -> None:
         for fd in self._fds:
             os.close(fd)

@@ -58,10 +58,12 @@ class Table:
         name = self.column(column) if column else self.sort_column
         i = self.columns.index(name)
         numeric = all(isinstance(row[i], int) for row in self.rows)
+        # Ties go by the first column, then the others (two rows share a first column only in
+        # tables keyed by two columns, such as the causes: domain and cause).
         if numeric:
-            self.rows.sort(key=lambda row: (-int(row[i]), str(row[0])), reverse=reverse)
+            self.rows.sort(key=lambda row: (-int(row[i]), *map(str, row)), reverse=reverse)
         else:
-            self.rows.sort(key=lambda row: (str(row[i]), str(row[0])), reverse=reverse)
+            self.rows.sort(key=lambda row: (str(row[i]), *map(str, row)), reverse=reverse)
         self.sort_column = name
         return self
 
@@ -91,9 +93,12 @@ class Stats:
         self.original = domains.original if domains is not None and domains.virtual else None
         self.senders: dict[str, list[int]] = {}
         self.recipients: dict[str, list[int]] = {}
-        # Latest reason per (address, result), for mail from the address and mail to it.
+        # Latest reason per (address, result), for mail from the address and mail to it: the
+        # text of the result logged last (the greater text when two share a stamp).
         self.last_sent: dict[tuple[str, str], str] = {}
         self.last_rcvd: dict[tuple[str, str], str] = {}
+        self._sent_at: dict[tuple[str, str], tuple[bytes, str]] = {}
+        self._rcvd_at: dict[tuple[str, str], tuple[bytes, str]] = {}
         wanted = set(sides)
         self._senders, self._recipients = "senders" in wanted, "recipients" in wanted
 
@@ -123,7 +128,10 @@ class Stats:
             if result is not None:
                 out[_S_INDEX[result]] += 1
                 if result != "success":
-                    self.last_sent[(sender, result)] = attempt.text
+                    latest = (attempt.finished, attempt.text)
+                    if latest > self._sent_at.get((sender, result), (b"", "")):
+                        self._sent_at[(sender, result)] = latest
+                        self.last_sent[(sender, result)] = attempt.text
 
     def _add_recipients(self, message: Message, attempts: list[Attempt]) -> None:
         is_bounce = message.sender in NULL_SENDERS
@@ -144,7 +152,10 @@ class Stats:
             if result is not None:
                 into[_R_INDEX[result]] += 1
                 if result != "success":
-                    self.last_rcvd[(rcpt, result)] = attempt.text
+                    latest = (attempt.finished, attempt.text)
+                    if latest > self._rcvd_at.get((rcpt, result), (b"", "")):
+                        self._rcvd_at[(rcpt, result)] = latest
+                        self.last_rcvd[(rcpt, result)] = attempt.text
 
     def add_all(self, messages: Iterable[Message]) -> Stats:
         add = self.add
@@ -208,6 +219,8 @@ def table(name: str, stats: Stats, *, by: str = "recipient") -> Table:
         rows = []
         for key in sorted(set(out) | set(into)):
             o, i = out.get(key, [0] * 6), into.get(key, [0] * 5)
+            if not any(o) and not any(i):
+                continue  # only seen in a line that counts nothing (an `end msg`, say)
             rows.append(
                 [
                     key,

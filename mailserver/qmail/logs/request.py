@@ -27,7 +27,10 @@ SHOW_REPORTS: dict[str, tuple[str, ...]] = {
     "show-deferrals": ("deferral",),
     "show-failures": ("failure",),
 }
-REPORTS = (*SHOW_REPORTS, *TOP_REPORTS)
+CAUSES_REPORT = "deferrals-by-cause"  # deferrals and failures by domain and reply class (causes.py)
+REPORTS = (*SHOW_REPORTS, *TOP_REPORTS, CAUSES_REPORT)
+SOURCES = ("auto", "index", "log")  # the delivery index when it is up to date, or the log itself
+_REPORT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 CHANNELS: dict[str, str | None] = {"both": None, "local": "local", "remote": "remote"}
 BY = ("recipient", "sender")
 
@@ -58,6 +61,8 @@ class ReportRequest:
     reverse: bool = False
     by: str = "recipient"
     limit: int = MAX_ROWS
+    report_id: str | None = None  # names the report for agent.logs.progress / agent.logs.cancel
+    source: str = "auto"
 
 
 def _time(name: str, text: Any, reference: float) -> float:
@@ -152,6 +157,12 @@ def report_request(payload: Payload) -> ReportRequest:
     sort = payload.get("sort") or None
     if sort is not None and (not isinstance(sort, str) or len(sort) > 40):
         raise FieldError("sort", "sort must be a column name")
+    report_id = payload.get("report_id")
+    if report_id is not None and (not isinstance(report_id, str) or not _REPORT_ID.fullmatch(report_id)):
+        raise FieldError("report_id", "report_id must be 8 to 64 letters, digits, - or _")
+    source = payload.get("source") or "auto"
+    if source not in SOURCES:
+        raise FieldError("source", "source must be auto, index or log")
     return ReportRequest(
         start=start,
         end=end,
@@ -163,6 +174,8 @@ def report_request(payload: Payload) -> ReportRequest:
         reverse=_flag(payload, "reverse"),
         by=by,
         limit=limit,
+        report_id=report_id,
+        source=str(source),
     )
 
 

@@ -1,0 +1,328 @@
+"""Keeping the index up to date: the first build, then every new line of ``current``.
+
+Rotated ``@….s`` files never change, so each is read once. ``current`` is read again from where
+the last read stopped, through a descriptor held open between reads: when multilog renames it to
+``@….s`` and starts a new ``current``, the held descriptor still reads the old file to its end,
+then any files rotated since (several rotations between two reads) are read whole, in name
+order, and the new ``current`` from its start. A line multilog is still writing (no newline yet)
+is left for the next read.
+
+Each read that found lines adds a small segment; when enough have gathered they are merged
+(and rows past the retention dropped), and the joiner's state is saved with the manifest that
+matches it. After a restart the follower loads that state, drops the segments written after it
+and reads on from the positions it holds: nothing is counted twice or lost.
+"""
+
+# ruff: noqa: S608  (SQL built from integers and literals quoted by query._q, never raw input)
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...errors import UnreadableFile
+from ...serverfile import open_regular
+from ..files import LogDir, rotated_names
+from ..tai64n import is_label
+from . import load
+from .build import Progress, join_files
+from .reading import Sink, read_range
+from .rows import RowJoiner
+from .store import Manifest, Store
+
+MERGE_AT = 16  # small segments gathered before they are merged into one
+SMALL = 500_000  # attempts: a segment with fewer is "small"
+SAVE_EVERY = 60.0  # seconds between saves of the joiner's state
+
+
+@dataclass
+class Followed:
+    """The file being followed: its number, identity, open descriptor and read position."""
+
+    no: int
+    dev: int
+    ino: int
+    fd: int
+    pos: int
+
+
+@dataclass
+class State:
+    joiner: RowJoiner
+    current: tuple[int, int, int, int] | None  # no, dev, ino, pos of `current` (no descriptor)
+    known: dict[tuple[int, int], int] = field(default_factory=dict)  # (dev, ino) -> file number
+
+
+class Follower:
+    def __init__(self, log_dir: Path, store: Store, *, workers: int = 2) -> None:
+        self.log_dir, self.store, self.workers = log_dir, store, workers
+        self.con: Any = None
+        self.joiner: RowJoiner | None = None
+        self.current: Followed | None = None
+        self.known: dict[tuple[int, int], int] = {}
+        self.manifest = Manifest()
+        self.saved_at = 0.0
+
+    # -- start ----------------------------------------------------------------------------
+    def start(self, progress: Progress | None = None) -> None:
+        """Load the saved state, or build the index from the whole log directory."""
+        self.con = self.con or load.connect()
+        manifest = self.store.manifest()
+        if manifest is not None and manifest.state and self._load(manifest):
+            return
+        self.build(progress)
+
+    def _load(self, manifest: Manifest) -> bool:
+        try:
+            with open(self.store.root / str(manifest.state), "rb") as handle:
+                state: State = pickle.load(handle)  # noqa: S301 (our own 0700 directory)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            return False
+        self.joiner, self.known, self.manifest = state.joiner, state.known, manifest
+        # Segments written after this state are read again from its positions.
+        stale = [s["name"] for s in manifest.segments if s.get("since") == manifest.state]
+        manifest.segments = [s for s in manifest.segments if s.get("since") != manifest.state]
+        self.store.retire(manifest, [*stale, manifest.running or ""])
+        manifest.running = None
+        if state.current is not None:
+            no, dev, ino, pos = state.current
+            fd = self._open_ident("current", dev, ino)
+            if fd is None:  # rotated while we were down: find it among the @ files
+                fd = self._find_rotated(dev, ino)
+            if fd is not None:
+                self.current = Followed(no, dev, ino, fd, pos)
+        self.saved_at = time.monotonic()
+        return True
+
+    def build(self, progress: Progress | None = None) -> None:
+        started = time.monotonic()
+        log = LogDir(self.log_dir)
+        tmp = self.store.new_dir("tmp")
+        try:
+            stats = [os.fstat(log.fd(i)) for i in range(len(log.files))]
+            numbers = list(range(len(log.files)))
+            joiner, files, remap = join_files(log, numbers, tmp, self.workers, progress)
+            if progress:
+                progress("writing", 1, 1)
+            segment = self.store.new_dir("seg")
+            counts = load.write_segment(self.con, files, segment, remap)
+            self.joiner = joiner
+            self.known = {(st.st_dev, st.st_ino): n for n, st in zip(numbers, stats, strict=True)}
+            manifest = Manifest(log_dir=str(self.log_dir))
+            for n, (log_file, st) in enumerate(zip(log.files, stats, strict=True)):
+                first = log.firsts[n].decode()
+                manifest.files.append(
+                    {"no": n, "name": log_file.name, "dev": st.st_dev, "ino": st.st_ino,
+                     "size": log_file.size, "first": first, "done": log_file.finished}
+                )  # fmt: skip
+            manifest.segments.append({"name": segment.name, "rows": counts, "since": None})
+            manifest.newest = (log.last_label() or b"").decode()
+            if log.files and not log.files[-1].finished:
+                st = stats[-1]
+                fd = os.dup(log.fd(len(log.files) - 1))
+                self.current = Followed(numbers[-1], st.st_dev, st.st_ino, fd, log.files[-1].size)
+            self.manifest = manifest
+            manifest.build_seconds = time.monotonic() - started
+            manifest.built = time.time()
+            self._write_running()
+            self._save_state()
+        finally:
+            log.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    # -- following --------------------------------------------------------------------------
+    def _dir_fd(self) -> int:
+        return os.open(self.log_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+
+    def _open_ident(self, name: str, dev: int, ino: int) -> int | None:
+        directory = self._dir_fd()
+        try:
+            fd, st = open_regular(name, dir_fd=directory, shown=self.log_dir / name)
+        except (FileNotFoundError, UnreadableFile):
+            return None
+        finally:
+            os.close(directory)
+        if (st.st_dev, st.st_ino) != (dev, ino):
+            os.close(fd)
+            return None
+        return fd
+
+    def _find_rotated(self, dev: int, ino: int) -> int | None:
+        for name in reversed(rotated_names(self.log_dir)):
+            fd = self._open_ident(name, dev, ino)
+            if fd is not None:
+                return fd
+        return None
+
+    def tick(self) -> bool:
+        """Read what was written since the last tick; True when rows were added."""
+        assert self.joiner is not None
+        joiner = self.joiner
+        tmp = self.store.new_dir("tmp")
+        sink = Sink(tmp, "t")
+        try:
+            lines = joiner.lines
+            self._read_new(joiner, sink)
+            sink.flush(joiner, force=True)
+            if joiner.lines == lines:
+                return False
+            segment = self.store.new_dir("seg")
+            counts = load.write_segment(self.con, sink.files, segment)
+            self.manifest.segments.append(
+                {"name": segment.name, "rows": counts, "since": self.manifest.state}
+            )
+            self._write_running()
+            if self._small() >= MERGE_AT or time.monotonic() - self.saved_at > SAVE_EVERY:
+                self._merge_small()
+                self._save_state()
+            else:
+                self.store.publish(self.manifest)
+            return True
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _read_new(self, joiner: RowJoiner, sink: Sink) -> None:
+        directory = self._dir_fd()
+        try:
+            try:
+                fd, st = open_regular("current", dir_fd=directory, shown=self.log_dir / "current")
+            except (FileNotFoundError, UnreadableFile):
+                fd, st = -1, None
+        finally:
+            os.close(directory)
+        cur = self.current
+        if st is not None and cur is not None and (st.st_dev, st.st_ino) == (cur.dev, cur.ino):
+            os.close(fd)  # the same file: read on through the descriptor we hold
+            size = os.fstat(cur.fd).st_size
+            cur.pos = self._read(joiner, cur, size, sink, final=False)
+            return
+        if cur is not None:  # multilog rotated it: the old file is finished, read it to its end
+            self._read(joiner, cur, os.fstat(cur.fd).st_size, sink, final=True)
+            self._done(cur)
+            os.close(cur.fd)
+            self.current = None
+        for name in rotated_names(self.log_dir):  # files rotated since, never seen
+            new = self._open_new(name)
+            if new is not None:
+                self._read(joiner, new, os.fstat(new.fd).st_size, sink, final=True)
+                self._done(new)
+                os.close(new.fd)
+        if st is not None:
+            no = self._number(st.st_dev, st.st_ino, "current", fd)
+            self.current = Followed(no, st.st_dev, st.st_ino, fd, 0)
+            self.current.pos = self._read(joiner, self.current, st.st_size, sink, final=False)
+
+    def _open_new(self, name: str) -> Followed | None:
+        directory = self._dir_fd()
+        try:
+            fd, st = open_regular(name, dir_fd=directory, shown=self.log_dir / name)
+        except (FileNotFoundError, UnreadableFile):
+            return None
+        finally:
+            os.close(directory)
+        if (st.st_dev, st.st_ino) in self.known:
+            os.close(fd)
+            return None
+        return Followed(self._number(st.st_dev, st.st_ino, name, fd), st.st_dev, st.st_ino, fd, 0)
+
+    def _number(self, dev: int, ino: int, name: str, fd: int) -> int:
+        no = self.manifest.next_no()
+        self.known[(dev, ino)] = no
+        first = os.pread(fd, 25, 0)
+        label = first[1:25].decode() if first[:1] == b"@" and is_label(first[1:25]) else ""
+        self.manifest.files.append(
+            {"no": no, "name": name, "dev": dev, "ino": ino, "size": 0, "first": label, "done": False}
+        )
+        return no
+
+    def _read(self, joiner: RowJoiner, f: Followed, size: int, sink: Sink, *, final: bool) -> int:
+        joiner.file_no = f.no
+        pos = read_range(joiner, f.fd, f.pos, size, sink, final=final)
+        entry = next(e for e in self.manifest.files if e["no"] == f.no)
+        entry["size"] = pos
+        if not entry["first"] and pos:
+            head = os.pread(f.fd, 25, 0)
+            entry["first"] = head[1:25].decode() if is_label(head[1:25]) else ""
+        if joiner.latest and joiner.latest.decode() > self.manifest.newest:
+            self.manifest.newest = joiner.latest.decode()
+        return pos
+
+    def _done(self, f: Followed) -> None:
+        for entry in self.manifest.files:
+            if entry["no"] == f.no:
+                entry["done"] = True
+
+    # -- segments and state -----------------------------------------------------------------
+    def _small(self) -> int:
+        return sum(1 for s in self.manifest.segments if s["rows"].get("attempts", 0) < SMALL)
+
+    def _merge_small(self) -> None:
+        small = [s for s in self.manifest.segments if s["rows"].get("attempts", 0) < SMALL]
+        if len(small) < 2:
+            return
+        merged = self.store.new_dir("seg")
+        counts = {}
+        for table in load.COLUMNS:
+            paths = [
+                str(self.store.root / s["name"] / f"{table}.parquet") for s in small if s["rows"].get(table)
+            ]
+            counts[table] = merge_parquet(self.con, paths, merged / f"{table}.parquet")
+        names = {s["name"] for s in small}
+        self.manifest.segments = [s for s in self.manifest.segments if s["name"] not in names]
+        self.manifest.segments.append({"name": merged.name, "rows": counts, "since": None})
+        self.store.retire(self.manifest, sorted(names))
+
+    def _write_running(self) -> None:
+        assert self.joiner is not None
+        tmp = self.store.new_dir("tmp")
+        try:
+            sink = Sink(tmp, "r")
+            sink.add("attempts", self.joiner.running())
+            sink.add("messages", self.joiner.unwritten())
+            running = self.store.new_dir("run")
+            load.write_segment(self.con, sink.files, running)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.store.retire(self.manifest, [self.manifest.running or ""])
+        self.manifest.running = running.name
+
+    def _save_state(self) -> None:
+        assert self.joiner is not None
+        cur = self.current
+        state = State(self.joiner, None if cur is None else (cur.no, cur.dev, cur.ino, cur.pos), self.known)
+        path = self.store.new_dir("tmp") / "state"
+        with open(path, "wb") as handle:
+            pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        name = f"state-{self.manifest.gen + 1:08d}"
+        os.replace(path, self.store.root / name)
+        shutil.rmtree(path.parent, ignore_errors=True)
+        self.store.retire(self.manifest, [self.manifest.state or ""])
+        self.manifest.state = name
+        for segment in self.manifest.segments:
+            segment["since"] = None  # covered by this state
+        self.store.publish(self.manifest)
+        self.saved_at = time.monotonic()
+
+    def close(self) -> None:
+        if self.current is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.current.fd)
+            self.current = None
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+
+def merge_parquet(con: Any, paths: list[str], out: Path) -> int:
+    if not paths:
+        return 0
+    names = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+    con.execute(f"COPY (SELECT * FROM read_parquet({names})) TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
+    row = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()
+    return int(row[0]) if row else 0

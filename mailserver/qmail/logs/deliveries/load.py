@@ -1,0 +1,115 @@
+"""Rows (text from rows.py) into Parquet segments, with DuckDB doing the parsing in bulk.
+
+The joiner writes each row as text with \\x1f between fields; DuckDB reads those files with both
+cores, turns stamps into integer nanoseconds (``ns``: unix seconds * 10**9 + nanoseconds, so they
+sort and compare exactly as the labels do) and writes compressed Parquet. Fields are read as text
+and cast with TRY_CAST, so a damaged value becomes NULL instead of failing a whole build.
+"""
+
+# ruff: noqa: S608  (SQL built from integers and literals quoted by query._q, never raw input)
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+COLUMNS: dict[str, list[str]] = {
+    "attempts": [
+        "mkey", "msg", "number", "channel", "rcpt", "started", "result", "text", "finished", "seq",
+        "sender", "size", "uid", "info", "info_file",
+    ],
+    "messages": ["mkey", "msg", "arrived", "qp", "sender", "size", "uid", "info", "info_file"],
+    "bounces": ["mkey", "msg", "label", "qp"],
+    "ends": ["mkey", "msg", "label", "kind"],
+}  # fmt: skip
+STAMPS = {"started", "finished", "arrived", "info", "label"}
+INTEGERS = {"mkey", "msg", "number", "seq", "size", "uid", "info_file", "qp"}
+TEXTS = {"channel", "rcpt", "result", "text", "sender", "kind"}
+_OFFSET = 0x400000000000000A
+
+NS_MACRO = (
+    "CREATE OR REPLACE MACRO ns(l) AS "
+    f"(TRY_CAST('0x' || substr(l, 1, 16) AS BIGINT) - {_OFFSET}) * 1000000000"
+    " + TRY_CAST('0x' || substr(l, 17, 8) AS BIGINT)"
+)
+
+
+def connect(threads: int = 2) -> Any:
+    import duckdb  # imported here: the streaming tools never pay for it
+
+    con = duckdb.connect(config={"threads": threads})
+    con.execute(NS_MACRO)
+    return con
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _scan(table: str, files: list[Path]) -> str:
+    names = "[" + ", ".join(_quote(str(f)) for f in files) + "]"
+    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS[table]) + "}"
+    return (
+        f"read_csv({names}, delim='\x1f', quote='', escape='', header=false, nullstr='\\N', "
+        f"auto_detect=false, columns={columns}, strict_mode=false, max_line_size=10000000)"
+    )
+
+
+def _typed(table: str, alias: str) -> list[str]:
+    out = []
+    for c in COLUMNS[table]:
+        if c in STAMPS:
+            out.append(f"ns({alias}.{c}) AS {c}")
+        elif c in INTEGERS:
+            out.append(f"TRY_CAST({alias}.{c} AS BIGINT) AS {c}")
+        else:
+            out.append(f"{alias}.{c} AS {c}")
+    return out
+
+
+def write_table(con: Any, table: str, files: list[Path], out: Path, remap: Path | None = None) -> int:
+    """Load ``files`` (rows of ``table``) into ``out`` (Parquet); returns the number of rows.
+
+    ``remap`` (old mkey, new mkey, sender, size, uid, info, info_file as text) re-keys the rows of
+    messages a parallel build's later worker first saw without their ``new msg`` (see build.py);
+    its attempts written before the message's sender was known take the sender from it.
+    """
+    files = [f for f in files if f.exists() and f.stat().st_size]
+    if not files:
+        return 0
+    select = _typed(table, "a")
+    source = _scan(table, files) + " a"
+    if remap is not None and remap.exists() and remap.stat().st_size:
+        source += (
+            " LEFT JOIN (SELECT TRY_CAST(old AS BIGINT) AS old, TRY_CAST(new AS BIGINT) AS new,"
+            " sender AS r_sender,"
+            " TRY_CAST(size AS BIGINT) AS r_size, TRY_CAST(uid AS BIGINT) AS r_uid, ns(info) AS r_info,"
+            " TRY_CAST(info_file AS BIGINT) AS r_info_file FROM read_csv("
+            f"{_quote(str(remap))}, delim='\x1f', quote='', escape='', header=false, nullstr='\\N',"
+            " auto_detect=false, columns={'old': 'VARCHAR', 'new': 'VARCHAR', 'sender': 'VARCHAR',"
+            " 'size': 'VARCHAR', 'uid': 'VARCHAR', 'info': 'VARCHAR', 'info_file': 'VARCHAR'})) r"
+            " ON TRY_CAST(a.mkey AS BIGINT) = r.old"
+        )
+        select[0] = "COALESCE(r.new, TRY_CAST(a.mkey AS BIGINT)) AS mkey"
+        if table == "attempts":
+            late = "r.new IS NOT NULL AND a.info IS NULL"
+            for name in ("sender", "size", "uid", "info", "info_file"):
+                i = COLUMNS[table].index(name)
+                select[i] = (
+                    f"CASE WHEN {late} THEN r.r_{name} ELSE {select[i].rsplit(' AS ', 1)[0]} END AS {name}"
+                )
+    query = f"SELECT {', '.join(select)} FROM {source}"
+    con.execute(f"COPY ({query}) TO {_quote(str(out))} (FORMAT parquet, COMPRESSION zstd)")
+    row = con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(out))})").fetchone()
+    return int(row[0]) if row else 0
+
+
+def write_segment(
+    con: Any, sources: dict[str, list[Path]], out: Path, remap: Path | None = None
+) -> dict[str, int]:
+    """One segment directory from row files per table; tables without rows get no file."""
+    out.mkdir(exist_ok=True)
+    counts = {}
+    for table in COLUMNS:
+        counts[table] = write_table(con, table, sources.get(table, []), out / f"{table}.parquet", remap)
+    return counts
