@@ -68,7 +68,7 @@ def test_server() -> Roots:
 @pytest.fixture(scope="session")
 def stack(work_dir: Path, test_server: Roots) -> Iterator[dict[str, object]]:
     """Redis, svscan and the signed agent worker, up for the whole session."""
-    from mailserver.agent.config import queue_for
+    from mailserver.agent.config import queue_for, reads_queue_for
     from tests.support.stack import running_agent, running_redis
     from tests.support.svscan import running_svscan
 
@@ -80,26 +80,33 @@ def stack(work_dir: Path, test_server: Roots) -> Iterator[dict[str, object]]:
         ) as broker,
         running_svscan(config.roots.service, work_dir / "svscan.log") as scan,
         running_agent(agent_env, queue_for(NODE), work_dir / "agent.log") as worker,
+        # The slow reads (log reports) have their own worker group, which runs the log follower.
+        running_agent(agent_env, reads_queue_for(NODE), work_dir / "agent-reads.log") as reads,
     ):
         from mailserver.core import agent
 
         _wait_for_agent(agent, worker, work_dir / "agent.log")
+        _wait_for_agent(agent, reads, work_dir / "agent-reads.log", "agent.logs.report", _ANY_REPORT)
         yield {
             "broker": broker,
             "svscan": scan,
             "worker": worker,
+            "reads_worker": reads,
             "roots": config.roots,
             "agent_env": agent_env,
         }
 
 
-def _wait_for_agent(agent, worker, log: Path) -> None:
+_ANY_REPORT = {"period": {"last": "1 minute"}, "report": "show-all", "source": "log"}
+
+
+def _wait_for_agent(agent, worker, log: Path, operation: str = "agent.ping", payload=None) -> None:
     import time
 
     deadline = time.monotonic() + 60
     while True:
         try:
-            agent.call("agent.ping", timeout=2)
+            agent.call(operation, payload, timeout=2)
             return
         except agent.AgentError:
             if worker.poll() is not None or time.monotonic() > deadline:

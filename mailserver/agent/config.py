@@ -30,6 +30,11 @@ def queue_for(node: str) -> str:
     return f"node.{node}"
 
 
+def reads_queue_for(node: str) -> str:
+    """The queue of a node's slow reads (Op.slow_read: log reports), served by its own workers."""
+    return f"{queue_for(node)}.reads"
+
+
 @dataclass(frozen=True)
 class AgentConfig:
     node: str
@@ -51,6 +56,10 @@ class AgentConfig:
     @property
     def queue(self) -> str:
         return queue_for(self.node)
+
+    @property
+    def reads_queue(self) -> str:
+        return reads_queue_for(self.node)
 
     @property
     def roots(self) -> Roots:

@@ -1,5 +1,8 @@
 """Mail log operations (read-only): a report over a period of qmail-send's log, one message's timeline.
 
+A report answers from the delivery index when it is up to date (logs_indexed.py), else by
+reading the log (here), and says which in ``source``.
+
 Reads ROOTS/var/log/qmail/send (qmail-send's multilog directory: the ``@….s`` files and
 ``current``), and ROOTS/var/qmail/control/virtualdomains and users/assign (which domains a Unix
 user owns, and how to print virtual-domain addresses as sent). ROOTS/var/qmail/control/queuelifetime
@@ -20,6 +23,8 @@ from mailserver.qmail.errors import FieldError, QmailError
 from mailserver.qmail.logs import config as log_config
 from mailserver.qmail.logs import filters as x
 from mailserver.qmail.logs import request as logs_payload
+from mailserver.qmail.logs.causes import COLUMNS as CAUSES_COLUMNS
+from mailserver.qmail.logs.causes import Causes
 from mailserver.qmail.logs.context import info_lines
 from mailserver.qmail.logs.domains import Domains
 from mailserver.qmail.logs.files import LogDir
@@ -28,14 +33,16 @@ from mailserver.qmail.logs.messages import Message, messages
 from mailserver.qmail.logs.records import readable, sender_text
 from mailserver.qmail.logs.render import SHOW_COLUMNS, SHOW_DETAIL_COLUMNS
 from mailserver.qmail.logs.reports import Stats, show, sides_for, table
-from mailserver.qmail.logs.request import SHOW_REPORTS, Filters, ReportRequest
+from mailserver.qmail.logs.request import CAUSES_REPORT, SHOW_REPORTS, Filters, ReportRequest
 from mailserver.qmail.logs.selection import DELIVERY_HORIZON, select
 from mailserver.qmail.logs.series import Series
 from mailserver.qmail.logs.tai64n import encode, label_unix, to_unix
 from mailserver.qmail.logs.timespec import now
 
+from . import logs_indexed
 from .celeryapp import settings
 from .operations import Payload, operation
+from .report_progress import Cancelled, Tracker
 
 
 def _log_dir() -> Path:
@@ -57,69 +64,86 @@ def _cache(log_dir: Path) -> IndexCache:
     return IndexCache(log_dir, settings.server_root / "var/cache/nodeworx/qmail-logs")
 
 
-def _rules(wanted: Filters, domains: Domains, warnings: list[str]) -> list[x.Rule]:
+def _owned_uids(
+    wanted: Filters, domains: Domains, warnings: list[str]
+) -> tuple[set[str] | None, set[int] | None]:
+    """The domains of the users asked for (xuser) and the webmail's uids (xwebmail), when asked."""
+    owned = uids = None
+    if wanted.users:
+        owned = set().union(*(domains.owned_by(user) for user in wanted.users))
+        if not owned:
+            warnings.append(f"{', '.join(wanted.users)} owns no domain in control/virtualdomains.")
+    if wanted.webmail:
+        uids = log_config.webmail_uids(list(wanted.webmail_uids) or None)
+        if not uids:
+            raise FieldError("webmail_uids", "No webmail uid on this server: give the webmail's uid or user.")
+    return owned, uids
+
+
+def _rules(wanted: Filters, domains: Domains, owned: set[str] | None, uids: set[int] | None) -> list[x.Rule]:
     """The x-filters asked for, in the order a pipeline would apply them."""
     rules = []
     if wanted.rcpt:
         rules.append(x.by_recipient(wanted.rcpt, domains))
     if wanted.sender:
         rules.append(x.by_sender(wanted.sender))
-    if wanted.users:
-        owned = set().union(*(domains.owned_by(user) for user in wanted.users))
-        if not owned:
-            warnings.append(f"{', '.join(wanted.users)} owns no domain in control/virtualdomains.")
+    if owned is not None:
         rules.append(x.by_owner(owned))
-    if wanted.webmail:
-        uids = log_config.webmail_uids(list(wanted.webmail_uids) or None)
-        if not uids:
-            raise FieldError("webmail_uids", "No webmail uid on this server: give the webmail's uid or user.")
+    if uids is not None:
         rules.append(x.by_uid(uids))
     return rules
 
 
 @operation(Op.LOGS_REPORT)
 def report(payload: Payload) -> dict[str, Any]:
-    """One report (show-* or top-*) over a period, with the x-filters, plus a chart series.
+    """One report (show-*, top-*, deferrals-by-cause) over a period, with the x-filters, and a chart.
 
     Payload: {"period": {"last": "3 hours"} | {"start": S, "end": E},  (timespec: epoch seconds,
               "5 hours ago", "YYYY-MM-DD HH:MM" in the server's zone, "now")
               "filters": {"rcpt": [...], "sender": [...], "user": [...], "webmail": bool,
                           "webmail_uids": [...]},
-              "report": "show-all" | "show-success" | "show-deferrals" | "show-failures" | "top-…",
-              "detail": bool (show-*), "channel": "both" | "local" | "remote" (top-*),
+              "report": "show-all" | "show-success" | "show-deferrals" | "show-failures" | "top-…"
+                        | "deferrals-by-cause",
+              "detail": bool (show-*), "channel": "both" | "local" | "remote" (top-*, causes),
               "sort": column, "reverse": bool, "by": "recipient" | "sender" (top-deferrals/failures),
-              "limit": 1..500}
+              "limit": 1..500, "report_id": ID (optional: follow it with agent.logs.progress, stop it
+              with agent.logs.cancel), "source": "auto" | "index" | "log"}
     Returns: {"report", "start", "end", "columns", "rows", "total_rows", "truncated", "limit",
               "sort", "warnings", "series": {"bucket", "times", "success", "deferral", "failure"},
-              "totals": {"success", "deferral", "failure"}}; show-* "time" cells are epoch seconds.
+              "totals": {"success", "deferral", "failure"}, "source": "index" | "log",
+              "newest": epoch seconds of the newest line read}; show-* "time" cells are epoch
+              seconds, deferrals-by-cause "first_seen" / "last_seen" too (whole seconds).
     """
     request = logs_payload.report_request(payload)
     if request.report not in SHOW_REPORTS:  # refuse an unknown sort column before reading anything
-        columns = table(request.report, Stats(), by=request.by).columns
+        if request.report == CAUSES_REPORT:
+            columns = list(CAUSES_COLUMNS)
+        else:
+            columns = table(request.report, Stats(), by=request.by).columns
         if request.sort:
             _column(columns, request.sort)
     log_dir = _log_dir()
     domains = Domains.load(settings.roots.qmail)
     warnings: list[str] = []
-    rules = _rules(request.filters, domains, warnings)
-    selection = select(log_dir, request.start, request.end, lookback=_lookback(), cache=_cache(log_dir))
+    owned, uids = _owned_uids(request.filters, domains, warnings)
+    tracker = Tracker(request.report_id)
     try:
-        warnings[:0] = selection.warnings
-        first = selection.log.first_label()
-        # The chart covers the part of the period we have logs for, and nothing in the future.
-        series = Series(
-            max(request.start, to_unix(first) if first else request.start),
-            min(request.end, max(request.start, now())),
-        )
-        chunks: Iterable[bytes] = selection.chunks()
-        for rule in rules:
-            chunks = x.apply(chunks, rule)
-        if request.report in SHOW_REPORTS:
-            result = _show(request, chunks, series)
-        else:
-            result = _top(request, chunks, series, domains)
-    finally:
-        selection.log.close()
+        result = None
+        if request.source != "log":
+            result = logs_indexed.report(request, log_dir, domains, owned, uids, warnings, tracker)
+            if result is None and request.source == "index":
+                raise FieldError("source", "The delivery index is not up to date on this server yet.")
+        if result is None:
+            result = _streamed(
+                request, log_dir, domains, _rules(request.filters, domains, owned, uids), warnings, tracker
+            )
+    except Cancelled:
+        tracker.finish("cancelled")
+        raise
+    except Exception:
+        tracker.finish("failed")
+        raise
+    tracker.finish("done")
     total, rows = result["total_rows"], result["rows"]
     if total > len(rows):
         warnings.append(
@@ -133,10 +157,53 @@ def report(payload: Payload) -> dict[str, Any]:
         "limit": request.limit,
         "truncated": total > len(rows),
         "warnings": warnings,
-        "series": series.as_dict(),
-        "totals": series.totals(),
         **result,
     }
+
+
+def _streamed(
+    request: ReportRequest,
+    log_dir: Path,
+    domains: Domains,
+    rules: list[x.Rule],
+    warnings: list[str],
+    tracker: Tracker,
+) -> dict[str, Any]:
+    selection = select(log_dir, request.start, request.end, lookback=_lookback(), cache=_cache(log_dir))
+    try:
+        warnings[:0] = selection.warnings
+        first = selection.log.first_label()
+        # The chart covers the part of the period we have logs for, and nothing in the future.
+        series = Series(
+            max(request.start, to_unix(first) if first else request.start),
+            min(request.end, max(request.start, now())),
+        )
+        chunks: Iterable[bytes] = _tracked(selection, tracker)
+        for rule in rules:
+            chunks = x.apply(chunks, rule)
+        if request.report in SHOW_REPORTS:
+            result = _show(request, chunks, series)
+        elif request.report == CAUSES_REPORT:
+            result = _causes(request, chunks, series, domains)
+        else:
+            result = _top(request, chunks, series, domains)
+        last = selection.log.last_label()
+    finally:
+        selection.log.close()
+    return {**result, "series": series.as_dict(), "totals": series.totals(), "source": "log",
+            "newest": to_unix(last) if last else None}  # fmt: skip
+
+
+def _tracked(selection: Any, tracker: Tracker) -> Iterator[bytes]:
+    """The selection's blocks, saying how far the read got (and stopping when cancelled)."""
+    total = sum(last - first for _, first, last in selection.log.ranges(selection.begin, selection.stop))
+    done = 0
+    tracker.step("reading the log", 0, total, force=True)
+    for chunk in selection.chunks():
+        done += len(chunk)
+        tracker.step("reading the log", done, total)
+        yield chunk
+    tracker.step("reading the log", total, total, force=True)
 
 
 def _column(columns: list[str], prefix: str) -> str:
@@ -178,6 +245,20 @@ def _top(request: ReportRequest, chunks: Iterable[bytes], series: Series, domain
     stats = Stats(request.channel, domains, sides_for(request.report, request.by))
     stats.add_all(_charted(messages(chunks), series, request.channel))
     result = table(request.report, stats, by=request.by)
+    result.sort(_column(result.columns, request.sort) if request.sort else None, reverse=request.reverse)
+    return {
+        "columns": result.columns,
+        "rows": result.rows[: request.limit],
+        "total_rows": len(result.rows),
+        "sort": result.sort_column,
+    }
+
+
+def _causes(
+    request: ReportRequest, chunks: Iterable[bytes], series: Series, domains: Domains
+) -> dict[str, Any]:
+    causes = Causes(request.channel, domains).add_all(_charted(messages(chunks), series, request.channel))
+    result = causes.table()
     result.sort(_column(result.columns, request.sort) if request.sort else None, reverse=request.reverse)
     return {
         "columns": result.columns,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 # Importing the operation modules registers the whitelisted tasks; nothing else is registered.
+import mailserver.agent.logs_index_ops
 import mailserver.agent.logs_ops
 import mailserver.agent.mda_filter_ops
 import mailserver.agent.mta_ops

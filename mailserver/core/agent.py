@@ -28,9 +28,17 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mailserver.protocol import Op
+
+if TYPE_CHECKING:
+    from celery import Celery
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest
+
+    from mailserver.agent.config import AgentConfig
 
 from .models import Change, ChangeResult
 
@@ -92,14 +100,14 @@ def _lost_broker(exc: BaseException) -> bool:
     return isinstance(exc, redis.RedisError | OSError | TimeoutError)
 
 
-def _app():
+def _app() -> Celery:
     # Imported lazily: the signing key is only loaded once a page talks to an agent.
     from mailserver.agent.celeryapp import app
 
     return app
 
 
-def config():
+def config() -> AgentConfig:
     """The agent configuration (node, timeout) the web process sends with, read from the environment."""
     from mailserver.agent.config import load
 
@@ -142,7 +150,7 @@ def send_signed(operation: Op, payload: dict[str, Any], node: str, timeout: floa
 
     from mailserver.agent import meta
     from mailserver.agent import transport as wire
-    from mailserver.agent.config import queue_for
+    from mailserver.agent.config import queue_for, reads_queue_for
 
     signed_meta = meta.new(operation, node, timeout)
     try:
@@ -150,7 +158,8 @@ def send_signed(operation: Op, payload: dict[str, Any], node: str, timeout: floa
             operation,
             # Both go inside the signature; meta binds the payload to this operation and node, once, now.
             kwargs={"payload": payload, "meta": signed_meta},
-            queue=queue_for(node),
+            # Long reads have workers of their own, so a save never waits behind a week of logs.
+            queue=reads_queue_for(node) if operation.slow_read else queue_for(node),
             expires=timeout,
         )
     except (OperationalError, OSError, RuntimeError) as exc:
@@ -214,12 +223,17 @@ transport: Transport = send_signed
 
 
 def record(
-    user, node: str, changes: Sequence[Mapping[str, Any]], result: str, message: str = ""
+    user: AbstractBaseUser | AnonymousUser | None,
+    node: str,
+    changes: Sequence[Mapping[str, Any]],
+    result: str,
+    message: str = "",
 ) -> list[Change]:
     """Store what was (or was not) done; one row per file or service."""
     rows = [
         Change(
-            user=user if getattr(user, "pk", None) else None,
+            # A user with a primary key is a saved row of AUTH_USER_MODEL, Django's User here.
+            user=cast("User", user) if getattr(user, "pk", None) else None,
             username=getattr(user, "username", "") or "system",
             node=node,
             target=item["target"],
@@ -234,7 +248,9 @@ def record(
     return Change.objects.bulk_create(rows)
 
 
-def change(request, operation: str, payload: dict[str, Any], intended: Sequence[Mapping[str, Any]]) -> Any:
+def change(
+    request: HttpRequest, operation: str, payload: dict[str, Any], intended: Sequence[Mapping[str, Any]]
+) -> Any:
     """Call a write operation and record its outcome, whatever it is.
 
     ``intended`` describes the targets for the log when the agent never answers;

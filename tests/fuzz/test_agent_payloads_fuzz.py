@@ -219,6 +219,8 @@ def _report(data: st.DataObject, roots: Roots) -> Any:
         "sort": junk_or(field_text(("recipient", "succ", "fail", "x"))),
         "reverse": junk_or(st.booleans()),
         "limit": junk_or(st.integers(-5, 600)),
+        "report_id": junk_or(field_text(("fuzz-report-1", "short", "a" * 70))),
+        "source": junk_or(field_text(("auto", "index", "log"))),
     }
     required = {"period": period, "report": pick(st.sampled_from(REPORTS), edgy_text(15))}
     return data.draw(st.fixed_dictionaries(required, optional=optional))
@@ -228,6 +230,15 @@ def _message(data: st.DataObject, roots: Roots) -> Any:
     number = junk_or(pick(st.integers(-1, 2**64), st.sampled_from([1466718, 1466925])))
     at = junk_or(pick(st.floats(), st.integers(START, END), st.just(1795613601)))
     return data.draw(st.fixed_dictionaries({"id": number, "at": at}))
+
+
+def _report_id(data: st.DataObject, roots: Roots) -> Any:
+    rid = junk_or(field_text(("fuzz-report-1", "short", "../../etc", "a" * 70)))
+    return data.draw(st.fixed_dictionaries({}, optional={"report_id": rid}))
+
+
+def _retention(data: st.DataObject, roots: Roots) -> Any:
+    return data.draw(st.fixed_dictionaries({}, optional={"days": junk_or(st.integers(-5, 4000))}))
 
 
 def _anything(data: st.DataObject, roots: Roots) -> Any:
@@ -245,6 +256,10 @@ PAYLOADS: dict[str, Callable[[st.DataObject, Roots], Any]] = {
     "service.boot": _service,
     "logs.report": _report,
     "logs.message": _message,
+    "logs.progress": _report_id,
+    "logs.cancel": _report_id,
+    "logs.index": _anything,
+    "logs.retention": _retention,
 }
 
 
