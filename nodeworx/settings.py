@@ -10,8 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 
 from .env import env_bool, env_int, env_list, env_secret, env_str
+
+# Makes Django's generic classes subscriptable at run time (admin.ModelAdmin[Change]), as their
+# type stubs are; the type checker reads the parameters, Django ignores them.
+django_stubs_ext.monkeypatch(include_builtins=False)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"

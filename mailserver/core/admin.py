@@ -7,7 +7,7 @@ from .models import Change
 
 
 @admin.register(Change)
-class ChangeAdmin(admin.ModelAdmin):
+class ChangeAdmin(admin.ModelAdmin[Change]):
     """The change log, read-only for everybody, superusers included: it is append-only."""
 
     list_display = ("created", "username", "node", "action", "target", "result")

@@ -1,8 +1,11 @@
 """Every page of the panel needs a logged-in user allowed to view it; it drives root on mail hosts."""
 
+from collections.abc import Callable
+
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 
 from .permissions import VIEW
 
@@ -10,11 +13,17 @@ from .permissions import VIEW
 _OPEN = ("/login/", "/logout/", "/static/", "/admin/login/")
 
 
+class AuthenticatedRequest(HttpRequest):
+    """A request LoginRequiredMiddleware let through to a page: its user is logged in (for type hints)."""
+
+    user: User
+
+
 class LoginRequiredMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(_OPEN):
             user = request.user
             if not user.is_authenticated:

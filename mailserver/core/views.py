@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,13 +11,14 @@ from mailserver.protocol import Op
 from . import agent, restore
 from .models import Change, ChangeResult
 from .navigation import PAGES_BY_SLUG
+from .nodes import PanelRequest
 from .permissions import change_required, view_required
 
 
 @view_required
-def dashboard(request):
+def dashboard(request: PanelRequest) -> HttpResponse:
     """Service health at a glance; the MTA state read is one agent round trip."""
-    context: dict = {"recent": Change.objects.all()[:8]}
+    context: dict[str, Any] = {"recent": Change.objects.all()[:8]}
     try:
         context["state"] = agent.call(Op.MTA_READ_STATE, node=request.node)
     except agent.AgentError as exc:
@@ -24,13 +27,13 @@ def dashboard(request):
 
 
 @view_required
-def changes(request):
+def changes(request: HttpRequest) -> HttpResponse:
     page = Paginator(Change.objects.all(), 50).get_page(request.GET.get("page"))
     return render(request, "core/changes.html", {"page": page})
 
 
 @view_required
-def change_detail(request, pk: int):
+def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
     change = get_object_or_404(Change.objects.select_related("restored_from"), pk=pk)
     context = {
         "change": change,
@@ -62,7 +65,7 @@ def restore_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @view_required
-def not_built(request, slug: str):
+def not_built(request: HttpRequest, slug: str) -> HttpResponse:
     page = PAGES_BY_SLUG.get(slug)
     if page is None or page.url_name:
         raise Http404

@@ -149,8 +149,10 @@ def _queue(roots: Roots) -> None:
     with tarfile.open(DATA / "queue-snapshot.tar") as tar:
         # The tar's top directory is "queue/"; numeric owners are restored when root.
         # Our own data; Debian 12's Python 3.11.2 predates extraction filters.
-        options = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
-        tar.extractall(roots.qmail, numeric_owner=True, **options)  # noqa: S202
+        if hasattr(tarfile, "fully_trusted_filter"):
+            tar.extractall(roots.qmail, numeric_owner=True, filter="fully_trusted")  # noqa: S202
+        else:
+            tar.extractall(roots.qmail, numeric_owner=True)  # noqa: S202
 
 
 def _logs(roots: Roots) -> None:

@@ -85,7 +85,7 @@ class LogQueryForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         payload = self.payload()

@@ -173,7 +173,7 @@ class RouteTestForm(forms.Form):
     )
 
     def clean_address(self) -> str:
-        address = self.cleaned_data["address"].strip()
+        address: str = self.cleaned_data["address"].strip()
         if "@" not in address or address.endswith("@"):
             raise forms.ValidationError("Enter a full address, user@domain.")
         return address

@@ -6,6 +6,8 @@ Until this migration every staff account could use the whole panel; those accoun
 
 from django.conf import settings
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 PERMISSIONS = {
     "view_mailserver": "Can view the mail server pages",
@@ -16,7 +18,7 @@ GROUPS = {"Mail viewers": ("view_mailserver",), "Mail admins": ("view_mailserver
 STALE = ("add_change", "change_change", "delete_change")
 
 
-def create_groups(apps, schema_editor):
+def create_groups(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     db = schema_editor.connection.alias
     content_type = apps.get_model("contenttypes", "ContentType")
     permission = apps.get_model("auth", "Permission")
@@ -44,7 +46,7 @@ def create_groups(apps, schema_editor):
     ).delete()
 
 
-def remove_groups(apps, schema_editor):
+def remove_groups(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     db = schema_editor.connection.alias
     apps.get_model("auth", "Group").objects.using(db).filter(name__in=GROUPS).delete()
     apps.get_model("auth", "Permission").objects.using(db).filter(

@@ -10,6 +10,8 @@ tests/core/test_change_log_append_only.py fails if the triggers are gone.
 """
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 SQL = {
     "sqlite": (
@@ -45,16 +47,16 @@ SQL = {
 }
 
 
-def _run(schema_editor, which: int) -> None:
+def _run(schema_editor: BaseDatabaseSchemaEditor, which: int) -> None:
     for statement in SQL.get(schema_editor.connection.vendor, ([], []))[which]:
         schema_editor.execute(statement, params=None)  # None: no %-formatting of the SQL
 
 
-def create_triggers(apps, schema_editor):
+def create_triggers(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     _run(schema_editor, 0)
 
 
-def drop_triggers(apps, schema_editor):
+def drop_triggers(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     _run(schema_editor, 1)
 
 

@@ -213,9 +213,9 @@ def _refused(
         state, down = read_state(request, page)
         if state is None:
             return _agent_down(request, page, section, down or "")
-    data = request.POST
+    data: QueryDict = request.POST
     if refusal.kind in (ErrorKind.CONFLICT, ErrorKind.HAND_EDIT):
-        data = request.POST.copy()
+        data = request.POST.copy()  # request.POST is immutable; its copy is not
         key = form.add_prefix("seen")
         data[key] = form.fresh_seen(request.POST.get(key, "{}"), state)
     return _again(request, page, section, data, state, refusal)

@@ -69,8 +69,9 @@ class SectionForm(forms.Form):
 
     def full_clean(self) -> None:
         super().full_clean()
-        # The field is hidden, so its error is shown above the box's fields.
-        stale = self._errors.pop("seen", None) if self._errors else None
+        # The field is hidden, so its error is shown above the box's fields. full_clean has just
+        # filled the errors, so reading them here does not clean the form a second time.
+        stale = self.errors.pop("seen", None)
         if stale:
             self.add_error(None, forms.ValidationError(seen.STALE, code="stale"))
 

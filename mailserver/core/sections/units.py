@@ -141,4 +141,5 @@ class QuantityField(forms.CharField):
         self.quantity = quantity
 
     def to_python(self, value: Any) -> str:
-        return parse(super().to_python(value), self.quantity)
+        # CharField gives its empty_value (here "") for an empty box, None only when told to.
+        return parse(super().to_python(value) or "", self.quantity)

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from ..middleware import AuthenticatedRequest
 from . import lockout, totp
 from .forms import CodeForm, PanelAuthenticationForm
 from .models import TotpDevice
@@ -25,7 +26,7 @@ ENROLLING = "security.enrolling_secret"  # session: the secret shown for enrolme
 CODE_WAIT = 300  # seconds the code step waits after the password step
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(auth_views.LoginView[PanelAuthenticationForm]):
     form_class = PanelAuthenticationForm
 
     def form_valid(self, form: PanelAuthenticationForm) -> HttpResponse:
@@ -85,7 +86,7 @@ def _accept_code(user: Any, code: str) -> bool:
         return True
 
 
-def two_factor(request: HttpRequest) -> HttpResponse:
+def two_factor(request: AuthenticatedRequest) -> HttpResponse:
     """Enrol an authenticator app: the secret is shown until a code from the app confirms it."""
     device = TotpDevice.objects.filter(user=request.user).first()
     if device is not None:
@@ -109,7 +110,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def two_factor_off(request: HttpRequest) -> HttpResponse:
+def two_factor_off(request: AuthenticatedRequest) -> HttpResponse:
     """Turning it off needs a current code too: a borrowed session alone cannot remove it."""
     form = CodeForm(request.POST)
     username, address = request.user.get_username(), lockout.client_address(request)

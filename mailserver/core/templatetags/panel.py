@@ -1,11 +1,16 @@
+from collections.abc import Mapping
+from typing import Any
+
 from django import template
 from django.urls import reverse
+
+from ..navigation import Page
 
 register = template.Library()
 
 
 @register.simple_tag
-def page_url(page) -> str:
+def page_url(page: Page) -> str:
     return reverse(page.url_name) if page.url_name else reverse("not-built", args=[page.slug])
 
 
@@ -16,5 +21,5 @@ def is_within(path: str, href: str) -> bool:
 
 
 @register.filter
-def get_item(mapping, key):
+def get_item(mapping: Mapping[str, Any] | None, key: str) -> Any:
     return (mapping or {}).get(key)
