@@ -28,6 +28,7 @@ from mailserver.services.registry import Service
 
 from . import agent
 from .navigation import PAGES_BY_SLUG
+from .nodes import PanelRequest
 from .permissions import change_required, view_required
 
 
@@ -101,9 +102,11 @@ def _service(name: str) -> Service:
         raise Http404(f"{name!r} is not a service this panel manages") from None
 
 
-def _read(service: Service) -> tuple[ServiceStatus | dict[str, Any], str | None]:
+def _read(request: PanelRequest, service: Service) -> tuple[ServiceStatus | dict[str, Any], str | None]:
     try:
-        found: dict[str, ServiceStatus] = agent.call(Op.SERVICE_STATUS, {"services": [service.name]})
+        found: dict[str, ServiceStatus] = agent.call(
+            Op.SERVICE_STATUS, {"services": [service.name]}, node=request.node
+        )
         return found[service.name], None
     except agent.AgentError as exc:
         return unknown_status(service.name), exc.message
@@ -111,9 +114,9 @@ def _read(service: Service) -> tuple[ServiceStatus | dict[str, Any], str | None]
 
 @require_GET
 @view_required
-def card(request: HttpRequest, name: str) -> HttpResponse:
+def card(request: PanelRequest, name: str) -> HttpResponse:
     """The card alone, as it is now (htmx's Cancel of a confirmation, a refresh)."""
-    status, error = _read(_service(name))
+    status, error = _read(request, _service(name))
     return render(request, "components/service_card.html", card_context(request, status, error=error))
 
 
@@ -131,7 +134,7 @@ def _confirm(request: HttpRequest, service: Service, action: Action) -> HttpResp
 
 @require_http_methods(["GET", "POST"])
 @change_required
-def service_action(request: HttpRequest, name: str, action: str) -> HttpResponse:
+def service_action(request: PanelRequest, name: str, action: str) -> HttpResponse:
     service = _service(name)
     act = parse(action)
     if act is None:
@@ -161,5 +164,5 @@ def service_action(request: HttpRequest, name: str, action: str) -> HttpResponse
             messages.success(request, f"{service.name} {act.done}.")
         return redirect(return_url(request, service))
     if status is None:
-        status, _ = _read(service)
+        status, _ = _read(request, service)
     return render(request, "components/service_card.html", card_context(request, status, error=error))
