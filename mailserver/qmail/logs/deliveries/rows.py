@@ -64,7 +64,8 @@ class RowJoiner:
         self.first_start: int | None = None  # number of the first in-order start (seam check)
         self.exits_at_first_start = 0
         self.lines = 0
-        self.results = 0  # results read in the current file: their order (seq) within it
+        self.results = 0  # results read in file counted_file: their order (seq) within it
+        self.counted_file = -1
 
     def _message(self, msg_id: int, label: bytes = b"") -> list[object]:
         key = self.next_key
@@ -91,6 +92,8 @@ class RowJoiner:
         latest, last_start = self.latest, self.last_start
         last_exit, runs = (exits[-1], len(exits)) if exits else (b"", 0)
         attempts, bounces, ends = self.attempts, self.bounces, self.ends
+        if self.file_no != self.counted_file:  # results are numbered within their file
+            self.counted_file, self.results = self.file_no, 0
         seam, seq = self.seam, (self.file_no << SEQ_SHIFT) | self.results
         messages, get, key = self.messages, open_.get, self.next_key
         file_no = b"%d" % self.file_no
