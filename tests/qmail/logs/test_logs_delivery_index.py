@@ -44,7 +44,7 @@ def rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
     }.items():
         alias = table[0]
         join = f" LEFT JOIN ({m}) m USING (mkey)" if table != "messages" else ""
-        query = f"SELECT {columns} FROM {table} {alias}{join}"
+        query = f"SELECT {columns} FROM {table} {alias}{join}"  # noqa: S608 (our own names)
         out[table] = sorted(period.con.execute(query).fetchall(), key=repr)
     period.close()
     return out
@@ -191,12 +191,15 @@ def test_reports_equal_across_generated_restarts_and_rotations(generated, tmp_pa
 # A restart between the start and the result of another delivery with the same number, and a
 # rotation between a start and its result: pairing by delivery number alone, or losing the open
 # delivery at the file boundary (or at a parallel build's seam there), gives a different table.
+REFUSED = "Sorry,_I_wasn't_able_to_establish_an_SMTP_connection._(#4.4.1)/"
+ACCEPTED = "192.0.2.1_accepted_message./Remote_host_said:_250_ok/"
+REJECTED = "192.0.2.2_does_not_like_recipient./Remote_host_said:_550_5.1.1_no/"
 RESTART_AND_ROTATION = [
     [
         "@400000006b06e40001000000 new msg 100",
         "@400000006b06e40001000001 info msg 100: bytes 300 from <alice@example.test> qp 1 uid 1010",
         "@400000006b06e40001000002 starting delivery 1: msg 100 to remote a@first.example",
-        "@400000006b06e40002000000 delivery 1: deferral: Sorry,_I_wasn't_able_to_establish_an_SMTP_connection._(#4.4.1)/",
+        f"@400000006b06e40002000000 delivery 1: deferral: {REFUSED}",
         "@400000006b06e40003000000 status: exiting",
         "@400000006b06e40004000000 status: local 0/10 remote 0/20",
         "@400000006b06e40005000000 new msg 200",
@@ -205,9 +208,9 @@ RESTART_AND_ROTATION = [
     ],
     [
         "@400000006b06e40006000000 starting delivery 2: msg 100 to remote a@first.example",
-        "@400000006b06e40007000000 delivery 1: success: 192.0.2.1_accepted_message./Remote_host_said:_250_ok/",
+        f"@400000006b06e40007000000 delivery 1: success: {ACCEPTED}",
         "@400000006b06e40008000000 end msg 200",
-        "@400000006b06e40009000000 delivery 2: failure: 192.0.2.2_does_not_like_recipient./Remote_host_said:_550_5.1.1_no/",
+        f"@400000006b06e40009000000 delivery 2: failure: {REJECTED}",
         "@400000006b06e4000a000000 bounce msg 100 qp 3",
         "@400000006b06e4000b000000 end msg 100",
     ],
@@ -225,7 +228,7 @@ def test_a_join_across_a_restart_and_a_rotation_pairs_each_result_with_its_own_s
     manifest = store.manifest()
     assert manifest is not None
     period = Period(store.root, manifest, 0, 2**39, 0)
-    shown, total = Report(period, [], None, None).show(("success", "deferral", "failure"), None)
+    shown, _ = Report(period, [], None, None).show(("success", "deferral", "failure"), None)
     got = [(res, rcpt, sender, msg) for _, res, _, rcpt, sender, _, msg, _, _ in shown]
     assert got == [
         ("d", "a@first.example", "alice@example.test", 100),
@@ -251,14 +254,12 @@ def test_replies_are_grouped_by_cause():
         "_Recipient_address_rejected:_Greylisted,_please_try_again_later/Giving_up_on_127.0.0.1./"
     )
     assert classify(greylisted) == "greylisting"
-    assert classify(greylisted + "I'm_not_going_to_try_again;_this_message_has_been_in_the_queue_too_long./") == (
-        "greylisting"
-    )
-    assert classify("Connected_to_192.0.2.1_but_greeting_failed./Remote_host_said:_421_4.7.0_[TSS04]_Messages"
-                    "_from_192.0.2.9_temporarily_deferred_due_to_unexpected_volume/") == "rate limit"  # fmt: skip
-    assert classify("Remote_host_said:_452_4.2.2_The_email_account_that_you_tried_to_reach_is_over_quota/") == (
-        "mailbox full"
-    )
+    expired = "I'm_not_going_to_try_again;_this_message_has_been_in_the_queue_too_long./"
+    assert classify(greylisted + expired) == "greylisting"
+    volume = "Remote_host_said:_421_4.7.0_[TSS04]_Messages_temporarily_deferred_due_to_unexpected_volume/"
+    assert classify("Connected_to_192.0.2.1_but_greeting_failed./" + volume) == "rate limit"
+    full = "Remote_host_said:_452_4.2.2_The_email_account_that_you_tried_to_reach_is_over_quota/"
+    assert classify(full) == "mailbox full"
     assert classify("Sorry,_I_couldn't_find_any_host_named_nowhere.example._(#5.1.2)/") == "DNS"
     assert classify("CNAME_lookup_failed_temporarily._(#4.4.3)/") == "DNS"
     assert classify("Connected_to_192.0.2.1_but_connection_died._(#4.4.2)/") == "timeout or connection lost"
