@@ -221,6 +221,43 @@ def _top(name: str, channel: str | None) -> Main:
     return main
 
 
+@guard
+def deferrals_by_cause(argv: list[str] | None = None) -> int:
+    """``deferrals-by-cause``: deferrals and failures per destination domain and reply class."""
+    from .causes import COLUMNS
+
+    parser = parser_for(
+        "deferrals-by-cause",
+        "Deferrals and failures in the log piped in, grouped by the recipient's domain and by what the "
+        "remote server said (greylisting, rate limits, connection failures, timeouts, DNS, unknown "
+        f"users, ...), with counts, first and last seen and the last reply.\ncolumns: {' '.join(COLUMNS)}",
+        "  qmail-last-x '1 day' | deferrals-by-cause --channel remote\n"
+        "  qmail-last-x '6 hours' | xsend news@example.test | deferrals-by-cause --sort fail",
+    )
+    parser.add_argument("files", nargs="*", help="log files to read instead of stdin")
+    parser.add_argument("--channel", choices=("local", "remote"), help="only local or only remote deliveries")
+    parser.add_argument("--sort", help="column to sort by (any column; a unique prefix is enough)")
+    parser.add_argument("-r", "--reverse", action="store_true", help="reverse the order")
+    parser.add_argument("-n", "--limit", type=int, help="print only the first N rows")
+    parser.add_argument("--tsv", action="store_true", help="tab-separated output")
+    parser.add_argument("--qmail-root", help="qmail's directory, to print virtual-domain addresses as sent")
+    args = parser.parse_args(argv)
+    chunks = read_input(parser, args.files)
+    if chunks is None:
+        return 0
+    from .causes import Causes
+    from .messages import messages
+    from .render import table_lines
+    from .tai64n import format_local
+
+    result = Causes(args.channel, _domains(args)).add_all(messages(chunks)).table()
+    result.sort(args.sort, reverse=args.reverse)
+    for row in result.rows:  # the seen columns as local times, once sorted
+        row[4], row[5] = format_local(int(row[4])), format_local(int(row[5]))
+    write_lines(table_lines(result, tsv=args.tsv, limit=args.limit))
+    return 0
+
+
 show_all, show_all_detail = _show("show-all", RESULTS, False), _show("show-all-detail", RESULTS, True)
 show_success, show_success_detail = (
     _show("show-success", ("success",), False),

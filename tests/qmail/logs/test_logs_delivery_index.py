@@ -278,3 +278,23 @@ def test_a_store_in_a_directory_others_may_write_is_refused(tmp_path):
     shared.chmod(0o777)
     assert not Store(shared / "deliveries").ready()
     shutil.rmtree(shared)
+
+
+def test_deferrals_by_cause_on_the_command_line_is_the_index_s_table(tool_env, send_log, tmp_path):
+    from logs_support import pipeline, tsv
+
+    out, errors = pipeline(tool_env, ["qmail-last-x", "2 hours"], ["deferrals-by-cause", "--tsv"])
+    assert "We only have logs dating back to" in errors
+    store = build(send_log, tmp_path / "ix")
+    manifest = store.manifest()
+    assert manifest is not None
+    period = Period(store.root, manifest, 1795614120 - 7200, 1795614120, 8 * 86400)
+    table = Report(period, [], None, None).causes().table().sort()
+    period.close()
+    from mailserver.qmail.logs.tai64n import format_local
+
+    expected = [
+        [str(v) if i not in (4, 5) else format_local(int(v)) for i, v in enumerate(r)] for r in table.rows
+    ]
+    assert tsv(out) == expected
+    assert tsv(out)[2][:4] == ["greylist.example.org", "greylisting", "18", "8"]
