@@ -298,3 +298,33 @@ def test_deferrals_by_cause_on_the_command_line_is_the_index_s_table(tool_env, s
     ]
     assert tsv(out) == expected
     assert tsv(out)[2][:4] == ["greylist.example.org", "greylisting", "18", "8"]
+
+
+def test_rows_past_the_retention_leave_even_when_their_log_file_is_gone(generated, tmp_path):
+    """multilog deleted the oldest files: their rows stay; the retention then drops old rows."""
+    live = tmp_path / "send"
+    shutil.copytree(generated, live)
+    store = Store(tmp_path / "ix")
+    store.root.mkdir(mode=0o700)
+    follower = Follower(live, store, workers=2)
+    follower.start()
+    before = rows(store)
+    for old in sorted(live.glob("@*.s"))[:5]:
+        old.unlink()
+    follower.tick()
+    assert rows(store) == before  # gone from the disk, still in the index
+    log = LogDir(generated)
+    first, last = to_unix(log.first_label() or b""), to_unix(log.last_label() or b"")
+    log.close()
+    middle = (first + last) / 2
+    store.save_settings({"retention_days": 1})
+    follower.apply_retention(now=middle + 86400)
+    follower._save_state()
+    follower.close()
+    after = rows(store)
+    cut = int(middle * 1e9)
+    # (an attempt keeps its message's sender; the message's own row may be older and gone)
+    kept = sorted((a[:14] for a in before["attempts"] if (a[7] or a[4]) >= cut), key=repr)
+    assert sorted((a[:14] for a in after["attempts"]), key=repr) == kept
+    assert sorted(b[:3] for b in after["bounces"]) == sorted(b[:3] for b in before["bounces"] if b[1] >= cut)
+    assert 0 < len(after["attempts"]) < len(before["attempts"])

@@ -37,6 +37,14 @@ from .rows import RowJoiner
 from .store import Manifest, Store
 
 MERGE_AT = 16  # small segments gathered before they are merged into one
+RETENTION_EVERY = 3600.0  # seconds between checks for rows past the retention
+# The time of a row, per table, for the retention (attempts without a result: their start).
+ROW_TIME = {
+    "attempts": "coalesce(finished, started)",
+    "messages": "coalesce(arrived, info)",
+    "bounces": "label",
+    "ends": "label",
+}
 SMALL = 500_000  # attempts: a segment with fewer is "small"
 SAVE_EVERY = 60.0  # seconds between saves of the joiner's state
 
@@ -68,6 +76,7 @@ class Follower:
         self.known: dict[tuple[int, int], int] = {}
         self.manifest = Manifest()
         self.saved_at = 0.0
+        self.retained_at = 0.0
 
     # -- start ----------------------------------------------------------------------------
     def start(self, progress: Progress | None = None) -> None:
@@ -121,7 +130,7 @@ class Follower:
                     {"no": n, "name": log_file.name, "dev": st.st_dev, "ino": st.st_ino,
                      "size": log_file.size, "first": first, "done": log_file.finished}
                 )  # fmt: skip
-            manifest.segments.append({"name": segment.name, "rows": counts, "since": None})
+            manifest.segments.append(self._segment(segment, counts, None))
             manifest.newest = (log.last_label() or b"").decode()
             if log.files and not log.files[-1].finished:
                 st = stats[-1]
@@ -174,12 +183,12 @@ class Follower:
                 return False
             segment = self.store.new_dir("seg")
             counts = load.write_segment(self.con, sink.files, segment)
-            self.manifest.segments.append(
-                {"name": segment.name, "rows": counts, "since": self.manifest.state}
-            )
+            self.manifest.segments.append(self._segment(segment, counts, self.manifest.state))
             self._write_running()
             if self._small() >= MERGE_AT or time.monotonic() - self.saved_at > SAVE_EVERY:
                 self._merge_small()
+                if time.monotonic() - self.retained_at > RETENTION_EVERY:
+                    self.apply_retention()
                 self._save_state()
             else:
                 self.store.publish(self.manifest)
@@ -275,8 +284,50 @@ class Follower:
             counts[table] = merge_parquet(self.con, paths, merged / f"{table}.parquet")
         names = {s["name"] for s in small}
         self.manifest.segments = [s for s in self.manifest.segments if s["name"] not in names]
-        self.manifest.segments.append({"name": merged.name, "rows": counts, "since": None})
+        self.manifest.segments.append(self._segment(merged, counts, None))
         self.store.retire(self.manifest, sorted(names))
+
+    def _segment(self, path: Path, counts: dict[str, int], since: str | None) -> dict[str, Any]:
+        """The manifest entry of a new segment, with the time span of its rows (for the retention)."""
+        spans = []
+        for table, column in ROW_TIME.items():
+            if counts.get(table):
+                row = self.con.execute(
+                    f"SELECT min({column}), max({column}) FROM read_parquet('{path / table}.parquet')"
+                ).fetchone()
+                spans += [v for v in (row or ()) if v is not None]
+        oldest, newest = (min(spans), max(spans)) if spans else (None, None)
+        return {"name": path.name, "rows": counts, "since": since, "oldest": oldest, "newest": newest}
+
+    def apply_retention(self, now: float | None = None) -> None:
+        """Drop rows older than the retention: whole segments, or the old part of one (rewritten)."""
+        cutoff = int(((time.time() if now is None else now) - self.store.retention_days() * 86400.0) * 1e9)
+        kept, retired = [], []
+        for segment in self.manifest.segments:
+            if segment.get("newest") is not None and segment["newest"] < cutoff:
+                retired.append(segment["name"])
+            elif segment.get("oldest") is not None and segment["oldest"] < cutoff:
+                newer = self.store.new_dir("seg")
+                counts = {}
+                for table, column in ROW_TIME.items():
+                    if segment["rows"].get(table):
+                        source = f"read_parquet('{self.store.root / segment['name'] / table}.parquet')"
+                        self.con.execute(
+                            f"COPY (SELECT * FROM {source} WHERE {column} >= {cutoff} OR {column} IS NULL) "
+                            f"TO '{newer / table}.parquet' (FORMAT parquet, COMPRESSION zstd)"
+                        )
+                        row = self.con.execute(
+                            f"SELECT count(*) FROM read_parquet('{newer / table}.parquet')"
+                        )
+                        counts[table] = int((row.fetchone() or (0,))[0])
+                kept.append(self._segment(newer, counts, segment.get("since")))
+                retired.append(segment["name"])
+            else:
+                kept.append(segment)
+        if retired:
+            self.manifest.segments = kept
+            self.store.retire(self.manifest, retired)
+        self.retained_at = time.monotonic()
 
     def _write_running(self) -> None:
         assert self.joiner is not None
