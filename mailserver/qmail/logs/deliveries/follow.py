@@ -65,6 +65,7 @@ class State:
     joiner: RowJoiner
     current: tuple[int, int, int, int] | None  # no, dev, ino, pos of `current` (no descriptor)
     known: dict[tuple[int, int], int] = field(default_factory=dict)  # (dev, ino) -> file number
+    positions: dict[tuple[int, int], int] = field(default_factory=dict)  # (dev, ino) -> bytes read
 
 
 class Follower:
@@ -74,6 +75,7 @@ class Follower:
         self.joiner: RowJoiner | None = None
         self.current: Followed | None = None
         self.known: dict[tuple[int, int], int] = {}
+        self.positions: dict[tuple[int, int], int] = {}
         self.manifest = Manifest()
         self.saved_at = 0.0
         self.retained_at = 0.0
@@ -94,6 +96,7 @@ class Follower:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             return False
         self.joiner, self.known, self.manifest = state.joiner, state.known, manifest
+        self.positions = state.positions
         # Segments written after this state are read again from its positions.
         stale = [s["name"] for s in manifest.segments if s.get("since") == manifest.state]
         manifest.segments = [s for s in manifest.segments if s.get("since") != manifest.state]
@@ -123,6 +126,7 @@ class Follower:
             counts = load.write_segment(self.con, files, segment, remap)
             self.joiner = joiner
             self.known = {(st.st_dev, st.st_ino): n for n, st in zip(numbers, stats, strict=True)}
+            self.positions = {(st.st_dev, st.st_ino): f.size for f, st in zip(log.files, stats, strict=True)}
             manifest = Manifest(log_dir=str(self.log_dir))
             for n, (log_file, st) in enumerate(zip(log.files, stats, strict=True)):
                 first = log.firsts[n].decode()
@@ -223,8 +227,11 @@ class Follower:
                 self._done(new)
                 os.close(new.fd)
         if st is not None:
-            no = self._number(st.st_dev, st.st_ino, "current", fd)
-            self.current = Followed(no, st.st_dev, st.st_ino, fd, 0)
+            ident = (st.st_dev, st.st_ino)
+            if ident in self.known:  # the same file back (moved aside and back): read on from where we were
+                self.current = Followed(self.known[ident], *ident, fd, self.positions.get(ident, 0))
+            else:
+                self.current = Followed(self._number(*ident, "current", fd), *ident, fd, 0)
             self.current.pos = self._read(joiner, self.current, st.st_size, sink, final=False)
 
     def _open_new(self, name: str) -> Followed | None:
@@ -253,6 +260,7 @@ class Follower:
     def _read(self, joiner: RowJoiner, f: Followed, size: int, sink: Sink, *, final: bool) -> int:
         joiner.file_no = f.no
         pos = read_range(joiner, f.fd, f.pos, size, sink, final=final)
+        self.positions[(f.dev, f.ino)] = pos
         entry = next(e for e in self.manifest.files if e["no"] == f.no)
         entry["size"] = pos
         if not entry["first"] and pos:
@@ -346,7 +354,8 @@ class Follower:
     def _save_state(self) -> None:
         assert self.joiner is not None
         cur = self.current
-        state = State(self.joiner, None if cur is None else (cur.no, cur.dev, cur.ino, cur.pos), self.known)
+        where = None if cur is None else (cur.no, cur.dev, cur.ino, cur.pos)
+        state = State(self.joiner, where, self.known, self.positions)
         path = self.store.new_dir("tmp") / "state"
         with open(path, "wb") as handle:
             pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)

@@ -1,0 +1,104 @@
+"""The delivery index through the real agent: the reads worker group keeps it, reports answer from
+it exactly as from the log, a report can be followed and cancelled, the retention is a setting.
+
+The reads worker (queue node.test.reads) starts the log follower, which builds the index of the
+test server's send log (the captured real logs) as it starts.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from mailserver.core import agent
+
+pytestmark = pytest.mark.integration
+
+WHOLE = {"start": "1795611600", "end": "1795615200"}  # the captured logs' hour
+
+
+def ready() -> dict:
+    deadline = time.monotonic() + 60
+    while True:
+        status = agent.call("agent.logs.index", {})
+        if status["state"] == "ready" or time.monotonic() > deadline:
+            return status
+        time.sleep(0.5)
+
+
+def both(**payload) -> tuple[dict, dict]:
+    indexed = agent.call("agent.logs.report", {"period": WHOLE, **payload, "source": "index"})
+    streamed = agent.call("agent.logs.report", {"period": WHOLE, **payload, "source": "log"})
+    assert (indexed.pop("source"), streamed.pop("source")) == ("index", "log")
+    return indexed, streamed
+
+
+def test_the_reads_workers_keep_an_index_of_the_send_log(stack):
+    status = ready()
+    assert status["state"] == "ready"
+    assert status["rows"]["attempts"] == 426 + 86 + 101  # every result of the captured logs
+    assert status["newest"] == status["log_newest"] and status["lag"] == 0
+    assert 0 < status["bytes"] < status["log_bytes"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"report": "show-all", "detail": True},
+        {"report": "show-failures", "filters": {"sender": ["<>"]}},
+        {"report": "top-senders", "sort": "fail"},
+        {"report": "top-recipients", "channel": "remote"},
+        {"report": "top-deferrals", "by": "sender"},
+        {"report": "top-domain-stats", "filters": {"rcpt": ["alice@example.test"]}},
+        {"report": "deferrals-by-cause", "channel": "remote"},
+    ],
+)
+def test_a_report_from_the_index_is_the_report_from_the_log(stack, payload):
+    ready()
+    indexed, streamed = both(**payload)
+    assert indexed == streamed
+    assert indexed["total_rows"] > 0
+
+
+def test_a_report_says_how_far_it_got_and_when_it_finished(stack):
+    ready()
+    data = agent.call(
+        "agent.logs.report", {"period": WHOLE, "report": "top-senders", "report_id": "progress-1"}
+    )
+    assert data["source"] == "index"
+    progress = agent.call("agent.logs.progress", {"report_id": "progress-1"})
+    assert progress["finished"] is True and progress["phase"] == "done" and not progress["cancelled"]
+    agent.call(
+        "agent.logs.report",
+        {"period": WHOLE, "report": "top-senders", "report_id": "progress-2", "source": "log"},
+    )
+    progress = agent.call("agent.logs.progress", {"report_id": "progress-2"})
+    assert progress["done"] == progress["total"] > 200_000 and progress["percent"] == 100.0
+
+
+def test_a_cancelled_report_stops_and_the_next_one_runs(stack):
+    ready()
+    agent.call("agent.logs.cancel", {"report_id": "cancel-me-1"})
+    for source in ("log", "index"):
+        began = time.monotonic()
+        with pytest.raises(agent.AgentRefused) as refused:
+            agent.call(
+                "agent.logs.report",
+                {"period": WHOLE, "report": "show-all", "report_id": "cancel-me-1", "source": source},
+            )
+        assert refused.value.kind == "cancelled" and time.monotonic() - began < 5
+    assert agent.call("agent.logs.progress", {"report_id": "cancel-me-1"})["phase"] == "cancelled"
+    assert agent.call("agent.logs.report", {"period": WHOLE, "report": "show-all"})["total_rows"] == 613
+
+
+def test_the_retention_is_a_setting_of_the_index(stack):
+    ready()
+    answer = agent.call("agent.logs.retention", {"days": 30})
+    assert answer["retention_days"] == 30
+    assert answer["changes"][0]["after"] == "30 days"
+    assert agent.call("agent.logs.index", {})["retention_days"] == 30
+    with pytest.raises(agent.AgentRefused) as refused:
+        agent.call("agent.logs.retention", {"days": 0})
+    assert refused.value.kind == "invalid" and refused.value.field == "days"
+    agent.call("agent.logs.retention", {"days": 90})
