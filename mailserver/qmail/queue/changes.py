@@ -55,6 +55,7 @@ class Outcome:
                 "restarted": self.stopped.restarted,
                 "events": [vars(e) for e in self.stopped.events],
                 "notes": self.stopped.notes,
+                "down_seconds": self.stopped.down_seconds,
             }
         return data
 
@@ -153,7 +154,7 @@ def purge(layout: Layout, roots: Roots | None, request: PurgeRequest, *, wait: f
     kinds = KINDS if request.part == "all" else (request.part,)
 
     def choose() -> tuple[list[int], dict[str, list[int]]]:
-        index.refresh()
+        index.refresh(kinds)
         return sorted(set().union(*(index.ids(kind) for kind in kinds))), {}
 
     what = "every message" if request.part == "all" else f"every message in {request.part}"

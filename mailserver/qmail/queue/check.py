@@ -306,7 +306,8 @@ def _contents(report: Report, layout: Layout, index: cached.QueueIndex, ids: dic
 
     parsers = {"info": parse_info, "todo": parse_envelope, "local": parse_channel, "remote": parse_channel}
     for kind, values in loaded.items():
-        for msg_id in sorted(ids[kind] - values.keys()):
+        unread = {msg_id for msg_id, value in values.items() if kind == "info" and value[1] is None}
+        for msg_id in sorted((ids[kind] - values.keys()) | unread):
             try:
                 parsers[kind](read_small(layout.path(kind, msg_id))[0])
             except FileNotFoundError:

@@ -2,11 +2,12 @@
 
 qmail-qstat counts with ``find queue/mess/* -type f | wc -l``: every file, every time. Here each
 directory (the 23 split subdirectories of mess, info, local and remote, and todo, intd, bounce)
-is listed once and kept with its inode, mtime and ctime. Adding or removing a message changes the
-mtime of the directories its files are in, so a later look stats the 95 directories and lists
-again only those that changed. What a directory's files hold (senders and births from info,
-sizes of mess files, recipients) is read the first time a search needs it and kept with the
-listing, and dropped with it.
+is listed once and kept with its inode, mtime and ctime; the counts list only mess, todo, local,
+remote and bounce, and a listing stats no file (the entry types come with it). Adding or
+removing a message changes the mtime of the directories its files are in, so a later look stats
+the directories and lists again only those that changed. What a directory's files hold (senders
+and births from info, sizes of mess files, recipients) is read the first time a search needs it,
+kept with the listing, and dropped with it.
 
 Two rules keep the cache honest. A directory's mtime has the kernel clock's coarse resolution,
 so a change made in the same tick as the listing could leave the mtime as it was: a listing is
@@ -23,8 +24,9 @@ between calls. Not thread-safe: each worker process handles one operation at a t
 from __future__ import annotations
 
 import os
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -35,8 +37,12 @@ from .layout import KINDS, Layout
 from .reader import lstat_regular, open_directory, read_small
 
 RACY: Final = 1.0  # seconds between a directory's last change and a listing that can be trusted
+COUNTED: Final = ("mess", "todo", "local", "remote", "bounce")  # what the counts list (not info, intd)
 
 Loader = Callable[[str, int], Any]  # (file name, directory fd) -> value; raises to skip the file
+
+
+_NUMBERS = re.compile(r"(?:[1-9][0-9]*\n)*[1-9][0-9]*")  # names joined by newlines, all message numbers
 
 
 @dataclass
@@ -47,10 +53,33 @@ class Shard:
     path: Path
     key: tuple[int, int, int] | None  # (inode, mtime_ns, ctime_ns); None: the directory is missing
     settled: bool
-    files: int  # regular files, as ``find -type f`` counts them
-    ids: list[int]
-    strays: list[str]  # entries that are not a regular file named by a message number
+    names: list[str]  # its regular files, as ``find -type f`` counts them
+    others: list[str]  # anything else in it: directories, links, fifos
     columns: dict[str, dict[int, Any]] = field(default_factory=dict)
+    _ids: list[int] | None = None
+    _odd_names: list[str] = field(default_factory=list)
+
+    @property
+    def files(self) -> int:
+        return len(self.names)
+
+    @property
+    def ids(self) -> list[int]:
+        """The message numbers its files are named by (worked out once, when first asked)."""
+        if self._ids is None:
+            if not self.names or _NUMBERS.fullmatch("\n".join(self.names)):
+                self._ids = list(map(int, self.names))  # one pass in C: the usual case
+            else:
+                numbers = [(name, message_number(name)) for name in self.names]
+                self._ids = [number for _, number in numbers if number]
+                self._odd_names = [name for name, number in numbers if not number]
+        return self._ids
+
+    @property
+    def strays(self) -> list[str]:
+        """Entries that are not a regular file named by a message number."""
+        self.ids  # noqa: B018 (sorts the names first)
+        return self.others + self._odd_names
 
 
 def _key(path: Path) -> tuple[tuple[int, int, int] | None, int]:
@@ -71,26 +100,22 @@ def message_number(name: str) -> int | None:
 def _list(kind: str, path: Path) -> Shard:
     taken = time.time_ns()
     key, mtime_ns = _key(path)
-    ids: list[int] = []
-    strays: list[str] = []
-    files = 0
+    names: list[str] = []
+    others: list[str] = []
     if key is not None:
         try:
-            with os.scandir(path) as entries:
-                for entry in entries:
-                    regular = entry.is_file(follow_symlinks=False)
-                    files += regular
-                    number = message_number(entry.name) if regular else None
-                    if number:
-                        ids.append(number)
-                    else:
-                        strays.append(entry.name)
+            with os.scandir(path) as listing:
+                entries = list(listing)
         except NotADirectoryError:
-            strays.append(".")
+            entries, others = [], ["."]
         except OSError as exc:
             raise QmailError(f"cannot list {path}: {exc.strerror}") from exc
+        # The entry types come with the listing (d_type): no file is stat'ed.
+        names = [entry.name for entry in entries if entry.is_file(follow_symlinks=False)]
+        if len(names) != len(entries):
+            others = [entry.name for entry in entries if not entry.is_file(follow_symlinks=False)]
     settled = mtime_ns < taken - int(RACY * 1e9)
-    return Shard(kind, path, key, settled, files, ids, strays)
+    return Shard(kind, path, key, settled, names, others)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +148,12 @@ class QueueIndex:
         self.layout = layout
         self._shards: dict[tuple[str, int], Shard] = {}
         self.generation = 0  # grows whenever a directory had to be listed again
+        self._memo: dict[str, tuple[int, Any]] = {}
 
-    def refresh(self) -> None:
-        """Stat every directory; list again those that changed or were not settled."""
+    def refresh(self, kinds: Iterable[str] = KINDS) -> None:
+        """Stat the directories of ``kinds``; list again those that changed or were not settled."""
         changed = False
-        for kind in KINDS:
+        for kind in kinds:
             for number, path in enumerate(self.layout.directories(kind)):
                 old = self._shards.get((kind, number))
                 if old is not None and old.settled and _key(path)[0] == old.key:
@@ -149,8 +175,8 @@ class QueueIndex:
         return {msg_id for shard in self.shards(kind) for msg_id in shard.ids}
 
     def counts(self) -> Counts:
-        self.refresh()
-        files = {kind: sum(shard.files for shard in self.shards(kind)) for kind in KINDS}
+        self.refresh(COUNTED)
+        files = {kind: sum(shard.files for shard in self.shards(kind)) for kind in COUNTED}
         return Counts(
             messages=files["mess"],
             unprocessed=files["todo"],
@@ -159,6 +185,13 @@ class QueueIndex:
             bouncing=files["bounce"],
         )
 
+    def memo(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, made again only after a directory was listed again (a new generation)."""
+        kept = self._memo.get(name)
+        if kept is None or kept[0] != self.generation:
+            kept = self._memo[name] = (self.generation, compute())
+        return kept[1]
+
     def column(self, kind: str, name: str, loader: Loader) -> dict[int, Any]:
         """``loader``'s value for every ``kind`` file, read once per listing of its directory.
 
@@ -166,11 +199,15 @@ class QueueIndex:
         """
         merged: dict[int, Any] = {}
         for shard in self.shards(kind):
-            values = shard.columns.get(name)
-            if values is None:
-                values = shard.columns[name] = _load(shard, loader)
-            merged.update(values)
+            merged.update(self.shard_column(shard, name, loader))
         return merged
+
+    @staticmethod
+    def shard_column(shard: Shard, name: str, loader: Loader) -> dict[int, Any]:
+        values = shard.columns.get(name)
+        if values is None:
+            values = shard.columns[name] = _load(shard, loader)
+        return values
 
 
 def _load(shard: Shard, loader: Loader) -> dict[int, Any]:
@@ -195,10 +232,21 @@ def _load(shard: Shard, loader: Loader) -> dict[int, Any]:
 # -- what the searches read --------------------------------------------------------------------
 
 
-def info_loader(name: str, dir_fd: int) -> tuple[float, str]:
-    """(birth, sender) of an info file."""
+def info_loader(name: str, dir_fd: int) -> tuple[float, str | None]:
+    """(birth, sender) of an info file; the sender is None when qmail could not read it either."""
     data, st = read_small(name, dir_fd)
-    return st.st_mtime, records.parse_info(data)
+    try:
+        return st.st_mtime, records.parse_info(data)
+    except records.Malformed:
+        return st.st_mtime, None
+
+
+def birth_loader(name: str, dir_fd: int) -> float:
+    """The birth of a message (its info file's mtime), from one lstat."""
+    st = lstat_regular(name, dir_fd)
+    if st is None:
+        raise FileNotFoundError(name)
+    return st.st_mtime
 
 
 def size_loader(name: str, dir_fd: int) -> int:

@@ -86,7 +86,7 @@ def inject(roots: Roots, layout: Layout, request: InjectRequest, *, timeout: flo
     token = secrets.token_hex(8)
     data = compose(request, token, _host(roots))
     index = cached.index_for(layout)
-    index.refresh()
+    index.refresh(("mess",))
     before = index.ids("mess")
     argv = [str(path), "-a", "-f", request.sender, "--", *request.recipients]
     started = time.time()
@@ -112,7 +112,7 @@ def inject(roots: Roots, layout: Layout, request: InjectRequest, *, timeout: flo
         )
         kind = "refused the message" if done.returncode == 100 else "failed"
         raise QmailError(f"qmail-inject {kind} (exit {done.returncode}): {said or 'no message'}")
-    index.refresh()
+    index.refresh(("mess",))
     for msg_id in sorted(index.ids("mess") - before):
         try:
             head = read_head(layout.path("mess", msg_id), 16384)[0]

@@ -92,7 +92,6 @@ class Entry:
 
     id: int
     arrived: float
-    sender: str
     preprocessed: bool
 
 
@@ -105,21 +104,55 @@ class Selection:
         self.index.refresh()
 
     def entries(self) -> list[Entry]:
-        info = self.index.column("info", "info", cached.info_loader)
-        entries = [Entry(msg_id, birth, sender, True) for msg_id, (birth, sender) in info.items()]
-        todo_only = self.index.ids("todo") - info.keys()
-        if todo_only:
-            envelopes = self.index.column("todo", "envelope", cached.envelope_loader)
-            entries += [
-                Entry(i, envelopes[i][0], envelopes[i][1].sender, False) for i in todo_only if i in envelopes
-            ]
+        entries: list[Entry] = self.index.memo("entries", self._entries)
         return entries
 
+    def _entries(self) -> list[Entry]:
+        births = self.births()
+        entries = [Entry(msg_id, birth, True) for msg_id, birth in births.items()]
+        todo_only = self.index.ids("todo") - births.keys()
+        if todo_only:
+            envelopes = self.index.column("todo", "envelope", cached.envelope_loader)
+            entries += [Entry(i, envelopes[i][0], False) for i in todo_only if i in envelopes]
+        return entries
+
+    def births(self) -> dict[int, float]:
+        """Every preprocessed message's birth: from the info files when they were read already,
+        else from one lstat each (newest first needs no more)."""
+        births: dict[int, float] = {}
+        for shard in self.index.shards("info"):
+            read = shard.columns.get("info")
+            if read is not None:
+                births.update((msg_id, birth) for msg_id, (birth, _) in read.items())
+            else:
+                births.update(self.index.shard_column(shard, "birth", cached.birth_loader))
+        return births
+
+    def senders(self) -> dict[int, str]:
+        """Every message's sender (the envelope's, for one not yet preprocessed)."""
+        senders: dict[int, str] = self.index.memo("senders", self._senders)
+        return senders
+
+    def _senders(self) -> dict[int, str]:
+        info = self.index.column("info", "info", cached.info_loader)
+        found = {msg_id: sender for msg_id, (_, sender) in info.items() if sender is not None}
+        envelopes = self.index.column("todo", "envelope", cached.envelope_loader)
+        for msg_id, (_, envelope) in envelopes.items():
+            found.setdefault(msg_id, envelope.sender)
+        return found
+
     def sizes(self) -> dict[int, int]:
-        return self.index.column("mess", "size", cached.size_loader)
+        sizes: dict[int, int] = self.index.memo(
+            "sizes", lambda: self.index.column("mess", "size", cached.size_loader)
+        )
+        return sizes
 
     def recipients(self) -> dict[int, list[str]]:
         """Every message's recipient addresses (done ones too: qmail-qread lists them)."""
+        found: dict[int, list[str]] = self.index.memo("recipients", self._recipients)
+        return found
+
+    def _recipients(self) -> dict[int, list[str]]:
         found: dict[int, list[str]] = {}
         for channel in CHANNELS:
             listed: dict[int, tuple[Recipient, ...]] = self.index.column(
@@ -141,8 +174,8 @@ class Selection:
             part = self.index.ids("bounce")
             entries = (e for e in entries if e.id in part)
         if filters.sender is not None:
-            sender = filters.sender
-            entries = (e for e in entries if sender.matches(e.sender))
+            sender, senders = filters.sender, self.senders()
+            entries = (e for e in entries if e.id in senders and sender.matches(senders[e.id]))
         if filters.min_age is not None:
             newest = now - filters.min_age
             entries = (e for e in entries if e.arrived <= newest)
@@ -183,7 +216,8 @@ class Selection:
         elif sort == "id":
             key = lambda e: e.id  # noqa: E731
         elif sort == "sender":
-            key = lambda e: (e.sender.lower(), e.id)  # noqa: E731
+            senders = self.senders()
+            key = lambda e: (senders.get(e.id, "").lower(), e.id)  # noqa: E731
         elif sort == "size":
             sizes = self.sizes()
             key = lambda e: (sizes.get(e.id, -1), e.id)  # noqa: E731

@@ -20,13 +20,21 @@ the message's number.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Final
 
 from ..errors import QmailError
 from .layout import Layout
 
 ORDER = ("intd", "todo", "info", "local", "remote", "bounce", "mess")
+# A big purge removes messages side by side: each unlink waits on the file system's journal, and
+# several in flight finish three times sooner on the bench machine (bench/README.md). The files
+# of one message still go one after another, in ORDER.
+WORKERS: Final = 8
+SERIAL_BELOW: Final = 200
 
 
 @dataclass
@@ -42,25 +50,64 @@ class RemovalFailed(QmailError):
         self.removed = removed
 
 
+class _Failed(Exception):
+    def __init__(self, relative: str, error: OSError) -> None:
+        self.relative, self.error = relative, error
+
+
+def _remove(layout: Layout, msg_id: int, stop: threading.Event) -> int | None:
+    """Remove message ``msg_id``'s files in ORDER; how many there were (None: skipped, after a failure)."""
+    if stop.is_set():
+        return None
+    count = 0
+    for kind in ORDER:
+        try:
+            os.unlink(layout.path(kind, msg_id))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            stop.set()
+            raise _Failed(layout.relative(kind, msg_id), exc) from exc
+        count += 1
+    return count
+
+
 def remove_messages(layout: Layout, ids: Iterable[int]) -> Removed:
-    """Remove every file of each message of ``ids``; RemovalFailed (with what was done) on an error."""
-    removed = Removed()
-    for msg_id in ids:
-        count = 0
-        for kind in ORDER:
-            path = layout.path(kind, msg_id)
+    """Remove every file of each message of ``ids``; RemovalFailed (with what was done) on an error.
+
+    After an error no further message is begun: each message is then wholly deleted, untouched,
+    or (the one that failed) stopped at a point of ORDER that qmail-send ignores.
+    """
+    wanted = list(ids)
+    stop = threading.Event()
+    outcomes: list[int | _Failed | None] = []
+    if len(wanted) < SERIAL_BELOW:
+        for msg_id in wanted:
             try:
-                os.unlink(path)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise RemovalFailed(
-                    f"{layout.relative(kind, msg_id)} could not be removed ({exc.strerror}); message "
-                    f"{msg_id} is only partly deleted and qmail-send will not use it. "
-                    f"{len(removed.messages)} messages before it were deleted; none after it was touched.",
-                    removed,
-                ) from exc
-            count += 1
-        removed.files += count
-        (removed.messages if count else removed.absent).append(msg_id)
+                outcomes.append(_remove(layout, msg_id, stop))
+            except _Failed as error:
+                outcomes.append(error)
+    else:
+        with ThreadPoolExecutor(WORKERS, thread_name_prefix="queue-removal") as pool:
+            futures = [pool.submit(_remove, layout, msg_id, stop) for msg_id in wanted]
+            for future in futures:
+                raised = future.exception()
+                outcomes.append(raised if isinstance(raised, _Failed) else future.result())
+    removed = Removed()
+    failures = []
+    for msg_id, outcome in zip(wanted, outcomes, strict=True):
+        if isinstance(outcome, _Failed):
+            failures.append((msg_id, outcome))
+        elif outcome is not None:
+            removed.files += outcome
+            (removed.messages if outcome else removed.absent).append(msg_id)
+    if failures:
+        msg_id, first = failures[0]
+        untouched = sum(outcome is None for outcome in outcomes)
+        raise RemovalFailed(
+            f"{first.relative} could not be removed ({first.error.strerror}); message {msg_id} is only "
+            f"partly deleted and qmail-send will not use it. {len(removed.messages)} messages were deleted; "
+            f"{untouched} were not touched.",
+            removed,
+        )
     return removed

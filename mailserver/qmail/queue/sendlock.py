@@ -61,6 +61,15 @@ class Stopped:
     events: list[Event] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     start_failed: str = ""  # why step 4 could not start it again
+    stop_sent: float | None = None  # when svc -d went out (epoch seconds)
+    up_again: float | None = None  # when supervise reported it up again
+
+    @property
+    def down_seconds(self) -> float | None:
+        """How long qmail-send was kept from working: from svc -d until it was up again."""
+        if self.stop_sent is None or self.up_again is None:
+            return None
+        return self.up_again - self.stop_sent
 
 
 def serves(roots: Roots, layout: Layout) -> bool:
@@ -149,6 +158,7 @@ def send_stopped(
             and (status.up or status.want == "up")
         ):
             stopped.restarted = True
+            stopped.stop_sent = time.time()
             try:
                 _control(supervised, stopped, services.Action.DOWN, timeout)
             except services.ServiceTimeout as exc:
@@ -172,6 +182,7 @@ def send_stopped(
 def _start_again(roots: Roots, stopped: Stopped) -> None:
     try:
         _control(roots, stopped, services.Action.UP, 5.0)
+        stopped.up_again = time.time()
     except services.ServiceTimeout:
         pass  # supervise has been told; the event says what it reported
     except QmailError as exc:

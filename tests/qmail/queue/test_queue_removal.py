@@ -72,3 +72,33 @@ def test_a_removal_stopped_at_any_file_leaves_a_message_qmail_send_ignores_or_ke
     assert left == {obstacle, *ORDER[ORDER.index(obstacle) + 1 :]}
     assert _whole_or_invisible(left)
     assert "mess" in left  # the number stays taken until the very last file
+
+
+def test_a_big_removal_runs_side_by_side_and_still_stops_cleanly(tmp_path):
+    """Hundreds of messages go in parallel; after a failure no message is begun, so each one is
+    wholly deleted or untouched, but for the one that failed."""
+    from mailserver.qmail.queue import install
+    from mailserver.qmail.queue.install import Owners
+    from mailserver.qmail.queue.layout import discover
+    from mailserver.qmail.queue.records import Recipient
+    from mailserver.qmail.queue.removal import SERIAL_BELOW
+    from mailserver.qmail.queue.writer import Draft, write
+
+    owners = Owners(1005, 1007, 1006, 1002)
+    layout = discover(install.create_queue(tmp_path / "queue", 23, owners))
+    draft = Draft(
+        b"Received: x\n\nbody\n", "a@example.test", 1.0e9, remote=(Recipient("b@example.org", False),)
+    )
+    ids = [write(layout, draft, owners) for _ in range(SERIAL_BELOW + 300)]
+    obstacle = layout.path("remote", ids[250])
+    obstacle.unlink()
+    obstacle.mkdir()
+    (obstacle / "x").write_text("")
+    with pytest.raises(RemovalFailed) as failed:
+        remove_messages(layout, ids)
+    states = {msg_id: files_of(layout, msg_id) for msg_id in ids}
+    assert states[ids[250]] == {"remote", "mess"}  # info gone: invisible; mess keeps the number
+    others = [state for msg_id, state in states.items() if msg_id != ids[250]]
+    assert all(state in (set(), {"mess", "info", "remote"}) for state in others)
+    assert len(failed.value.removed.messages) == sum(state == set() for state in others)
+    assert "were not touched" in str(failed.value)
