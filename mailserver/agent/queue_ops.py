@@ -6,7 +6,8 @@ reader), ROOTS.qmail/control/queuelifetime, locals, me and virtualdomains, the s
 ROOTS.service/qmail-send and qmail-smtpd, and the end of ROOTS.log/send/current (to find the
 test message). Writes only inside ROOTS.qmail: the files of the messages a purge, delete or
 expire names (built from their numbers), and for a reset the queue directory itself, moved to
-ROOTS.qmail/queue.bad-<time> and replaced by a fresh one. Runs ``svc`` (-d, -u, -a) on
+ROOTS.qmail/queue.bad-<time> and replaced by a fresh one. Also reads the load average, memory
+and the queue's file system figures (statvfs) for the dashboard. Runs ``svc`` (-d, -u, -a) on
 qmail-send, qmail-smtpd and qmail-submission, and ROOTS.qmail/bin/qmail-inject. Every change
 stops qmail-send first and starts it again afterwards, also after a failure
 (mailserver.qmail.queue.sendlock). Payloads are checked by mailserver.qmail.queue.request.
@@ -21,7 +22,17 @@ from mailserver.protocol.records import ChangeRecord
 from mailserver.qmail import services
 from mailserver.qmail.environment import env_float
 from mailserver.qmail.errors import InvalidValue, QmailError
-from mailserver.qmail.queue import changes, content, inject, install, listing, request, reset, schedule
+from mailserver.qmail.queue import (
+    changes,
+    content,
+    inject,
+    install,
+    listing,
+    request,
+    reset,
+    schedule,
+    system,
+)
 from mailserver.qmail.queue.check import check
 from mailserver.qmail.queue.index import Counts, index_for
 from mailserver.qmail.queue.layout import Layout, discover
@@ -98,7 +109,8 @@ def _counts_text(counts: Counts) -> str:
 @operation(Op.QUEUE_STATS)
 def stats(payload: Payload) -> dict[str, Any]:
     """Counts (qmail-qstat's two figures, local, remote, todo, bouncing), the queues a reset moved
-    aside with their message counts, qmail-send's state and which controls cannot work here."""
+    aside with their message counts, qmail-send's state, which controls cannot work here, and the
+    host's load, memory and the space and inodes left where the queue lives (for the dashboard)."""
     layout = _layout()
     send = _send_state()
     moved = []
@@ -112,6 +124,8 @@ def stats(payload: Payload) -> dict[str, Any]:
         "moved_aside": moved,
         "qmail_send": send,
         "disabled": _disabled(send),
+        "system": system.figures(layout.root),
+        "at": _now(),
     }
 
 

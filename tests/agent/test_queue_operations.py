@@ -65,6 +65,9 @@ def test_stats_are_qmail_qstat_and_say_which_controls_cannot_work_here(queue):
     assert data["qmail_send"]["installed"] is False
     assert "qmail-send is not installed" in data["disabled"]["process"]
     assert "qmail-inject is not installed" in data["disabled"]["inject"]
+    fs = os.statvfs(queue.queue_dir)  # the dashboard's figures are the mail host's own
+    assert data["system"]["queue_fs"]["total_inodes"] == fs.f_files
+    assert len(data["system"]["load"]) == 3 and data["system"]["memory"]["total"] > 0
 
 
 def test_browsing_one_message_and_the_check(queue):

@@ -128,3 +128,28 @@ def test_recipients_not_yet_preprocessed_get_the_channel_qmail_send_will_give_th
         ("bob@example.test", "local"),
         ("client4@deferred.example.org", "remote"),
     }
+
+
+@pytest.mark.parametrize(
+    ("pattern", "address", "matches"),
+    [
+        ("a*@example.test", "alice@example.test", True),
+        ("a*@example.test", "bob@example.test", False),
+        ("*ice@*", "alice@example.test", True),
+        ("*@*.example.*", "x@sub.example.org", True),
+        ("ab*ba", "aba", False),  # the two ends may not overlap
+        ("*", "", True),
+        ("<>", "", True),
+        ("<>", "a@b", False),
+        ("@example.test", "x@sub.example.test", False),
+    ],
+)
+def test_patterns(pattern, address, matches):
+    assert listing.Pattern.of(pattern).matches(address) is matches
+
+
+def test_a_pattern_of_many_stars_is_matched_part_by_part():
+    """A regular expression would backtrack through every way to place 150 stars (for ever, here)."""
+    pattern = listing.Pattern.of("*a" * 150 + "*b")
+    assert not pattern.matches("a" * 300)
+    assert pattern.matches("a" * 300 + "b")
