@@ -116,9 +116,7 @@ def counts_section(layout: Layout, runs: int) -> list[str]:
             f"{found[0]} messages, {found[1]} todo",
         ),
         row("the same `find` over mess, todo, local and remote", find_all, "the four figures of the page"),
-        row(
-            "index, cold (a new index lists the directories counted)", cold, f"{cold / find_all:.2f}× the four finds"
-        ),
+        row("index, cold (a new index lists what it counts)", cold, f"{cold / find_all:.2f}× the four finds"),
         row(
             "index, queue unchanged (95 directories stat'ed)",
             warm,
