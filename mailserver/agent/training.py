@@ -9,6 +9,7 @@ user through setuidgid. Imports no Celery: the watchdog runs it without the work
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pwd
@@ -68,7 +69,9 @@ def run_training(config: AgentConfig, *, limit: int | None = None) -> training.T
         try:
             run.folders_created += len(training.ensure_folders(box))
         except OSError as exc:
-            run.errors.append(f"{box.user}: the training folders could not be made ({exc.strerror})")
+            link = exc.errno in (errno.ELOOP, errno.ENOTDIR)
+            why = "a symbolic link or not a directory" if link else exc.strerror
+            run.errors.append(f"{box.user}: the training folders could not be made ({why})")
             continue
         user_dir = None if bayes_path else training.user_dir(home_dir, box, entry.pw_uid, entry.pw_gid)
         argv = training.sa_learn_command(

@@ -29,6 +29,8 @@ from .runparams import check_bind, check_path, check_port
 
 QMAIL_PACKAGE = "mailserver.qmail"
 COURIER_PACKAGE = "mailserver.courier"
+# The marker names templates with lower-case letters only (runscript._MARKER): "pop", not "pop3d".
+POP_TEMPLATE = "pop"
 DEFAULT_MAILDIR = "./Maildir/"
 # Debian's paths (dpkg -L courier-base courier-imap), resolved under Roots.system.
 COURIERTLS = "usr/bin/couriertls"
@@ -55,7 +57,7 @@ class Pop3dParams:
             connections=mda.default_connections,
             port=mda.port,
             checkpassword=checkpassword,
-            tls_certfile=str(roots.control("servercert.pem")) if mda.secure else None,
+            tls_certfile=str(roots.control_dir / "servercert.pem") if mda.secure else None,
         )
 
 
@@ -99,7 +101,7 @@ def render_pop3d(service: str, params: Pop3dParams, roots: Roots) -> str:
         )
         tls = f"{check_path(str(roots.system / COURIERTLS), 'couriertls')} -server -tcpd \\\n    "
     paths = {"control": str(roots.control_dir), "bin": str(roots.bin), "qmail": str(roots.qmail)}
-    return sealed.render(QMAIL_PACKAGE, "pop3d", header, paths, tls_check=tls_check, tls=tls)
+    return sealed.render(QMAIL_PACKAGE, POP_TEMPLATE, header, paths, tls_check=tls_check, tls=tls)
 
 
 @dataclass(frozen=True)
@@ -136,10 +138,10 @@ def _pop3d_from_header(service: str, header: dict[str, str]) -> Pop3dParams | No
 
 def read_pop3d(service: str, text: str, roots: Roots) -> ScriptReading:
     found = sealed.read(text)
-    if found.template == "pop3d":
+    if found.template == POP_TEMPLATE:
         params = _pop3d_from_header(service, found.header)
         if params is not None:
-            outdated = found.version != sealed.template_version(QMAIL_PACKAGE, "pop3d")
+            outdated = found.version != sealed.template_version(QMAIL_PACKAGE, POP_TEMPLATE)
             try:
                 edited = render_pop3d(service, params, roots) != text
             except QmailError:

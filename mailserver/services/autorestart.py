@@ -35,6 +35,7 @@ from . import registry
 
 FLAG = "nodeworx-auto-restart"
 INTERVAL = 30.0  # seconds between two checks
+SETTLE = 5.0  # seconds after a Start/Stop in the panel during which the check leaves the service alone
 START_TIMEOUT = 5.0  # supervise sleeps a second after each start; a slow run script a little more
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS intent (service TEXT PRIMARY KEY, want TEXT NOT NULL, at REAL NOT NULL)",
@@ -102,8 +103,12 @@ class Journal:
         )
 
     def intent(self, service: str) -> str | None:
-        row = self._db.execute("SELECT want FROM intent WHERE service = ?", (service,)).fetchone()
-        return row[0] if row else None
+        found = self.intent_at(service)
+        return found[0] if found else None
+
+    def intent_at(self, service: str) -> tuple[str, float] | None:
+        row = self._db.execute("SELECT want, at FROM intent WHERE service = ?", (service,)).fetchone()
+        return (row[0], float(row[1])) if row else None
 
     def record(self, event: Event) -> None:
         self._db.execute(
@@ -162,9 +167,12 @@ def check_service(roots: Roots, journal: Journal, name: str, *, now: float | Non
     now = time.time() if now is None else now
     if registry.get(name).missing(roots):
         return None  # not installed: starting it would only make supervise loop
+    intent = journal.intent_at(name)
+    if intent is not None and now - intent[1] < SETTLE:
+        return None  # the admin just started or stopped it: what the check would see is that action
     watched = restarts.watch(roots, [name])[name]
     status = watched.status
-    if not should_be_up(status, journal.intent(name)):
+    if not should_be_up(status, intent[0] if intent else None):
         return None
     since = status.since.timestamp() if status.since else None
     if not status.exists or not status.supervised:

@@ -104,7 +104,11 @@ MANAGED = {
 # Directives that load code or name files, programs or databases. Advanced preferences
 # come from a web page; these belong in a file an administrator puts on the server.
 _FORBIDDEN_EXACT = frozenset({"include", "loadplugin", "tryplugin", "file"})
-_FORBIDDEN_PART = re.compile(r"path|file|_dir|dsn|module|factory|options|config|home|command|helper|program")
+# Word by word: "bayes_path", "pyzor_options", "razor_config", "dcc_home", "bayes_store_module".
+_FORBIDDEN_WORDS = frozenset(
+    {"path", "file", "dir", "dsn", "module", "factory", "options", "config", "home", "command", "helper"}
+    | {"program"}
+)
 
 
 def check_score(field: str, raw: object) -> str:
@@ -286,7 +290,7 @@ def check_advanced(raw: object, managed: dict[str, str] | None = None) -> str:
             raise FieldError(
                 "advanced", f"Line {number}: {name} is set by {LABELS[fields[name]]} above; change it there."
             )
-        if name in _FORBIDDEN_EXACT or _FORBIDDEN_PART.search(name):
+        if name in _FORBIDDEN_EXACT or _FORBIDDEN_WORDS & set(name.split("_")):
             raise FieldError(
                 "advanced",
                 f"Line {number}: {name} loads code or names a file, program or database; the panel does "
