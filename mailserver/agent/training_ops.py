@@ -34,19 +34,6 @@ def training_state() -> Training:
     }
 
 
-def check_limit(raw: object) -> int:
-    if isinstance(raw, bool) or not (
-        isinstance(raw, int) or (isinstance(raw, str) and raw.strip().isdigit())
-    ):
-        raise FieldError("learn_limit", "The learning limit must be a whole number of messages.")
-    value = int(raw)
-    if not 1 <= value <= training.LIMIT_MAX:
-        raise FieldError(
-            "learn_limit", f"The learning limit must be 1 to {training.LIMIT_MAX} messages a day."
-        )
-    return value
-
-
 @operation(Op.SPAM_WRITE_TRAINING)
 def write_training(payload: Payload) -> dict[str, Any]:
     """Payload: {"enabled": bool, "learn_limit": int (any of them), "expect": sha256|null}.
@@ -58,7 +45,7 @@ def write_training(payload: Payload) -> dict[str, Any]:
     enabled = payload.get("enabled", current.enabled)
     if not isinstance(enabled, bool):
         raise FieldError("imap_training", "Bayes IMAP training must be on or off.")
-    limit = check_limit(payload["learn_limit"]) if "learn_limit" in payload else current.limit
+    limit = training.check_limit(payload["learn_limit"]) if "learn_limit" in payload else current.limit
     new = training.TrainingSettings(enabled, limit)
     path = job.settings_path(settings)
     with serialised():

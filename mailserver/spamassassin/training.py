@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mailserver.qmail.errors import FieldError
 from mailserver.qmail.hostpath import on_host, system_path
 from mailserver.qmail.paths import Roots
 from mailserver.qmail.serverfile import open_regular, read_fd
@@ -45,6 +46,16 @@ _LEARNED = re.compile(r"Learned tokens from ([0-9]+) message")
 class TrainingSettings:
     enabled: bool = False
     limit: int = DEFAULT_LIMIT
+
+
+def check_limit(raw: object) -> int:
+    """The daily learning limit per folder, as the form and the agent accept it."""
+    text = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+    if not re.fullmatch(r"[0-9]{1,6}", text) or not 1 <= int(text) <= LIMIT_MAX:  # not isdigit(): "²"
+        raise FieldError(
+            "learn_limit", f"The learning limit must be 1 to {LIMIT_MAX} messages a day per folder."
+        )
+    return int(text)
 
 
 def parse_settings(text: str) -> TrainingSettings:

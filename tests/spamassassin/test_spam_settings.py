@@ -168,3 +168,15 @@ def test_dialect_follows_the_version():
         "whitelist_from", "blacklist_from", "use_auto_whitelist"
     )
     assert s.Dialect.for_version(None) == s.Dialect()
+
+
+def test_the_daily_learning_limit():
+    from mailserver.spamassassin import training
+
+    assert training.check_limit("50") == 50 and training.check_limit(1) == 1
+    for raw in ("0", "²", "10001", "5x", True, ""):
+        with pytest.raises(FieldError) as refused:
+            training.check_limit(raw)
+        assert refused.value.field == "learn_limit"
+    assert training.parse_settings("ENABLED=yes\nLIMIT=20\n") == training.TrainingSettings(True, 20)
+    assert training.parse_settings("LIMIT=junk\n") == training.TrainingSettings(False, training.DEFAULT_LIMIT)
