@@ -101,6 +101,9 @@ def write_simscan(payload: Payload) -> dict[str, Any]:
     seen = payload.get("expect", {})
     if not isinstance(seen, dict):
         raise FieldError("expect", "expect must be an object")
+    simcontrol.scan_request(
+        payload, simcontrol.ScanSettings(False, False, simcontrol.DEFAULT_SPAM_HITS, False)
+    )
     with serialised():
         control = roots.control("simcontrol")
         current = _read(control)

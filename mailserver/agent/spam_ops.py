@@ -183,6 +183,10 @@ def write(payload: Payload) -> dict[str, Any]:
     clean candidate replaces local.cf (a lint failure is refused line by line, nothing
     written). Then spamd, if it runs, is restarted so that it reads the new settings.
     """
+    _candidate(payload)  # a payload refused field by field never takes the write lock
+    site_dir = site.site_dir(settings.roots)
+    if not site_dir.is_dir():
+        raise InvalidValue(f"{site_dir} is missing: is SpamAssassin installed?")
     with serialised():
         path, state, parsed = _local_cf()
         request, rendered, place = _candidate(payload)

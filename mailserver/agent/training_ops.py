@@ -48,6 +48,8 @@ def write_training(payload: Payload) -> dict[str, Any]:
     limit = training.check_limit(payload["learn_limit"]) if "learn_limit" in payload else current.limit
     new = training.TrainingSettings(enabled, limit)
     path = job.settings_path(settings)
+    if not path.parent.is_dir():
+        raise InvalidValue(f"{path.parent} is missing: is SpamAssassin installed?")
     with serialised():
         plan = FilePlan()
         plan.add(f"spamassassin {path.name}", path, training.render_settings(new).encode(),

@@ -26,7 +26,7 @@ from mailserver.demo.builder import build
 from mailserver.qmail import atomic
 from mailserver.qmail.errors import QmailError
 from mailserver.qmail.paths import Roots
-from tests.fuzz import queue_payloads
+from tests.fuzz import filter_payloads, queue_payloads
 from tests.fuzz.conftest import examples
 from tests.fuzz.strategies import (
     CONTROL_SAMPLES,
@@ -263,6 +263,7 @@ PAYLOADS: dict[str, Callable[[st.DataObject, Roots], Any]] = {
     "logs.retention": _retention,
 }
 PAYLOADS.update(queue_payloads.PAYLOADS)
+PAYLOADS.update(filter_payloads.PAYLOADS)
 
 
 def test_every_operation_the_worker_offers_is_fuzzed():
