@@ -15,6 +15,7 @@ stops qmail-send first and starts it again afterwards, also after a failure
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from mailserver.protocol import Op
@@ -34,7 +35,7 @@ from mailserver.qmail.queue import (
     system,
 )
 from mailserver.qmail.queue.check import check
-from mailserver.qmail.queue.index import Counts, index_for
+from mailserver.qmail.queue.index import index_for
 from mailserver.qmail.queue.layout import Layout, discover
 from mailserver.qmail.queue.message import read_message
 from mailserver.qmail.queue.reader import read_small
@@ -43,6 +44,7 @@ from mailserver.services import registry
 
 from .celeryapp import settings
 from .operations import Payload, operation
+from .queue_records import change_records, reset_records
 from .transaction import serialised
 
 
@@ -54,8 +56,6 @@ def _layout() -> Layout:
 
 
 def _now() -> float:
-    import time
-
     return time.time()
 
 
@@ -97,13 +97,6 @@ def _disabled(send: dict[str, Any]) -> dict[str, str]:
     if not services.program_installed(program):
         why["inject"] = f"qmail-inject is not installed on this server ({program} is missing)."
     return why
-
-
-def _counts_text(counts: Counts) -> str:
-    return (
-        f"messages in queue: {counts.messages}\nnot yet preprocessed: {counts.unprocessed}\n"
-        f"local: {counts.local}\nremote: {counts.remote}\n"
-    )
 
 
 @operation(Op.QUEUE_STATS)
@@ -186,44 +179,6 @@ def check_queue(payload: Payload) -> dict[str, Any]:
     return check(_layout(), now=_now()).as_json()
 
 
-def _records(outcome: changes.Outcome, before: Counts, after: Counts) -> list[ChangeRecord]:
-    if outcome.dry_run:
-        return []
-    records: list[ChangeRecord] = []
-    stopped = outcome.stopped
-    events = stopped.events if stopped else []
-    if events:
-        records.append(
-            {
-                "target": "service qmail-send",
-                "action": events[0].action,
-                "before": events[0].before + "\n",
-                "after": events[0].after + "\n",
-            }
-        )
-    ids = " ".join(map(str, outcome.changed[:1000])) + (" …" if len(outcome.changed) > 1000 else "")
-    verb = "expired" if outcome.action == "expire" else "deleted"
-    records.append(
-        {
-            "target": "queue",
-            "action": outcome.action,
-            "before": _counts_text(before),
-            "after": _counts_text(after),
-            "message": f"{len(outcome.changed)} messages {verb} ({outcome.what}): {ids}".rstrip(": "),
-        }
-    )
-    for event in events[1:]:
-        records.append(
-            {
-                "target": "service qmail-send",
-                "action": event.action,
-                "before": event.before + "\n",
-                "after": event.after + "\n",
-            }
-        )
-    return records
-
-
 def _changed(run: Any) -> dict[str, Any]:
     """Run a change under the agent's write lock; answer what it did, for the page and the change log."""
     layout = _layout()
@@ -233,7 +188,7 @@ def _changed(run: Any) -> dict[str, Any]:
         outcome: changes.Outcome = run(layout)
         after = index.counts()
     return {
-        "changes": _records(outcome, before, after),
+        "changes": change_records(outcome, before, after),
         "outcome": outcome.as_json(),
         "counts": after.as_json(),
     }
@@ -276,21 +231,8 @@ def reset_queue(payload: Payload) -> dict[str, Any]:
     _layout()
     with serialised():
         done = reset.reset(settings.roots, wait=_stop_wait())
-    records: list[ChangeRecord] = [
-        {"target": f"service {name}", "action": action, "before": before + "\n", "after": after + "\n"}
-        for name, action, before, after in done.service_events
-    ]
-    steps = "".join(
-        f"{s.number}. {s.title}: {s.status}{' - ' + s.detail if s.detail else ''}\n" for s in done.steps
-    )
-    queue: ChangeRecord = {"target": "queue", "action": "reset", "before": "", "after": steps}
-    if done.moved_to is not None:
-        queue["message"] = f"the old queue is {done.moved_to}"
-    if not done.ok:
-        queue["result"] = "failed"
-    records.append(queue)
     answer = done.as_json()
-    answer["changes"] = records
+    answer["changes"] = reset_records(done)
     if done.ok:
         answer["counts"] = index_for(_layout()).counts().as_json()
     return answer

@@ -202,6 +202,11 @@ def test_reset_moves_the_queue_aside_and_makes_a_fresh_one_in_seven_steps(send, 
         ("Start qmail-send", "done"),
     ]
     assert data["ok"] is True and data["counts"]["messages"] == 0
+    assert [(c["target"], c["action"]) for c in data["changes"]] == [
+        ("service qmail-send", "svc -d"),
+        ("service qmail-send", "svc -u"),
+        ("queue", "reset"),
+    ]
     assert pattern(queue.queue_dir) == snapshot_pattern
     moved = call("stats")["moved_aside"]
     assert [(q["name"], q["messages"]) for q in moved] == [(data["moved_to"], 27)]

@@ -20,17 +20,16 @@ Nothing is changed; for a broken queue the guide's answer is a reset (:mod:`.ins
 from __future__ import annotations
 
 import os
-import stat
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from ..errors import QmailError
 from . import index as cached
-from .install import LOCK_FILES, TCPTO_SIZE, Owners
-from .layout import CHANNELS, DIRECTORIES, KINDS, SPLIT_KINDS, Layout
+from .install import Owners
+from .layout import CHANNELS, KINDS, SPLIT_KINDS, Layout
+from .report import Report, owner_mode
+from .structure import check_structure, split_strays
 
 YOUNG: Final = 15 * 60
-MAX_SHOWN: Final = 200
 # Owner ("q" qmailq, "s" qmails) and mode of each kind of message file; group qmail except where
 # qmail-queue leaves the injecting process's group (mess, todo, intd).
 FILE_MODES: Final = {
@@ -44,110 +43,11 @@ FILE_MODES: Final = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
-    severity: str  # "error": mail is stuck or lost; "warning": qmail copes, but it is wrong; "notice"
-    kind: str
-    path: str  # relative to the queue directory
-    message: str
-    id: int | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "severity": self.severity,
-            "kind": self.kind,
-            "path": self.path,
-            "message": self.message,
-            "id": self.id,
-        }
-
-
-@dataclass
-class Report:
-    problems: list[Problem] = field(default_factory=list)
-    messages: int = 0
-    files: int = 0
-
-    def add(self, severity: str, kind: str, path: str, message: str, msg_id: int | None = None) -> None:
-        self.problems.append(Problem(severity, kind, path, message, msg_id))
-
-    def as_json(self, limit: int = MAX_SHOWN) -> dict[str, Any]:
-        counts: dict[str, int] = {}
-        for problem in self.problems:
-            counts[problem.severity] = counts.get(problem.severity, 0) + 1
-        return {
-            "ok": not self.problems,
-            "messages": self.messages,
-            "files": self.files,
-            "counts": counts,
-            "problems": [p.as_json() for p in self.problems[:limit]],
-            "more": max(0, len(self.problems) - limit),
-        }
-
-
-def _owner_mode(
-    report: Report,
-    layout: Layout,
-    rel: str,
-    st: os.stat_result,
-    uid: int,
-    gid: int | None,
-    mode: int,
-    msg_id: int | None = None,
-) -> None:
-    if st.st_uid != uid or (gid is not None and st.st_gid != gid):
-        group = "" if gid is None else f":{gid}"
-        report.add(
-            "warning",
-            "owner",
-            rel,
-            f"owned by {st.st_uid}:{st.st_gid}, not {uid}{group} as qmail makes it",
-            msg_id,
-        )
-    if stat.S_IMODE(st.st_mode) != mode:
-        report.add(
-            "warning",
-            "mode",
-            rel,
-            f"mode {stat.S_IMODE(st.st_mode):04o}, not {mode:04o} as qmail makes it",
-            msg_id,
-        )
-
-
-def _structure(report: Report, layout: Layout, owners: Owners) -> None:
-    for name, who, mode in DIRECTORIES:
-        paths = [name] + ([f"{name}/{n}" for n in range(layout.split)] if name in SPLIT_KINDS else [])
-        for rel in paths:
-            path = layout.root / rel if rel else layout.root
-            try:
-                st = os.lstat(path)
-            except FileNotFoundError:
-                report.add("error", "missing", rel or ".", "missing: qmail needs this directory")
-                continue
-            if not stat.S_ISDIR(st.st_mode):
-                report.add("error", "type", rel or ".", "not a directory")
-                continue
-            _owner_mode(report, layout, rel or ".", st, owners.uid(who), owners.qmail, mode)
-    for name, who, mode, fifo in LOCK_FILES:
-        rel = f"lock/{name}"
-        try:
-            st = os.lstat(layout.root / rel)
-        except FileNotFoundError:
-            report.add("error", "missing", rel, "missing: qmail's install makes it")
-            continue
-        if (stat.S_ISFIFO if fifo else stat.S_ISREG)(st.st_mode) is False:
-            report.add("error", "type", rel, "not a fifo" if fifo else "not a regular file")
-            continue
-        _owner_mode(report, layout, rel, st, owners.uid(who), owners.qmail, mode)
-        if name == "tcpto" and st.st_size != TCPTO_SIZE:
-            report.add("warning", "size", rel, f"{st.st_size} bytes, not {TCPTO_SIZE}")
-
-
 def check(layout: Layout, *, now: float, owners: Owners | None = None) -> Report:
     """Everything wrong with the queue at ``layout``, changing nothing."""
     report = Report()
     owners = owners or Owners.for_queue(layout)
-    _structure(report, layout, owners)
+    check_structure(report, layout, owners)
     index = cached.index_for(layout)
     index.refresh()
     ids: dict[str, set[int]] = {}
@@ -175,26 +75,11 @@ def check(layout: Layout, *, now: float, owners: Owners | None = None) -> Report
                     continue
                 ids[kind].add(msg_id)
         if kind in SPLIT_KINDS:
-            _split_strays(report, layout, kind)
+            split_strays(report, layout, kind)
     _messages(report, layout, ids, owners, now)
     _contents(report, layout, index, ids)
     report.messages = len(ids["mess"] | ids["info"] | ids["todo"])
     return report
-
-
-def _split_strays(report: Report, layout: Layout, kind: str) -> None:
-    expected = {str(n) for n in range(layout.split)}
-    try:
-        names = os.listdir(layout.root / kind)
-    except OSError:
-        return
-    for name in sorted(set(names) - expected):
-        report.add(
-            "warning",
-            "stray",
-            f"{kind}/{name}",
-            f"not one of the {layout.split} subdirectories conf-split gives",
-        )
 
 
 def _age(st: os.stat_result, now: float) -> float:
@@ -213,9 +98,8 @@ def _messages(report: Report, layout: Layout, ids: dict[str, set[int]], owners: 
                 has.discard(kind)  # gone meanwhile
                 continue
             who, mode, group = FILE_MODES[kind]
-            _owner_mode(
+            owner_mode(
                 report,
-                layout,
                 layout.relative(kind, msg_id),
                 st,
                 owners.uid(who),

@@ -62,9 +62,8 @@ class Step:
 class Reset:
     steps: list[Step] = field(default_factory=lambda: [Step(n, t) for n, t in enumerate(TITLES, 1)])
     moved_to: Path | None = None
-    service_events: list[tuple[str, str, str, str]] = field(
-        default_factory=list
-    )  # service, svc, before, after
+    # (service, "svc -d", status before, status after), in the order they happened
+    service_events: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -133,6 +132,13 @@ def _start_smtp(roots: Roots, names: list[str], report: Reset) -> tuple[str, str
     return "done", "; ".join(notes)
 
 
+def _send_events(report: Reset, stopped: Stopped) -> None:
+    """qmail-send's svc events not in the report yet, appended in the order they happened."""
+    seen = sum(1 for event in report.service_events if event[0] == "qmail-send")
+    for event in stopped.events[seen:]:
+        report.service_events.append(("qmail-send", event.action, event.before, event.after))
+
+
 def _send_steps(stopped: Stopped) -> tuple[tuple[str, str], tuple[str, str]]:
     """Steps 3 and 7 as :func:`send_stopped` did them."""
     if not stopped.restarted:
@@ -180,6 +186,7 @@ def reset(
         stopped = Stopped("")
         try:
             with send_stopped(layout, roots, timeout=wait, record=stopped):
+                _send_events(report, stopped)
                 run.step(3, lambda: _send_steps(stopped)[0])
 
                 def move() -> tuple[str, str]:
@@ -210,6 +217,7 @@ def reset(
                 report.steps[2].status, report.steps[2].detail = "failed", str(exc)
             raise
         finally:
+            _send_events(report, stopped)
             if report.steps[0].status == "done":
                 step7 = _send_steps(stopped)[1]
                 report.steps[6].status, report.steps[6].detail = step7
