@@ -40,6 +40,7 @@ from mailserver.qmail.queue.layout import Layout, discover
 from mailserver.qmail.queue.message import read_message
 from mailserver.qmail.queue.reader import read_small
 from mailserver.qmail.queue.routing import route_for
+from mailserver.qmail.queue.sendlock import lock_holder
 from mailserver.services import registry
 
 from .celeryapp import settings
@@ -96,6 +97,12 @@ def _disabled(send: dict[str, Any]) -> dict[str, str]:
     program = inject.program(settings.roots)
     if not services.program_installed(program):
         why["inject"] = f"qmail-inject is not installed on this server ({program} is missing)."
+    holder = lock_holder(settings.roots.queue_dir / "lock" / "sendmutex")
+    if holder is not None and not (send["supervised"] and send["up"]):
+        why["change"] = (
+            f"qmail-send runs outside supervise (process {holder} holds lock/sendmutex): the panel cannot "
+            "stop it, so it changes nothing in the queue (purge, delete, expire, reset)."
+        )
     return why
 
 

@@ -63,6 +63,7 @@ def test_stats_are_qmail_qstat_and_say_which_controls_cannot_work_here(queue):
     assert (counts["local"], counts["remote"], counts["todo"], counts["bouncing"]) == (5, 20, 2, 4)
     assert (data["split"], data["queuelifetime"], data["moved_aside"]) == (23, 604800, [])
     assert data["qmail_send"]["installed"] is False
+    assert "change" not in data["disabled"]  # no qmail-send runs: the queue can be changed
     assert "qmail-send is not installed" in data["disabled"]["process"]
     assert "qmail-inject is not installed" in data["disabled"]["inject"]
     fs = os.statvfs(queue.queue_dir)  # the dashboard's figures are the mail host's own
@@ -140,11 +141,10 @@ def test_a_delete_that_fails_half_way_still_starts_qmail_send_again(send, queue)
 
 def test_a_qmail_send_nobody_supervises_makes_every_change_refuse(queue, work_dir):
     before = tree(queue.queue_dir)
-    with (
-        unsupervised_qmail_send(queue, work_dir / "unsupervised.log") as process,
-        pytest.raises(agent.AgentRefused) as refused,
-    ):
-        call("purge", {"queue": "all"})
+    with unsupervised_qmail_send(queue, work_dir / "unsupervised.log") as process:
+        assert f"process {process.pid} holds lock/sendmutex" in call("stats")["disabled"]["change"]
+        with pytest.raises(agent.AgentRefused) as refused:
+            call("purge", {"queue": "all"})
     assert "without being supervised" in refused.value.message
     assert f"process {process.pid} holds sendmutex" in refused.value.message
     assert tree(queue.queue_dir) == before

@@ -87,7 +87,8 @@ class Owners:
             return cls.of_queue(layout)
 
 
-def _make(path: Path, uid: int, gid: int, mode: int, kind: str = "dir", size: int = 0) -> None:
+def _make(path: Path, kind: str = "dir", size: int = 0) -> None:
+    """Create ``path`` as root's alone (0700 / 0600); :func:`build` hands it over afterwards."""
     if kind == "dir":
         os.mkdir(path, 0o700)
     elif kind == "fifo":
@@ -100,21 +101,31 @@ def _make(path: Path, uid: int, gid: int, mode: int, kind: str = "dir", size: in
             os.fsync(fd)
         finally:
             os.close(fd)
-    os.chown(path, uid, gid, follow_symlinks=False)
-    os.chmod(path, mode)  # after chown (which clears set-id bits) and regardless of the umask
 
 
 def build(root: Path, split: int, owners: Owners) -> None:
-    """Create the whole queue at ``root`` (which must not exist)."""
-    modes = {name: (who, mode) for name, who, mode in DIRECTORIES}
-    for name, (who, mode) in modes.items():
-        _make(root / name if name else root, owners.uid(who), owners.qmail, mode)
+    """Create the whole queue at ``root`` (which must not exist).
+
+    Everything is made first as root's alone, then handed to its owner with its mode, deepest
+    first and ``root`` itself last: until then no other account can enter the new tree, so none
+    can swap a link in for a directory the owner or mode change would then follow.
+    """
+    made: list[tuple[Path, int, int]] = []  # path, uid, mode (the group is always qmail)
+    for name, who, mode in DIRECTORIES:
+        path = root / name if name else root
+        _make(path)
+        made.append((path, owners.uid(who), mode))
         if name in SPLIT_KINDS:
             for n in range(split):
-                _make(root / name / str(n), owners.uid(who), owners.qmail, mode)
+                _make(path / str(n))
+                made.append((path / str(n), owners.uid(who), mode))
     for name, who, mode, fifo in LOCK_FILES:
-        size = TCPTO_SIZE if name == "tcpto" else 0
-        _make(root / "lock" / name, owners.uid(who), owners.qmail, mode, "fifo" if fifo else "file", size)
+        path = root / "lock" / name
+        _make(path, "fifo" if fifo else "file", TCPTO_SIZE if name == "tcpto" else 0)
+        made.append((path, owners.uid(who), mode))
+    for path, uid, mode in sorted(made, key=lambda item: len(item[0].parts), reverse=True):
+        os.chown(path, uid, owners.qmail, follow_symlinks=False)
+        os.chmod(path, mode)  # after chown (which clears set-id bits), and whatever the umask
     _sync(root)
     _sync(root.parent)
 
