@@ -139,6 +139,19 @@ def test_a_delete_that_fails_half_way_still_starts_qmail_send_again(send, queue)
     stopped_and_restarted(send)
 
 
+def test_a_purge_that_fails_half_way_still_starts_qmail_send_again(send, queue):
+    layout = discover(queue.queue_dir)
+    obstacle = layout.path("mess", 1466856)  # the last of its files to go
+    obstacle.unlink()
+    obstacle.mkdir()
+    (obstacle / "x").write_text("")
+    with pytest.raises(agent.AgentRefused) as refused:
+        call("purge", {"queue": "local"})
+    assert "mess/8/1466856 could not be removed" in refused.value.message
+    assert not layout.path("info", 1466856).exists() and not layout.path("local", 1466856).exists()
+    stopped_and_restarted(send)
+
+
 def test_a_qmail_send_nobody_supervises_makes_every_change_refuse(queue, work_dir):
     before = tree(queue.queue_dir)
     with unsupervised_qmail_send(queue, work_dir / "unsupervised.log") as process:
