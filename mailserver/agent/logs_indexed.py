@@ -18,6 +18,7 @@ from typing import Any
 
 from mailserver.qmail.logs import config as log_config
 from mailserver.qmail.logs.deliveries.query import Period, ns_unix
+from mailserver.qmail.logs.deliveries.ranked import ranked
 from mailserver.qmail.logs.deliveries.reports import Report, rules_for
 from mailserver.qmail.logs.deliveries.store import Manifest, Store, index_root
 from mailserver.qmail.logs.domains import Domains
@@ -25,6 +26,7 @@ from mailserver.qmail.logs.files import LogDir
 from mailserver.qmail.logs.index import CACHE_ENV
 from mailserver.qmail.logs.records import readable, sender_text
 from mailserver.qmail.logs.render import SHOW_COLUMNS, SHOW_DETAIL_COLUMNS
+from mailserver.qmail.logs.reports import Stats, table
 from mailserver.qmail.logs.request import CAUSES_REPORT, SHOW_REPORTS, ReportRequest
 from mailserver.qmail.logs.series import Series
 from mailserver.qmail.logs.tai64n import encode, format_local, to_unix
@@ -108,7 +110,7 @@ def report(
         elif request.report == CAUSES_REPORT:
             result = _table(request, rep.causes().table(), series, rep)
         else:
-            result = _table(request, rep.table(request.report, request.by), series, rep)
+            result = _ranked(request, rep, series)
     except Exception:
         if tracker.cancelled():
             raise Cancelled("The report was cancelled.") from None
@@ -146,6 +148,17 @@ def _table(request: ReportRequest, table: Any, series: Series, rep: Report) -> d
         "total_rows": len(table.rows),
         "sort": table.sort_column,
     }
+
+
+def _ranked(request: ReportRequest, rep: Report, series: Series) -> dict[str, Any]:
+    """A top-* table sorted and cut in the database: only the rows shown come back."""
+    from .logs_ops import _column
+
+    columns = table(request.report, Stats(), by=request.by).columns
+    column = _column(columns, request.sort) if request.sort else None
+    rep.top_series(series)
+    shown, total = ranked(rep, request.report, request.by, column, request.reverse, request.limit)
+    return {"columns": shown.columns, "rows": shown.rows, "total_rows": total, "sort": shown.sort_column}
 
 
 class _Watcher:
@@ -207,8 +220,8 @@ def status(log_dir: Path) -> dict[str, Any]:
     newest = to_unix(manifest.newest) if manifest.newest else None
     rows: dict[str, int] = {}
     for segment in manifest.segments:
-        for table, n in segment["rows"].items():
-            rows[table] = rows.get(table, 0) + n
+        for name, n in segment["rows"].items():
+            rows[name] = rows.get(name, 0) + n
     answer.update(
         newest=newest,
         lag=(answer["log_newest"] - newest) if newest and answer["log_newest"] else None,

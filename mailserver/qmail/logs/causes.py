@@ -76,7 +76,7 @@ class Causes:
         self.channel = channel
         self.original = domains.original if domains is not None and domains.virtual else None
         self.rows: dict[tuple[str, str], Cause] = {}
-        self._latest: dict[tuple[str, str], tuple[bytes, str]] = {}
+        self._latest: dict[tuple[str, str], int] = {}
 
     def add(self, message: Message) -> None:
         for attempt in message.attempts:
@@ -98,9 +98,8 @@ class Causes:
             else:
                 row.failures += 1
             row.first, row.last = min(row.first, when), max(row.last, when)
-            latest = (attempt.finished, attempt.text)
-            if latest > self._latest.get(key, (b"", "")):
-                self._latest[key] = latest
+            if attempt.order > self._latest.get(key, -1):  # the reply logged last
+                self._latest[key] = attempt.order
                 row.example = attempt.text
 
     def add_all(self, messages: Iterable[Message]) -> Causes:

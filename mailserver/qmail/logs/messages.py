@@ -41,6 +41,7 @@ class Attempt:
     result: str | None = None  # "success", "deferral", "failure"; None while in progress
     text: str = ""  # escaped as logged
     finished: bytes = b""
+    order: int = 0  # the result's place among the results read (which of two was logged last)
 
 
 @dataclass(slots=True, eq=False)
@@ -92,6 +93,7 @@ class Joiner:
         self.exits: list[bytes] = []  # stamps where a qmail-send run ended, sorted
         self.latest = b""  # highest stamp seen: lines at or above it are "in order"
         self.last_start = 0  # highest delivery number started in the current run
+        self.results = 0  # results read so far: each attempt's ``order``
         # What the last line fed was: its kind, its message, the attempt a START/RESULT touched.
         self.kind = OTHER
         self.message: Message | None = None
@@ -184,11 +186,15 @@ class Joiner:
                         result, text = "deferral", line[colon + 12 :]
                     else:  # "report mangled, will defer"
                         result, text = "deferral", line[colon + 2 :]
+                    self.results += 1
                     if found is None:  # its start is not in the input
-                        attempt = Attempt(number, "", "", b"", result, text.decode("latin-1"), label)
+                        attempt = Attempt(
+                            number, "", "", b"", result, text.decode("latin-1"), label, self.results
+                        )
                     else:
                         message, attempt = found
                         attempt.result, attempt.text, attempt.finished = result, text.decode("latin-1"), label
+                        attempt.order = self.results
                     if results is not None:
                         results.append((message, attempt))
                 elif c == 110:  # new msg N

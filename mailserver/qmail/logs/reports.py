@@ -94,11 +94,11 @@ class Stats:
         self.senders: dict[str, list[int]] = {}
         self.recipients: dict[str, list[int]] = {}
         # Latest reason per (address, result), for mail from the address and mail to it: the
-        # text of the result logged last (the greater text when two share a stamp).
+        # text of the result logged last.
         self.last_sent: dict[tuple[str, str], str] = {}
         self.last_rcvd: dict[tuple[str, str], str] = {}
-        self._sent_at: dict[tuple[str, str], tuple[bytes, str]] = {}
-        self._rcvd_at: dict[tuple[str, str], tuple[bytes, str]] = {}
+        self._sent_at: dict[tuple[str, str], int] = {}
+        self._rcvd_at: dict[tuple[str, str], int] = {}
         wanted = set(sides)
         self._senders, self._recipients = "senders" in wanted, "recipients" in wanted
 
@@ -127,11 +127,9 @@ class Stats:
             result = attempt.result
             if result is not None:
                 out[_S_INDEX[result]] += 1
-                if result != "success":
-                    latest = (attempt.finished, attempt.text)
-                    if latest > self._sent_at.get((sender, result), (b"", "")):
-                        self._sent_at[(sender, result)] = latest
-                        self.last_sent[(sender, result)] = attempt.text
+                if result != "success" and attempt.order > self._sent_at.get((sender, result), -1):
+                    self._sent_at[(sender, result)] = attempt.order
+                    self.last_sent[(sender, result)] = attempt.text
 
     def _add_recipients(self, message: Message, attempts: list[Attempt]) -> None:
         is_bounce = message.sender in NULL_SENDERS
@@ -151,11 +149,9 @@ class Stats:
             result = attempt.result
             if result is not None:
                 into[_R_INDEX[result]] += 1
-                if result != "success":
-                    latest = (attempt.finished, attempt.text)
-                    if latest > self._rcvd_at.get((rcpt, result), (b"", "")):
-                        self._rcvd_at[(rcpt, result)] = latest
-                        self.last_rcvd[(rcpt, result)] = attempt.text
+                if result != "success" and attempt.order > self._rcvd_at.get((rcpt, result), -1):
+                    self._rcvd_at[(rcpt, result)] = attempt.order
+                    self.last_rcvd[(rcpt, result)] = attempt.text
 
     def add_all(self, messages: Iterable[Message]) -> Stats:
         add = self.add

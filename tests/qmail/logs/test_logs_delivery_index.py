@@ -328,3 +328,27 @@ def test_rows_past_the_retention_leave_even_when_their_log_file_is_gone(generate
     assert sorted((a[:14] for a in after["attempts"]), key=repr) == kept
     assert sorted(b[:3] for b in after["bounces"]) == sorted(b[:3] for b in before["bounces"] if b[1] >= cut)
     assert 0 < len(after["attempts"]) < len(before["attempts"])
+
+
+def test_a_table_sorted_and_cut_in_the_database_is_the_streaming_table_sorted_and_cut(send_log, tmp_path):
+    """What the page gets (the first rows in the order asked, and the count) for every column."""
+    from mailserver.qmail.logs.deliveries.ranked import ranked
+    from mailserver.qmail.logs.messages import messages
+    from mailserver.qmail.logs.reports import Stats, sides_for, table
+
+    store = build(send_log, tmp_path / "ix")
+    for start, end in [(1795611600, 1795615200), *_windows(send_log, 157.0, (200.0,))]:
+        both = Both(send_log, store, tmp_path / "cache", start, end, rcpt=("alice@example.test",) if start % 2 else ())
+        for name in TOPS:
+            for channel in (None, "remote"):
+                for by in ("recipient", "sender") if name in ("top-deferrals", "top-failures") else ("recipient",):
+                    stats = Stats(channel, both.domains, sides_for(name, by)).add_all(messages(both.chunks()))
+                    streamed = table(name, stats, by=by)
+                    for column in streamed.columns:
+                        for reverse in (False, True):
+                            streamed.sort(column, reverse=reverse)
+                            got, total = ranked(both.report(channel), name, by, column, reverse, 7)
+                            assert (got.columns, got.rows, total) == (
+                                streamed.columns, streamed.rows[:7], len(streamed.rows)
+                            ), (name, channel, by, column, reverse)  # fmt: skip
+        both.close()

@@ -22,6 +22,12 @@ COLUMNS: dict[str, list[str]] = {
     "bounces": ["mkey", "msg", "label", "qp"],
     "ends": ["mkey", "msg", "label", "kind"],
 }  # fmt: skip
+# Computed while loading, so that reports group by them without lower-casing millions of rows:
+# the recipient and the sender as the reports count them (reports.Stats: "<>" for the null sender).
+DERIVED = {
+    "attempts": {"rkey": "lower(rcpt)", "skey": "CASE WHEN sender = '' THEN '<>' ELSE lower(sender) END"},
+    "messages": {"skey": "CASE WHEN sender = '' THEN '<>' ELSE lower(sender) END"},
+}
 STAMPS = {"started", "finished", "arrived", "info", "label"}
 INTEGERS = {"mkey", "msg", "number", "seq", "size", "uid", "info_file", "qp"}
 TEXTS = {"channel", "rcpt", "result", "text", "sender", "kind"}
@@ -38,6 +44,7 @@ def connect(threads: int = 2) -> Any:
     import duckdb  # imported here: the streaming tools never pay for it
 
     con = duckdb.connect(config={"threads": threads})
+    con.execute("SET enable_progress_bar = false")
     con.execute(NS_MACRO)
     return con
 
@@ -99,6 +106,9 @@ def write_table(con: Any, table: str, files: list[Path], out: Path, remap: Path 
                     f"CASE WHEN {late} THEN r.r_{name} ELSE {select[i].rsplit(' AS ', 1)[0]} END AS {name}"
                 )
     query = f"SELECT {', '.join(select)} FROM {source}"
+    derived = DERIVED.get(table)
+    if derived:
+        query = f"SELECT *, {', '.join(f'{e} AS {c}' for c, e in derived.items())} FROM ({query})"
     con.execute(f"COPY ({query}) TO {_quote(str(out))} (FORMAT parquet, COMPRESSION zstd)")
     row = con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(out))})").fetchone()
     return int(row[0]) if row else 0

@@ -88,19 +88,22 @@ class Period:
         self.F_min = self._first_findable(oldest)
         self.con = load.connect()
         for table in load.COLUMNS:
-            paths = manifest.paths(root, table)
-            if paths:
-                source = "read_parquet([" + ", ".join(_q(p) for p in paths) + "])"
-            else:
-                source = (
-                    "(SELECT "
-                    + ", ".join(
-                        f"NULL::{'VARCHAR' if c in load.TEXTS else 'BIGINT'} AS {c}"
-                        for c in load.COLUMNS[table]
-                    )
-                    + " WHERE FALSE)"
-                )
-            self.con.execute(f"CREATE VIEW {table} AS SELECT * FROM {source}")
+            self._view(table, manifest.paths(root, table), table)
+        # Finished attempts (in segments, sorted by time) apart from those under way: a period's
+        # bounds on ``finished`` then skip whole row groups of the Parquet files.
+        self._view("seg_attempts", manifest.paths(root, "attempts", running=False), "attempts")
+        self._view("run_attempts", manifest.paths(root, "attempts", segments=False), "attempts")
+
+    def _view(self, name: str, paths: list[str], table: str) -> None:
+        if paths:
+            source = "read_parquet([" + ", ".join(_q(p) for p in paths) + "])"
+        else:
+            columns = [*load.COLUMNS[table], *load.DERIVED.get(table, {})]
+            empty = (
+                f"NULL::{'BIGINT' if c in load.INTEGERS | load.STAMPS else 'VARCHAR'} AS {c}" for c in columns
+            )
+            source = "(SELECT " + ", ".join(empty) + " WHERE FALSE)"
+        self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
 
     def _first_findable(self, oldest: int) -> int:
         """The lowest file number whose ``info msg`` lines a selection may still find."""
@@ -120,36 +123,44 @@ class Period:
         return f"({column} >= {self.S} AND {column} < {self.E})"
 
     def attempts(self) -> str:
-        """Attempts in the selection, with ``res`` (their result if in it) and ``known``."""
+        """Attempts in the selection, with ``res`` (their result if in it) and ``known``.
+
+        One started in the period, or before it (at most DELIVERY_HORIZON) with its result in
+        it: either way it finished at or after S, or is still under way.
+        """
         S, E = self.S, self.E
+        select = (
+            f"SELECT a.*, CASE WHEN a.finished < {E} THEN a.result END AS res, {self.known('a')} AS known"
+        )
         return (
-            f"SELECT a.*, CASE WHEN a.finished < {E} THEN a.result END AS res, {self.known('a')} AS known "
-            f"FROM attempts a WHERE a.mkey IS NOT NULL AND a.started IS NOT NULL AND "
-            f"((a.started >= {S} AND a.started < {E}) OR "
-            f"(a.started < {S} AND a.started >= {self.S_ctx} AND a.finished >= {S} AND a.finished < {E}))"
+            f"{select} FROM seg_attempts a WHERE a.finished >= {S} AND a.started < {E} "
+            f"AND a.mkey IS NOT NULL "
+            f"AND (a.started >= {S} OR (a.started >= {self.S_ctx} AND a.finished < {E})) "
+            f"UNION ALL {select} FROM run_attempts a WHERE a.started >= {S} AND a.started < {E}"
         )
 
     def orphans(self) -> str:
         """Results in the period whose start the selection does not hold."""
         return (
-            "SELECT a.*, a.result AS res, FALSE AS known FROM attempts a "
-            f"WHERE {self.in_period('a.finished')} "
+            "SELECT a.*, a.result AS res, FALSE AS known FROM seg_attempts a "
+            f"WHERE a.finished >= {self.S} AND a.finished < {self.E} "
             f"AND (a.mkey IS NULL OR a.started IS NULL OR a.started < {self.S_ctx})"
         )
 
     def lost(self) -> str:
         return f"SELECT mkey FROM ends WHERE kind = 'l' AND {self.in_period('label')}"
 
-    def filtered(self, rules: list[Rule], rcpt_key: str) -> tuple[list[str], str, str]:
-        """CTEs for the x-filters: (ctes, final attempts CTE name, message predicate on ``mkey``).
+    def filtered(self, rules: list[Rule], first: str = "a0") -> tuple[list[tuple[str, str]], str, str, str]:
+        """The x-filters as tables to make in order: ([(name, query)], final attempts, message
+        predicate, bounce predicate), applied to the attempts table ``first`` (with ``rkey``).
 
-        The predicate says whether a message survives every filter; with it, ``bounce_ok``
-        (a CTE of mkeys) says whether its bounces do.
+        The message predicate (on ``mkey``) says whether a message survives every filter; the
+        bounce predicate whether its bounces do (Rule.keeps_bounce, filter by filter).
         """
-        ctes = [f"a0 AS MATERIALIZED ({self.attempts()})"]
+        tables: list[tuple[str, str]] = []
         keep: list[str] = []
         bounce: list[str] = []
-        prev = "a0"
+        prev = first
         for i, rule in enumerate(rules, 1):
             cur = f"a{i}"
             if rule.kind in ("sender", "uid"):
@@ -157,17 +168,13 @@ class Period:
                     test = f"lower(m.sender) IN {_list(rule.values)}"
                 else:
                     test = f"m.uid IN ({', '.join(str(u) for u in sorted(rule.uids)) or 'NULL'})"
-                ctes.append(
-                    f"k{i} AS MATERIALIZED (SELECT m.mkey FROM messages m WHERE {self.known('m')} AND {test})"
-                )
-                ctes.append(
-                    f"{cur} AS MATERIALIZED (SELECT * FROM {prev} WHERE mkey IN (SELECT mkey FROM k{i}))"
-                )
+                tables.append((f"k{i}", f"SELECT m.mkey FROM messages m WHERE {self.known('m')} AND {test}"))
+                tables.append((cur, f"SELECT * FROM {prev} WHERE mkey IN (SELECT mkey FROM k{i})"))
                 keep.append(f"mkey IN (SELECT mkey FROM k{i})")
             else:
                 if rule.kind == "rcpt":
-                    match = f"(lower(rcpt) IN {_list(rule.values)} OR {rcpt_key} IN {_list(rule.values)})"
-                    ctes.append(f"k{i} AS MATERIALIZED (SELECT DISTINCT mkey FROM {prev} WHERE {match})")
+                    match = f"(lower(rcpt) IN {_list(rule.values)} OR rkey IN {_list(rule.values)})"
+                    tables.append((f"k{i}", f"SELECT DISTINCT mkey FROM {prev} WHERE {match}"))
                 else:  # owner: mail from the owned domains (all of it), mail to them (those deliveries)
                     owned = domain_match_sql(_domain("m.sender"), rule.values)
                     own_sender_m = f"({self.known('m')} AND m.sender != '' AND {owned})"
@@ -175,25 +182,29 @@ class Period:
                         f"(known AND sender != '' AND {domain_match_sql(_domain('sender'), rule.values)})"
                     )
                     match = f"({own_sender_a} OR {domain_match_sql(_domain('rcpt'), rule.values)})"
-                    ctes.append(
-                        f"k{i} AS MATERIALIZED (SELECT DISTINCT mkey FROM {prev} WHERE {match} "
-                        f"UNION SELECT m.mkey FROM messages m WHERE {own_sender_m})"
+                    tables.append(
+                        (
+                            f"k{i}",
+                            f"SELECT DISTINCT mkey FROM {prev} WHERE {match} "
+                            f"UNION SELECT m.mkey FROM messages m WHERE {own_sender_m}",
+                        )
                     )
-                ctes.append(
-                    f"{cur} AS MATERIALIZED (SELECT * FROM {prev} "
-                    f"WHERE mkey IN (SELECT mkey FROM k{i}) AND {match})"
+                tables.append(
+                    (cur, f"SELECT * FROM {prev} WHERE mkey IN (SELECT mkey FROM k{i}) AND {match}")
                 )
                 # keeps_bounce: the message was not narrowed, or a kept delivery of it failed
-                ctes.append(
-                    f"b{i} AS MATERIALIZED (SELECT mkey FROM {prev} GROUP BY mkey "
-                    f"HAVING bool_and({match}) OR bool_or({match} AND res = 'f'))"
+                tables.append(
+                    (
+                        f"b{i}",
+                        f"SELECT mkey FROM {prev} GROUP BY mkey "
+                        f"HAVING bool_and({match}) OR bool_or({match} AND res = 'f')",
+                    )
                 )
                 keep.append(f"mkey IN (SELECT mkey FROM k{i})")
                 bounce.append(f"(mkey IN (SELECT mkey FROM b{i}) OR mkey NOT IN (SELECT mkey FROM {prev}))")
             prev = cur
         keep_sql = " AND ".join(keep) or "TRUE"
-        bounce_sql = " AND ".join([keep_sql, *bounce])
-        return ctes, prev, f"{keep_sql}|{bounce_sql}"
+        return tables, prev, keep_sql, " AND ".join([keep_sql, *bounce])
 
     def close(self) -> None:
         self.con.close()

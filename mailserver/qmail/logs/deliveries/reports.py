@@ -18,8 +18,8 @@ from ..reports import Stats, Table, sides_for, table
 from ..series import Series
 from .query import Period, Rule, _domain, _list, _q, fetch, ns_unix
 
-# The text of the result logged last (the greater text when two share a stamp), as Stats keeps it.
-LATEST = "max({'f': finished, 't': text}) FILTER (WHERE res != 's')"
+# The text of the result logged last (results' seq follow the log), as Stats keeps it.
+LATEST = "arg_max(text, seq) FILTER (WHERE res != 's')"
 
 
 class Report:
@@ -35,135 +35,163 @@ class Report:
         self.p, self.rules, self.channel = period, rules, channel
         self.domains = domains if domains is not None and domains.virtual else None
         self.con = period.con
-        self.rcpt_key = "lower(rcpt)"
+        self._results = False
+        # The period's attempts, once, with what the reports read: reply texts of deferrals and
+        # failures only (show-* fetches the texts of the rows it prints), the recipient as counted.
+        # A view: each report's query reads the Parquet files once, skipping the row groups
+        # outside the period. Only virtual-domain recipients need a table (to rewrite them).
+        kind = "TABLE" if self.domains is not None else "VIEW"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP {kind} a0 AS SELECT mkey, msg, channel, rcpt, rkey, res, text, "
+            "finished, seq, sender, CASE WHEN known THEN skey ELSE '?' END AS skey, size, known "
+            f"FROM ({period.attempts()})"
+        )
         if self.domains is not None:
             self._map_recipients()
-        self.ctes, self.att, keep = period.filtered(rules, self.rcpt_key)
-        self.keep, self.bounce_keep = keep.split("|")
+        tables, self.att, self.keep, self.bounce_keep = period.filtered(rules)
+        for name, query in tables:  # the x-filters' steps: small tables of what each keeps
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE lost AS {period.lost()}")
+        channel = f" AND channel = {_q(channel)}" if channel else ""
+        # Attempts the top-* reports count: of messages the joiner yields, on the channel.
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW att AS SELECT * FROM {self.att} WHERE {self.lost()}{channel}"
+        )
 
     def _map_recipients(self) -> None:
         """Virtual-domain addresses as sent (Domains.original), for the recipients in the period."""
         assert self.domains is not None
-        rows = fetch(
-            self.con, f"SELECT DISTINCT lower(rcpt) FROM ({self.p.attempts()}) WHERE rcpt IS NOT NULL"
-        )
+        rows = fetch(self.con, "SELECT DISTINCT rkey FROM a0 WHERE rkey IS NOT NULL")
         pairs = [(r, self.domains.original(r)) for (r,) in rows]
         pairs = [(r, o) for r, o in pairs if r != o]
-        self.con.execute("CREATE TEMP TABLE rmap (raw VARCHAR, orig VARCHAR)")
+        self.con.execute("CREATE OR REPLACE TEMP TABLE rmap (raw VARCHAR, orig VARCHAR)")
         if pairs:
             self.con.executemany("INSERT INTO rmap VALUES (?, ?)", pairs)
-        self.rcpt_key = "coalesce((SELECT orig FROM rmap WHERE raw = lower(rcpt)), lower(rcpt))"
+            self.con.execute("UPDATE a0 SET rkey = rmap.orig FROM rmap WHERE a0.rkey = rmap.raw")
 
     def sql(self, body: str) -> str:
-        return "WITH " + ",\n".join(self.ctes) + "\n" + body
+        return body
 
     def lost(self) -> str:
-        return f"mkey NOT IN ({self.p.lost()})"
-
-    def top_attempts(self) -> str:
-        """Attempts the top-* reports count: of messages the joiner yields, on the channel."""
-        channel = f" AND channel = {_q(self.channel)}" if self.channel else ""
-        return f"SELECT * FROM {self.att} WHERE {self.lost()}{channel}"
+        return "mkey NOT IN (SELECT mkey FROM lost)"
 
     # -- top-* ------------------------------------------------------------------------------
+    def arrived(self) -> str:
+        """Per sender: messages that arrived in the period (k, n, b: their bytes)."""
+        p = self.p
+        on_channel = " AND mkey IN (SELECT mkey FROM att)" if self.channel else ""
+        return (
+            f"SELECT CASE WHEN {p.known('m')} THEN m.skey ELSE '?' END AS k, count(*) AS n, "
+            f"sum(CASE WHEN {p.known('m')} THEN m.size ELSE 0 END) AS b "
+            f"FROM (SELECT * FROM messages WHERE {p.in_period('arrived')} AND {self.keep} "
+            f"AND mkey NOT IN ({p.lost()}){on_channel}) m GROUP BY k"
+        )
+
+    def bounced(self) -> str:
+        """Per sender: ``bounce msg`` lines in the period of its messages (k, n)."""
+        p = self.p
+        failed = "" if self.channel is None else " AND mkey IN (SELECT mkey FROM att WHERE res = 'f')"
+        return (
+            f"SELECT CASE WHEN {p.known('m')} THEN m.skey ELSE '?' END AS k, count(*) AS n "
+            f"FROM (SELECT * FROM bounces WHERE {p.in_period('label')} AND {self.bounce_keep} "
+            f"AND mkey NOT IN ({p.lost()}){failed}) b LEFT JOIN messages m USING (mkey) GROUP BY k"
+        )
+
+    def per_message(self) -> str:
+        """Per recipient: messages to it, and those of them that are bounces (k, msgs, bounces).
+
+        Messages (and bounces) count once per recipient however often retried: per (recipient,
+        message) first, then per recipient (cheaper than DISTINCT aggregates).
+        """
+        is_bounce = "(known AND sender IN ('', '#@[]'))"
+        return (
+            "SELECT k, count(*) AS msgs, count(*) FILTER (WHERE b) AS bounces FROM "
+            f"(SELECT rkey AS k, mkey, bool_or({is_bounce}) AS b FROM att GROUP BY k, mkey) GROUP BY k"
+        )
+
     def stats(self, name: str, by: str = "recipient") -> Stats:
+        """The streaming tools' counters (reports.Stats) of the period, every address of them."""
         sides = sides_for(name, by)
         stats = Stats(self.channel, None, sides)
         codes = {"s": "success", "d": "deferral", "f": "failure"}
-        p = self.p
-        sender_key = (
-            "CASE WHEN known THEN (CASE WHEN sender = '' THEN '<>' ELSE lower(sender) END) ELSE '?' END"
-        )
-        att = f"att AS MATERIALIZED ({self.top_attempts()})"
+        sender_key = "skey"
         if "senders" in sides:
-            on_channel = " AND mkey IN (SELECT mkey FROM att)" if self.channel else ""
-            address = "(CASE WHEN m.sender = '' THEN '<>' ELSE lower(m.sender) END)"
-            msg_key = f"CASE WHEN {p.known('m')} THEN {address} ELSE '?' END"
-            arrived = (
-                f"SELECT {msg_key} AS k, count(*) AS n, "
-                f"sum(CASE WHEN {p.known('m')} THEN m.size ELSE 0 END) AS b "
-                f"FROM (SELECT * FROM messages WHERE {p.in_period('arrived')} AND {self.keep} "
-                f"AND mkey NOT IN ({p.lost()}){on_channel}) m GROUP BY k"
-            )
-            failed = "" if self.channel is None else " AND mkey IN (SELECT mkey FROM att WHERE res = 'f')"
-            bounced = (
-                f"SELECT {msg_key} AS k, count(*) AS n FROM (SELECT * FROM bounces "
-                f"WHERE {p.in_period('label')} AND {self.bounce_keep} "
-                f"AND mkey NOT IN ({p.lost()}){failed}) b "
-                "LEFT JOIN messages m USING (mkey) GROUP BY k"
-            )
+            arrived, bounced = self.arrived(), self.bounced()
             results = (
                 f"SELECT {sender_key} AS k, res, count(*) AS n, "
                 f"{LATEST} AS last FROM att WHERE res IS NOT NULL GROUP BY k, res"
             )
             senders = stats.senders
-            for k, n, b in fetch(self.con, self.sql(f", {att} {arrived}")):
+            for k, n, b in fetch(self.con, arrived):
                 row = senders.setdefault(k, [0] * 6)
                 row[0], row[1] = n, int(b or 0)
-            for k, n in fetch(self.con, self.sql(f", {att} {bounced}")):
+            for k, n in fetch(self.con, bounced):
                 senders.setdefault(k, [0] * 6)[5] = n
-            for k, res, n, last in fetch(self.con, self.sql(f", {att} {results}")):
+            for k, res, n, last in fetch(self.con, results):
                 result = codes[res]
                 senders.setdefault(k, [0] * 6)[{"success": 2, "deferral": 3, "failure": 4}[result]] = n
                 if last is not None:
-                    stats.last_sent[(k, result)] = last["t"]
+                    stats.last_sent[(k, result)] = last
         if "recipients" in sides:
-            key = self.rcpt_key
-            is_bounce = "(known AND sender IN ('', '#@[]'))"
-            per_message = (
-                f"SELECT {key} AS k, count(DISTINCT mkey) AS msgs, "
-                f"count(DISTINCT mkey) FILTER (WHERE {is_bounce}) AS bounces FROM att GROUP BY k"
-            )
+            key = "rkey"
+            per_message = self.per_message()
             results = (
                 f"SELECT {key} AS k, res, count(*) AS n, {LATEST} AS last "
                 "FROM att WHERE res IS NOT NULL GROUP BY k, res"
             )
             recipients = stats.recipients
-            for k, msgs, bounces in fetch(self.con, self.sql(f", {att} {per_message}")):
+            for k, msgs, bounces in fetch(self.con, per_message):
                 row = recipients.setdefault(k, [0] * 5)
                 row[0], row[4] = msgs, bounces
-            for k, res, n, last in fetch(self.con, self.sql(f", {att} {results}")):
+            for k, res, n, last in fetch(self.con, results):
                 result = codes[res]
                 recipients.setdefault(k, [0] * 5)[{"success": 1, "deferral": 2, "failure": 3}[result]] = n
                 if last is not None:
-                    stats.last_rcvd[(k, result)] = last["t"]
+                    stats.last_rcvd[(k, result)] = last
         return stats
 
     def table(self, name: str, by: str = "recipient") -> Table:
         return table(name, self.stats(name, by), by=by)
 
     def top_series(self, series: Series) -> None:
-        self._series(series, f"SELECT finished, res FROM ({self.top_attempts()}) WHERE res IS NOT NULL")
+        self._series(series, "SELECT finished, res FROM att WHERE res IS NOT NULL")
 
     # -- show-* ---------------------------------------------------------------------------------
     def results(self) -> str:
         """Every result of the (filtered) selection, orphans included when nothing filters."""
-        body = (
-            "SELECT finished, seq, res, channel, rcpt, msg, known, sender, size, text "
-            f"FROM {self.att} WHERE res IS NOT NULL"
-        )
-        if not self.rules:
-            body += (
-                " UNION ALL SELECT finished, seq, res, NULL, NULL, NULL, FALSE, NULL, 0, text "
-                f"FROM ({self.p.orphans()})"
+        if not self._results:
+            self._results = True
+            body = (
+                "SELECT finished, seq, res, channel, rcpt, msg, known, sender, size "
+                f"FROM {self.att} WHERE res IS NOT NULL"
             )
-        return body
+            if not self.rules:
+                body += (
+                    " UNION ALL SELECT finished, seq, res, NULL, NULL, NULL, FALSE, NULL, 0 "
+                    f"FROM ({self.p.orphans()})"
+                )
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW results AS {body}")
+        return "SELECT * FROM results"
 
     def show(self, results: tuple[str, ...], limit: int | None) -> tuple[list[tuple[Any, ...]], int]:
         """(rows in log order, up to ``limit``; how many there are) of results in ``results``."""
         wanted = _list(r[0] for r in results)
+        self.results()
         rows = fetch(
             self.con,
-            self.sql(
-                f", r AS ({self.results()}) "
-                "SELECT finished, res, channel, rcpt, sender, size, msg, text, known "
-                f"FROM r WHERE res IN {wanted} ORDER BY seq"
-                + (f" LIMIT {int(limit)}" if limit is not None else "")
-            ),
+            "SELECT finished, res, channel, rcpt, sender, size, msg, seq, known "
+            f"FROM results WHERE res IN {wanted} ORDER BY seq"
+            + (f" LIMIT {int(limit)}" if limit is not None else ""),
         )
-        total = fetch(
-            self.con, self.sql(f", r AS ({self.results()}) SELECT count(*) FROM r WHERE res IN {wanted}")
+        # The reply texts of just these rows (a result's seq is unique in the index).
+        texts = dict(
+            fetch(
+                self.con,
+                f"SELECT seq, text FROM seg_attempts WHERE seq IN ({', '.join(str(r[7]) for r in rows) or 'NULL'})",  # noqa: E501
+            )
         )
+        rows = [(*r[:7], texts.get(r[7]), r[8]) for r in rows]
+        total = fetch(self.con, f"SELECT count(*) FROM results WHERE res IN {wanted}")
         return rows, int(total[0][0])
 
     def show_series(self, series: Series) -> None:
@@ -176,7 +204,7 @@ class Report:
         names = {"s": "success", "d": "deferral", "f": "failure"}
         for res, i, n in fetch(
             self.con,
-            self.sql(f", src AS ({source}) SELECT res, {index} AS i, count(*) FROM src GROUP BY res, i"),
+            f"SELECT res, {index} AS i, count(*) FROM ({source}) GROUP BY res, i",
         ):
             series.counts[names[res]][int(i)] += int(n)
 
@@ -184,15 +212,13 @@ class Report:
     def causes(self) -> Causes:
         causes = Causes(self.channel, None)
         case = cause_sql("text")
-        key = self.rcpt_key
+        key = "rkey"
         body = (
             f"SELECT {_domain(key)} AS d, {case} AS c, count(*) FILTER (WHERE res = 'd') AS deferrals, "
             f"count(*) FILTER (WHERE res = 'f') AS failures, min(finished) AS first, max(finished) AS last, "
-            f"max({{'f': finished, 't': text}}).t AS example FROM att WHERE res IN ('d', 'f') GROUP BY d, c"
+            f"arg_max(text, seq) AS example FROM att WHERE res IN ('d', 'f') GROUP BY d, c"
         )
-        for d, c, deferrals, failures, first, last, example in fetch(
-            self.con, self.sql(f", att AS MATERIALIZED ({self.top_attempts()}) {body}")
-        ):
+        for d, c, deferrals, failures, first, last, example in fetch(self.con, body):
             causes.rows[(d, c)] = Cause(deferrals, failures, ns_unix(first), ns_unix(last), example)
         return causes
 

@@ -61,11 +61,11 @@ class Manifest:
     def next_no(self) -> int:
         return max((f["no"] for f in self.files), default=-1) + 1
 
-    def paths(self, root: Path, table: str) -> list[str]:
-        """The Parquet files of ``table`` in the current segments (and the running segment)."""
-        names = [s["name"] for s in self.segments if s["rows"].get(table)]
+    def paths(self, root: Path, table: str, *, segments: bool = True, running: bool = True) -> list[str]:
+        """The Parquet files of ``table`` in the current segments and the running segment."""
+        names = [s["name"] for s in self.segments if s["rows"].get(table)] if segments else []
         out = [str(root / name / f"{table}.parquet") for name in names]
-        if self.running and (root / self.running / f"{table}.parquet").exists():
+        if running and self.running and (root / self.running / f"{table}.parquet").exists():
             out.append(str(root / self.running / f"{table}.parquet"))
         return out
 

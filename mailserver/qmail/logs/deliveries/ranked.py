@@ -1,0 +1,163 @@
+"""A top-* table computed, sorted and cut in the database: the first rows and how many there are.
+
+Over a week of a busy log a top-* table has a row per address (a hundred thousand and more); the
+page shows 500 of them. reports.table builds every row and sorts them all in Python; this does
+the same in SQL and brings back only the rows shown, so a whole-log report stays well under a
+second. Row for row and in the same order as reports.table(...).sort(column, reverse=...):
+
+* the columns and the rows kept are those of reports.table (see its counting rules);
+* Table.sort orders numbers high first and text A-Z, ties by the first column (unique here),
+  and ``reverse`` turns the whole order around; texts compare by code point, as DuckDB's
+  default (binary) collation compares UTF-8.
+"""
+
+from __future__ import annotations
+
+# ruff: noqa: S608  (SQL built from our own column names and Report's queries)
+from typing import TYPE_CHECKING, Any
+
+from ..records import readable
+from ..reports import Stats, Table, sides_for, table
+
+if TYPE_CHECKING:
+    from .reports import Report
+
+_READABLE = "replace(replace(rtrim({0}, '/'), '_', ' '), '/', ' / ')"  # records.readable
+_SENDER = ["sent", "bytes", "ok", "def", "fail", "bounced"]
+_RCPT = ["msgs", "rok", "rdef", "rfail", "rbounces"]
+
+
+_RESULTS = (
+    "count(*) FILTER (WHERE res = 's') AS {p}ok, count(*) FILTER (WHERE res = 'd') AS {p}def, "
+    "count(*) FILTER (WHERE res = 'f') AS {p}fail, max(seq) FILTER (WHERE res = 'd') AS {p}last_d, "
+    "max(seq) FILTER (WHERE res = 'f') AS {p}last_f"
+)  # last_d / last_f: the seq of the deferral / failure logged last; its text is fetched for the rows shown
+
+
+def _senders(report: Report) -> str:
+    return (
+        f"s_arr AS ({report.arrived()}), s_bnc AS ({report.bounced()}), "
+        f"s_res AS (SELECT skey AS k, {_RESULTS.format(p='')} FROM att WHERE res IS NOT NULL GROUP BY k), "
+        "senders AS (SELECT k, coalesce(a.n, 0) AS sent, coalesce(a.b, 0) AS bytes, coalesce(ok, 0) AS ok, "
+        "coalesce(def, 0) AS def, coalesce(fail, 0) AS fail, coalesce(x.n, 0) AS bounced, last_d, last_f "
+        "FROM s_arr a FULL JOIN s_res r USING (k) FULL JOIN s_bnc x USING (k))"
+    )
+
+
+def _recipients(name: str) -> str:
+    """The recipients' counters, computed no further than the report needs them.
+
+    Messages per recipient count each (recipient, message) once: a grouping by both, the costly
+    part over a week of log. top-recipients needs it for every recipient (and groups the results
+    in the same pass); top-deferrals/-failures only for the recipients they list; the user and
+    domain stats not at all (a recipient with any attempt has a row there).
+    """
+    bounce = "bool_or(known AND sender IN ('', '#@[]'))"
+    if name == "top-recipients":
+        return (
+            f"r_pairs AS (SELECT rkey AS k, mkey, {bounce} AS b, {_RESULTS.format(p='')} "
+            "FROM att GROUP BY k, mkey), "
+            "recipients AS (SELECT k, count(*) AS msgs, count(*) FILTER (WHERE b) AS rbounces, "
+            "sum(ok) AS rok, sum(def) AS rdef, sum(fail) AS rfail, max(last_d) AS rlast_d, "
+            "max(last_f) AS rlast_f FROM r_pairs GROUP BY k)"
+        )
+    if name in ("top-deferrals", "top-failures"):  # only the recipients with one of those
+        res, short = ("d", "def") if name == "top-deferrals" else ("f", "fail")
+        return (
+            f"r_res AS (SELECT rkey AS k, count(*) AS r{short}, max(seq) AS rlast_{res} FROM att "
+            f"WHERE res = '{res}' GROUP BY k), "
+            "r_msg AS (SELECT k, count(*) AS msgs FROM (SELECT rkey AS k, mkey FROM att "
+            "WHERE rkey IN (SELECT k FROM r_res) GROUP BY k, mkey) GROUP BY k), "
+            f"recipients AS (SELECT k, coalesce(msgs, 0) AS msgs, r{short}, rlast_{res} "
+            "FROM r_res LEFT JOIN r_msg USING (k))"
+        )
+    return (  # user and domain stats: 1 for "has a row" (its messages are not shown)
+        f"recipients AS (SELECT rkey AS k, 1 AS msgs, {_RESULTS.format(p='r')}, 0 AS rbounces "
+        "FROM att GROUP BY k)"
+    )
+
+
+def _rows(name: str, by: str) -> tuple[str, list[str]]:
+    """The SELECT of the table's rows (columns named as reports.table names them)."""
+    if name == "top-senders":
+        return (
+            "SELECT k AS sender, sent AS messages, bytes, ok AS success, def AS deferral, fail AS failure, "
+            "bounced AS bounces FROM senders WHERE sent > 0 OR ok > 0 OR def > 0 OR fail > 0 OR bounced > 0",
+            [],
+        )
+    if name == "top-recipients":
+        return (
+            "SELECT k AS recipient, msgs AS messages, rok AS success, rdef AS deferral, rfail AS failure, "
+            "rbounces AS bounces FROM recipients",
+            [],
+        )
+    if name in ("top-deferrals", "top-failures"):
+        short, result = ("def", "deferral") if name == "top-deferrals" else ("fail", "failure")
+        side, count, messages, last = (
+            ("senders", short, "sent", f"last_{short[0]}")
+            if by == "sender"
+            else ("recipients", f"r{short}", "msgs", f"rlast_{short[0]}")
+        )
+        return (
+            f"SELECT k AS {by}, {count} AS {result}s, {messages} AS messages, {last} AS last_reason "
+            f"FROM {side} WHERE {count} > 0",
+            [],
+        )
+    key = "domain" if name == "top-domain-stats" else "user"
+    group = "CASE WHEN strpos(k, '@') > 0 THEN split_part(k, '@', -1) ELSE k END" if key == "domain" else "k"
+    sums = ", ".join(f"sum(coalesce({c}, 0)) AS {c}" for c in [*_SENDER, *_RCPT])
+    nonzero = " OR ".join(f"{c} != 0" for c in [*_SENDER, *_RCPT])
+    return (
+        f"SELECT g AS {key}, sent, bytes, ok AS sent_ok, def AS sent_deferred, fail AS sent_failed, bounced, "
+        "rok AS received, rdef AS rcvd_deferred, rfail AS rcvd_failed FROM "
+        f"(SELECT {group} AS g, {sums} FROM senders FULL JOIN recipients USING (k) GROUP BY g) "
+        f"WHERE {nonzero}",
+        [],
+    )
+
+
+def ranked(
+    report: Report, name: str, by: str, sort: str | None, reverse: bool, limit: int
+) -> tuple[Table, int]:
+    """(the table's first ``limit`` rows in the order asked, the number of rows it has)."""
+    empty = table(name, Stats(), by=by)
+    columns = empty.columns
+    shape = Table(columns, [], empty.sort_column)
+    column = shape.column(sort) if sort else shape.sort_column
+    rows_sql, _ = _rows(name, by)
+    text = column == columns[0] or column == "last_reason"
+    first = f'"{columns[0]}"'
+    order = f'"{column}" {"DESC" if not text else "ASC"}, {first} ASC'
+    if reverse:
+        order = f'"{column}" {"ASC" if not text else "DESC"}, {first} DESC'
+    if column == columns[0]:
+        order = f"{first} {'DESC' if reverse else 'ASC'}"
+    wanted = sides_for(name, by)
+    ctes = [_senders(report)] if "senders" in wanted else []
+    ctes += [_recipients(name)] if "recipients" in wanted else []
+    sides = ", ".join(ctes)
+    reasons = "last_reason" in columns
+    if reasons and column == "last_reason":  # sorted by the texts: every listed row needs its own
+        rows_sql = (
+            f"SELECT t0.* REPLACE ({_READABLE.format('x.text')} AS last_reason) FROM ({rows_sql}) t0 "
+            "LEFT JOIN (SELECT seq, text FROM seg_attempts) x ON x.seq = t0.last_reason"
+        )
+    sql = (
+        f"WITH {sides}, t AS ({rows_sql}) SELECT *, count(*) OVER () AS total FROM t "
+        f"ORDER BY {order} LIMIT {int(limit)}"
+    )
+    fetched = report.con.execute(sql).fetchall()
+    total = int(fetched[0][-1]) if fetched else 0
+    rows: list[list[str | int]] = [[_value(v) for v in row[:-1]] for row in fetched]
+    if reasons and column != "last_reason":  # the texts of just the rows shown
+        seqs = ", ".join(str(row[3]) for row in rows) or "NULL"
+        texts = dict(
+            report.con.execute(f"SELECT seq, text FROM seg_attempts WHERE seq IN ({seqs})").fetchall()
+        )
+        for row in rows:
+            row[3] = readable(texts.get(row[3], ""))
+    return Table(columns, rows, column), total
+
+
+def _value(value: Any) -> str | int:
+    return value if isinstance(value, str) else int(value or 0)
