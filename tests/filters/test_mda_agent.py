@@ -198,3 +198,34 @@ def test_secure_imap_logs_in_over_tls_at_its_floor_and_not_far_below_it(courier_
         (etc / "imapd-ssl").write_text(text)
     finally:
         daemons.stop(roots, "courier-imapd-ssl")
+
+
+def test_secure_pop3d_speaks_tls_through_couriertls_under_tcpserver(pop3d_programs):
+    roots = pop3d_programs
+    daemons.link_programs(roots, "couriertls")
+    port = free_port()
+    try:
+        mda_write("qmail-pop3d-ssl", memory_limit=24 * MB, connections=3)
+        run = roots.service_dir("qmail-pop3d-ssl") / "run"
+        text = run.read_text()
+        assert f"TLS_CERTFILE={roots.control_dir}/servercert.pem\n" in text
+        # By hand for the test: a free port, and Debian's self-signed certificate of Courier's POP3.
+        run.write_text(
+            text.replace("LISTEN_PORT=995\n", f"LISTEN_PORT={port}\n")
+            .replace("LISTEN_ADDRESS=0\n", "LISTEN_ADDRESS=127.0.0.1\n")
+            .replace(
+                f"TLS_CERTFILE={roots.control_dir}/servercert.pem\n", "TLS_CERTFILE=/etc/courier/pop3d.pem\n"
+            )
+        )
+        pid = daemons.start(roots, "qmail-pop3d-ssl")
+        daemons.wait_for(lambda: Path(f"/proc/{pid}/exe").resolve().name == "tcpserver", 10, "tcpserver")
+        assert address_space(pid) == 24 * MB
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, context.wrap_socket(raw) as tls:
+            assert tls.version() is not None
+            assert tls.recv(200).startswith(b"+OK <")
+    finally:
+        daemons.stop(roots, "qmail-pop3d-ssl")
+        daemons.unlink_programs(roots, "couriertls")
