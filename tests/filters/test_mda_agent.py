@@ -223,7 +223,10 @@ def test_secure_pop3d_speaks_tls_through_couriertls_under_tcpserver(pop3d_progra
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, context.wrap_socket(raw) as tls:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+            context.wrap_socket(raw) as tls,
+        ):
             assert tls.version() is not None
             assert tls.recv(200).startswith(b"+OK <")
     finally:
