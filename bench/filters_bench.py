@@ -98,7 +98,9 @@ def main() -> None:
         script.write_text(spamd.render(params))
         starts = []
         for _ in range(runs):
-            process = subprocess.Popen(["/bin/sh", str(script)], stdout=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(
+                ["/bin/sh", str(script)], stdout=subprocess.DEVNULL, start_new_session=True
+            )
             processes.append(process)
             starts.append(wait(lambda: spamd.ping("127.0.0.1", port, timeout=0.5)))
             show_gtube = timed(lambda: spamd.check("127.0.0.1", port, spamd.GTUBE), 5)
