@@ -45,8 +45,18 @@ def _progress(store: Store):  # type: ignore[no-untyped-def]
     return report
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM when the worker that started us dies, even in the middle of a build."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the loop below still notices a new parent
+
+
 def run() -> int:
-    signal.signal(signal.SIGTERM, _on_term)
+    _die_with_parent()
     parent = os.getppid()
     log_dir = settings.roots.log_dir("send")
     store = store_for(log_dir)
@@ -64,7 +74,8 @@ def run() -> int:
         workers = int(os.environ.get("NODEWORX_LOG_INDEX_WORKERS", "0")) or cpu_count()
         follower = Follower(log_dir, store, workers=workers)
         try:
-            follower.start(_progress(store))
+            follower.start(_progress(store))  # SIGTERM meanwhile: the default, stop at once
+            signal.signal(signal.SIGTERM, _on_term)  # from now on: finish the tick, then stop
             (store.root / "build.json").unlink(missing_ok=True)
             while not _stop and os.getppid() == parent:
                 try:

@@ -83,9 +83,9 @@ class Follower:
     # -- start ----------------------------------------------------------------------------
     def start(self, progress: Progress | None = None) -> None:
         """Load the saved state, or build the index from the whole log directory."""
-        self.con = self.con or load.connect()
         manifest = self.store.manifest()
         if manifest is not None and manifest.state and self._load(manifest):
+            self.con = self.con or load.connect()
             return
         self.build(progress)
 
@@ -119,7 +119,10 @@ class Follower:
         try:
             stats = [os.fstat(log.fd(i)) for i in range(len(log.files))]
             numbers = list(range(len(log.files)))
+            # DuckDB only after the join: it runs threads, and a process forked while another
+            # thread holds a lock (malloc's, say) can wait for it forever in the child.
             joiner, files, remap = join_files(log, numbers, tmp, self.workers, progress)
+            self.con = self.con or load.connect()
             if progress:
                 progress("writing", 1, 1)
             segment = self.store.new_dir("seg")

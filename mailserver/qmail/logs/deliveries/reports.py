@@ -211,12 +211,13 @@ class Report:
     # -- deferrals by cause -------------------------------------------------------------------
     def causes(self) -> Causes:
         causes = Causes(self.channel, None)
-        case = cause_sql("text")
-        key = "rkey"
+        # Replies repeat: each distinct one is classified once (the rules are many substring tests).
         body = (
-            f"SELECT {_domain(key)} AS d, {case} AS c, count(*) FILTER (WHERE res = 'd') AS deferrals, "
-            f"count(*) FILTER (WHERE res = 'f') AS failures, min(finished) AS first, max(finished) AS last, "
-            f"arg_max(text, seq) AS example FROM att WHERE res IN ('d', 'f') GROUP BY d, c"
+            "WITH r AS (SELECT rkey, res, text, finished, seq FROM att WHERE res IN ('d', 'f')), "
+            f"k AS (SELECT text, {cause_sql('text')} AS c FROM (SELECT DISTINCT text FROM r)) "
+            f"SELECT {_domain('rkey')} AS d, c, count(*) FILTER (WHERE res = 'd') AS deferrals, "
+            "count(*) FILTER (WHERE res = 'f') AS failures, min(finished) AS first, max(finished) AS last, "
+            "arg_max(text, seq) AS example FROM r JOIN k USING (text) GROUP BY d, c"
         )
         for d, c, deferrals, failures, first, last, example in fetch(self.con, body):
             causes.rows[(d, c)] = Cause(deferrals, failures, ns_unix(first), ns_unix(last), example)
