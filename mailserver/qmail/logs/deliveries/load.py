@@ -40,8 +40,18 @@ NS_MACRO = (
 )
 
 
-def connect(threads: int = 2) -> Any:
+THREADS_ENV = "NODEWORX_LOG_INDEX_THREADS"
+
+
+def connect(threads: int | None = None) -> Any:
+    """A DuckDB connection (in memory) with the ``ns`` macro; threads: NODEWORX_LOG_INDEX_THREADS, else 2."""
+    import os
+
     import duckdb  # imported here: the streaming tools never pay for it
+
+    if threads is None:
+        value = os.environ.get(THREADS_ENV, "")
+        threads = int(value) if value.isdigit() and int(value) > 0 else 2
 
     con = duckdb.connect(config={"threads": threads})
     con.execute("SET enable_progress_bar = false")

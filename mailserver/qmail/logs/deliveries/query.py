@@ -79,14 +79,22 @@ def domain_match_sql(expr: str, owned: set[str]) -> str:
 class Period:
     """One period of one index: SQL for the rows the streaming selection of it would join."""
 
-    def __init__(self, root: Path, manifest: Manifest, start: float, end: float, lookback: float) -> None:
+    def __init__(
+        self,
+        root: Path,
+        manifest: Manifest,
+        start: float,
+        end: float,
+        lookback: float,
+        threads: int | None = None,
+    ) -> None:
         self.root, self.manifest = root, manifest
         self.S = label_ns(encode(start))
         self.E = max(label_ns(encode(end)), self.S)
         self.S_ctx = label_ns(encode(max(0.0, start - DELIVERY_HORIZON)))
         oldest = label_ns(encode(max(0.0, start - lookback)))
         self.F_min = self._first_findable(oldest)
-        self.con = load.connect()
+        self.con = load.connect(threads)
         for table in load.COLUMNS:
             self._view(table, manifest.paths(root, table), table)
         # Finished attempts (in segments, sorted by time) apart from those under way: a period's
