@@ -138,7 +138,7 @@ def report(
 
 
 def _show(request: ReportRequest, rep: Report, series: Series) -> dict[str, Any]:
-    rows, total = rep.show(SHOW_REPORTS[request.report], request.limit)
+    rows, total = rep.show(SHOW_REPORTS[request.report], request.limit, request.offset)
     rep.show_series(series)
     out: list[list[Any]] = []
     for finished, res, channel, rcpt, sender, size, msg, text, known in rows:
@@ -157,7 +157,7 @@ def _table(request: ReportRequest, table: Any, series: Series, rep: Report) -> d
     table.sort(_column(table.columns, request.sort) if request.sort else None, reverse=request.reverse)
     return {
         "columns": table.columns,
-        "rows": table.rows[: request.limit],
+        "rows": table.rows[request.offset : request.offset + request.limit],
         "total_rows": len(table.rows),
         "sort": table.sort_column,
     }
@@ -170,7 +170,9 @@ def _ranked(request: ReportRequest, rep: Report, series: Series) -> dict[str, An
     columns = table(request.report, Stats(), by=request.by).columns
     column = _column(columns, request.sort) if request.sort else None
     rep.top_series(series)
-    shown, total = ranked(rep, request.report, request.by, column, request.reverse, request.limit)
+    shown, total = ranked(
+        rep, request.report, request.by, column, request.reverse, request.limit, request.offset
+    )
     return {"columns": shown.columns, "rows": shown.rows, "total_rows": total, "sort": shown.sort_column}
 
 

@@ -106,9 +106,10 @@ def report(payload: Payload) -> dict[str, Any]:
                         | "deferrals-by-cause",
               "detail": bool (show-*), "channel": "both" | "local" | "remote" (top-*, causes),
               "sort": column, "reverse": bool, "by": "recipient" | "sender" (top-deferrals/failures),
-              "limit": 1..500, "report_id": ID (optional: follow it with agent.logs.progress, stop it
-              with agent.logs.cancel), "source": "auto" | "index" | "log"}
-    Returns: {"report", "start", "end", "columns", "rows", "total_rows", "truncated", "limit",
+              "limit": 1..500, "offset": rows to skip (paging), "report_id": ID (optional: follow
+              it with agent.logs.progress, stop it with agent.logs.cancel),
+              "source": "auto" | "index" | "log"}
+    Returns: {"report", "start", "end", "columns", "rows", "total_rows", "truncated", "limit", "offset",
               "sort", "warnings", "series": {"bucket", "times", "success", "deferral", "failure"},
               "totals": {"success", "deferral", "failure"}, "source": "index" | "log",
               "newest": epoch seconds of the newest line read}; show-* "time" cells are epoch
@@ -146,15 +147,20 @@ def report(payload: Payload) -> dict[str, Any]:
     tracker.finish("done")
     total, rows = result["total_rows"], result["rows"]
     if total > len(rows):
+        shown = (
+            f"the first {len(rows)}"
+            if not request.offset
+            else f"rows {request.offset + 1}-{request.offset + len(rows)}"
+        )
         warnings.append(
-            f"Showing the first {len(rows)} of {total} rows: "
-            "narrow the period or add a filter to see the rest."
+            f"Showing {shown} of {total} rows: the next page, a shorter period or a filter shows the rest."
         )
     return {
         "report": request.report,
         "start": request.start,
         "end": request.end,
         "limit": request.limit,
+        "offset": request.offset,
         "truncated": total > len(rows),
         "warnings": warnings,
         **result,
@@ -223,7 +229,7 @@ def _show(request: ReportRequest, chunks: Iterable[bytes], series: Series) -> di
         if row.result not in wanted:
             continue
         total += 1
-        if len(rows) < request.limit:
+        if request.offset < total <= request.offset + request.limit:
             cells: list[Any] = [row.when, row.result, row.channel, row.recipient]
             if request.detail:
                 cells += ["?" if row.sender is None else sender_text(row.sender), row.size]
@@ -248,7 +254,7 @@ def _top(request: ReportRequest, chunks: Iterable[bytes], series: Series, domain
     result.sort(_column(result.columns, request.sort) if request.sort else None, reverse=request.reverse)
     return {
         "columns": result.columns,
-        "rows": result.rows[: request.limit],
+        "rows": result.rows[request.offset : request.offset + request.limit],
         "total_rows": len(result.rows),
         "sort": result.sort_column,
     }
@@ -262,7 +268,7 @@ def _causes(
     result.sort(_column(result.columns, request.sort) if request.sort else None, reverse=request.reverse)
     return {
         "columns": result.columns,
-        "rows": result.rows[: request.limit],
+        "rows": result.rows[request.offset : request.offset + request.limit],
         "total_rows": len(result.rows),
         "sort": result.sort_column,
     }

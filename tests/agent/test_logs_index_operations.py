@@ -102,3 +102,27 @@ def test_the_retention_is_a_setting_of_the_index(stack):
         agent.call("agent.logs.retention", {"days": 0})
     assert refused.value.kind == "invalid" and refused.value.field == "days"
     agent.call("agent.logs.retention", {"days": 90})
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"report": "show-all", "limit": 50},
+        {"report": "top-recipients", "limit": 7, "sort": "fail", "reverse": True},
+        {"report": "deferrals-by-cause", "limit": 3},
+    ],
+)
+def test_the_next_pages_of_a_report_are_the_same_from_the_index_and_from_the_log(stack, payload):
+    ready()
+    first, _ = both(**payload)
+    assert first["total_rows"] > payload["limit"] and first["truncated"]
+    rows = first["rows"]
+    offset = payload["limit"]
+    while offset < first["total_rows"]:
+        indexed, streamed = both(**payload, offset=offset)
+        assert indexed == streamed and indexed["offset"] == offset
+        rows += indexed["rows"]
+        offset += payload["limit"]
+    assert len(rows) == first["total_rows"]
+    everything, _ = both(**{**payload, "limit": 500})
+    assert rows[:500] == everything["rows"]

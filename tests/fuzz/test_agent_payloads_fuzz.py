@@ -221,6 +221,7 @@ def _report(data: st.DataObject, roots: Roots) -> Any:
         "reverse": junk_or(st.booleans()),
         "limit": junk_or(st.integers(-5, 600)),
         "report_id": junk_or(field_text(("fuzz-report-1", "short", "a" * 70))),
+        "offset": junk_or(st.integers(-5, 20_000_000)),
         "source": junk_or(field_text(("auto", "index", "log"))),
     }
     required = {"period": period, "report": pick(st.sampled_from(REPORTS), edgy_text(15))}

@@ -20,6 +20,7 @@ from .timespec import MAX_EPOCH, TimeSpecError, now, parse_duration, parse_point
 Payload = dict[str, Any]
 
 MAX_ROWS = 500  # a page of results; past this the answer says it was cut
+MAX_OFFSET = 10_000_000  # the rows before a page (a week of a busy server has a few million)
 MAX_VALUES = 20  # addresses / users per filter
 SHOW_REPORTS: dict[str, tuple[str, ...]] = {
     "show-all": RESULTS,
@@ -61,6 +62,7 @@ class ReportRequest:
     reverse: bool = False
     by: str = "recipient"
     limit: int = MAX_ROWS
+    offset: int = 0  # rows to skip: the page's next pages
     report_id: str | None = None  # names the report for agent.logs.progress / agent.logs.cancel
     source: str = "auto"
 
@@ -157,6 +159,9 @@ def report_request(payload: Payload) -> ReportRequest:
     sort = payload.get("sort") or None
     if sort is not None and (not isinstance(sort, str) or len(sort) > 40):
         raise FieldError("sort", "sort must be a column name")
+    offset = payload.get("offset", 0)
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
+        raise FieldError("offset", f"offset must be a whole number from 0 to {MAX_OFFSET}")
     report_id = payload.get("report_id")
     if report_id is not None and (not isinstance(report_id, str) or not _REPORT_ID.fullmatch(report_id)):
         raise FieldError("report_id", "report_id must be 8 to 64 letters, digits, - or _")
@@ -174,6 +179,7 @@ def report_request(payload: Payload) -> ReportRequest:
         reverse=_flag(payload, "reverse"),
         by=by,
         limit=limit,
+        offset=offset,
         report_id=report_id,
         source=str(source),
     )

@@ -117,9 +117,9 @@ def _rows(name: str, by: str) -> tuple[str, list[str]]:
 
 
 def ranked(
-    report: Report, name: str, by: str, sort: str | None, reverse: bool, limit: int
+    report: Report, name: str, by: str, sort: str | None, reverse: bool, limit: int, offset: int = 0
 ) -> tuple[Table, int]:
-    """(the table's first ``limit`` rows in the order asked, the number of rows it has)."""
+    """(``limit`` rows of the table after ``offset``, in the order asked; how many rows it has)."""
     empty = table(name, Stats(), by=by)
     columns = empty.columns
     shape = Table(columns, [], empty.sort_column)
@@ -144,10 +144,14 @@ def ranked(
         )
     sql = (
         f"WITH {sides}, t AS ({rows_sql}) SELECT *, count(*) OVER () AS total FROM t "
-        f"ORDER BY {order} LIMIT {int(limit)}"
+        f"ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}"
     )
     fetched = report.con.execute(sql).fetchall()
     total = int(fetched[0][-1]) if fetched else 0
+    if not fetched and offset:  # a page past the end: still say how many rows there are
+        total = int(
+            report.con.execute(f"WITH {sides}, t AS ({rows_sql}) SELECT count(*) FROM t").fetchone()[0]
+        )
     rows: list[list[str | int]] = [[_value(v) for v in row[:-1]] for row in fetched]
     if reasons and column != "last_reason":  # the texts of just the rows shown
         seqs = ", ".join(str(row[3]) for row in rows) or "NULL"

@@ -173,15 +173,17 @@ class Report:
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW results AS {body}")
         return "SELECT * FROM results"
 
-    def show(self, results: tuple[str, ...], limit: int | None) -> tuple[list[tuple[Any, ...]], int]:
-        """(rows in log order, up to ``limit``; how many there are) of results in ``results``."""
+    def show(
+        self, results: tuple[str, ...], limit: int | None, offset: int = 0
+    ) -> tuple[list[tuple[Any, ...]], int]:
+        """(rows in log order, up to ``limit`` after ``offset``; how many there are) of ``results``."""
         wanted = _list(r[0] for r in results)
         self.results()
         rows = fetch(
             self.con,
             "SELECT finished, res, channel, rcpt, sender, size, msg, seq, known "
             f"FROM results WHERE res IN {wanted} ORDER BY seq"
-            + (f" LIMIT {int(limit)}" if limit is not None else ""),
+            + (f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""),
         )
         # The reply texts of just these rows (a result's seq is unique in the index).
         texts = dict(
