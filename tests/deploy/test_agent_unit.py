@@ -60,7 +60,9 @@ def load_roots(root: Path) -> Roots:
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="needs systemd-analyze (Debian's systemd)")
-@pytest.mark.parametrize("unit", ["nodeworx-agent.service", "nodeworx-web.service"])
+@pytest.mark.parametrize(
+    "unit", ["nodeworx-agent.service", "nodeworx-agent-reads.service", "nodeworx-web.service"]
+)
 def test_unit_passes_systemd_analyze_verify_without_a_warning(unit, tmp_path):
     # verify exits 0 even on unknown keys or relative paths: any output is a defect.
     copy = tmp_path / unit
