@@ -12,6 +12,11 @@ Counting rules, the same for the command line and the web page:
   a message's bounces count for a flavour only when one of its attempts on that channel failed
   (a bounce for a remote failure is not a -local bounce). A message that failed on both channels
   counts in both, so the two flavours can add up to more than the total.
+* ``last_reason`` (top-deferrals, top-failures) is the reply of the deferral or failure logged
+  last; top-user-stats and top-domain-stats leave out a row that would be all zeros (an address
+  only seen in a line that counts nothing, such as an ``end msg``).
+
+The delivery index (deliveries/) computes these same tables from its rows; tests hold them equal.
 """
 
 from __future__ import annotations
