@@ -338,10 +338,14 @@ def test_a_table_sorted_and_cut_in_the_database_is_the_streaming_table_sorted_an
 
     store = build(send_log, tmp_path / "ix")
     for start, end in [(1795611600, 1795615200), *_windows(send_log, 157.0, (200.0,))]:
-        both = Both(send_log, store, tmp_path / "cache", start, end, rcpt=("alice@example.test",) if start % 2 else ())
+        both = Both(
+            send_log, store, tmp_path / "cache", start, end, rcpt=("alice@example.test",) if start % 2 else ()
+        )
         for name in TOPS:
             for channel in (None, "remote"):
-                for by in ("recipient", "sender") if name in ("top-deferrals", "top-failures") else ("recipient",):
+                for by in (
+                    ("recipient", "sender") if name in ("top-deferrals", "top-failures") else ("recipient",)
+                ):
                     stats = Stats(channel, both.domains, sides_for(name, by)).add_all(messages(both.chunks()))
                     streamed = table(name, stats, by=by)
                     for column in streamed.columns:
