@@ -216,7 +216,8 @@ class Report:
         # Replies repeat: each distinct one is classified once (the rules are many substring tests).
         body = (
             "WITH r AS (SELECT rkey, res, text, finished, seq FROM att WHERE res IN ('d', 'f')), "
-            f"k AS (SELECT text, {cause_sql('text')} AS c FROM (SELECT DISTINCT text FROM r)) "
+            f"k AS (SELECT text, {cause_sql('text', 'lt')} AS c "
+            "FROM (SELECT text, lower(text) AS lt FROM (SELECT DISTINCT text FROM r))) "
             f"SELECT {_domain('rkey')} AS d, c, count(*) FILTER (WHERE res = 'd') AS deferrals, "
             "count(*) FILTER (WHERE res = 'f') AS failures, min(finished) AS first, max(finished) AS last, "
             "arg_max(text, seq) AS example FROM r JOIN k USING (text) GROUP BY d, c"
@@ -226,11 +227,15 @@ class Report:
         return causes
 
 
-def cause_sql(column: str) -> str:
-    """causes.classify in SQL: the first rule one of whose words the lower-cased text contains."""
+def cause_sql(column: str, lowered: str | None = None) -> str:
+    """causes.classify in SQL: the first rule one of whose words the lower-cased text contains.
+
+    ``lowered`` names a column that already holds ``lower(column)`` (lower-cased once per text).
+    """
+    lower = lowered or f"lower({column})"
     parts = []
     for cause, words in CAUSES:
-        test = " OR ".join(f"contains(lower({column}), {_q(w)})" for w in words)
+        test = " OR ".join(f"contains({lower}, {_q(w)})" for w in words)
         parts.append(f"WHEN {test} THEN {_q(cause)}")
     code = f"regexp_extract({column}, 'Remote_host_said:_([0-9])[0-9][0-9]', 1)"
     return (
