@@ -36,7 +36,10 @@ from mailserver.qmail.logs.timespec import now
 from .celeryapp import settings
 from .report_progress import Cancelled, Tracker
 
-STALE = 30.0  # seconds the index may lag the log before reports read the log itself
+# How far the index may lag the log's last line before reports read the log itself. None: a
+# report from the index must give what the streaming tools give, and a line the index lacks
+# (appended since the follower's last pass) would be missing from it.
+STALE = 0.0
 
 
 def _threads() -> int:
