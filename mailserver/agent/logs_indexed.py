@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,9 @@ from .report_progress import Cancelled, Tracker
 # report from the index must give what the streaming tools give, and a line the index lacks
 # (appended since the follower's last pass) would be missing from it.
 STALE = 0.0
+# How long a report waits for the follower to reach the log's last line (it reads every 2 s),
+# before it reads the log itself: on a busy server the last line is always newer than the index.
+CATCH_UP = 3.0
 
 
 def _threads() -> int:
@@ -79,8 +83,12 @@ def usable(log_dir: Path, skipped: list[str] | None = None) -> tuple[Store, Mani
             skipped += log.skipped
     finally:
         log.close()
-    if last and (not manifest.newest or to_unix(last) - to_unix(manifest.newest) > STALE):
-        return None
+    deadline = time.monotonic() + CATCH_UP
+    while last and (not manifest.newest or to_unix(last) - to_unix(manifest.newest) > STALE):
+        if time.monotonic() > deadline or not manifest.newest:
+            return None
+        time.sleep(0.1)
+        manifest = store.manifest() or manifest
     return store, manifest
 
 
