@@ -25,6 +25,7 @@ from .logs_indexed import store_for
 
 log = logging.getLogger("nodeworx.follower")
 TICK = float(os.environ.get("NODEWORX_LOG_FOLLOW_SECONDS", "2"))
+WAKE = "wake"  # a report that needs lines newer than the index creates it (logs_indexed.usable)
 _stop = False
 
 
@@ -77,12 +78,17 @@ def run() -> int:
             follower.start(_progress(store))  # SIGTERM meanwhile: the default, stop at once
             signal.signal(signal.SIGTERM, _on_term)  # from now on: finish the tick, then stop
             (store.root / "build.json").unlink(missing_ok=True)
+            wake = store.root / WAKE
             while not _stop and os.getppid() == parent:
                 try:
                     follower.tick()
                 except OSError as error:  # a file vanished mid-read: try again next tick
                     log.warning("log follower: %s", error)
-                time.sleep(TICK)
+                for _ in range(int(TICK * 10)):  # a report waiting for the newest lines wakes us
+                    if _stop or wake.exists():
+                        break
+                    time.sleep(0.1)
+                wake.unlink(missing_ok=True)
         finally:
             follower.close()
     return 0
