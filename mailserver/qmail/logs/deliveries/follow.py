@@ -13,7 +13,7 @@ matches it. After a restart the follower loads that state, drops the segments wr
 and reads on from the positions it holds: nothing is counted twice or lost.
 """
 
-# ruff: noqa: S608  (SQL built from integers and literals quoted by query._q, never raw input)
+
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from ...errors import UnreadableFile
 from ...serverfile import open_regular
 from ..files import LogDir, rotated_names
 from ..tai64n import is_label
-from . import load
+from . import load, segments
 from .build import Progress, join_files
 from .reading import Sink, read_range
 from .rows import RowJoiner
@@ -38,14 +38,6 @@ from .store import Manifest, Store
 
 MERGE_AT = 16  # small segments gathered before they are merged into one
 RETENTION_EVERY = 3600.0  # seconds between checks for rows past the retention
-# The time of a row, per table, for the retention (attempts without a result: their start).
-ROW_TIME = {
-    "attempts": "coalesce(finished, started)",
-    "messages": "coalesce(arrived, info)",
-    "bounces": "label",
-    "ends": "label",
-}
-SMALL = 500_000  # attempts: a segment with fewer is "small"
 SAVE_EVERY = 60.0  # seconds between saves of the joiner's state
 
 
@@ -280,64 +272,17 @@ class Follower:
 
     # -- segments and state -----------------------------------------------------------------
     def _small(self) -> int:
-        return sum(1 for s in self.manifest.segments if s["rows"].get("attempts", 0) < SMALL)
+        return segments.small(self.manifest)
 
     def _merge_small(self) -> None:
-        small = [s for s in self.manifest.segments if s["rows"].get("attempts", 0) < SMALL]
-        if len(small) < 2:
-            return
-        merged = self.store.new_dir("seg")
-        counts = {}
-        for table in load.COLUMNS:
-            paths = [
-                str(self.store.root / s["name"] / f"{table}.parquet") for s in small if s["rows"].get(table)
-            ]
-            counts[table] = merge_parquet(self.con, paths, merged / f"{table}.parquet")
-        names = {s["name"] for s in small}
-        self.manifest.segments = [s for s in self.manifest.segments if s["name"] not in names]
-        self.manifest.segments.append(self._segment(merged, counts, None))
-        self.store.retire(self.manifest, sorted(names))
+        segments.merge_small(self.con, self.store, self.manifest)
 
     def _segment(self, path: Path, counts: dict[str, int], since: str | None) -> dict[str, Any]:
-        """The manifest entry of a new segment, with the time span of its rows (for the retention)."""
-        spans = []
-        for table, column in ROW_TIME.items():
-            if counts.get(table):
-                row = self.con.execute(
-                    f"SELECT min({column}), max({column}) FROM read_parquet('{path / table}.parquet')"
-                ).fetchone()
-                spans += [v for v in (row or ()) if v is not None]
-        oldest, newest = (min(spans), max(spans)) if spans else (None, None)
-        return {"name": path.name, "rows": counts, "since": since, "oldest": oldest, "newest": newest}
+        return segments.describe(self.con, path, counts, since)
 
     def apply_retention(self, now: float | None = None) -> None:
-        """Drop rows older than the retention: whole segments, or the old part of one (rewritten)."""
-        cutoff = int(((time.time() if now is None else now) - self.store.retention_days() * 86400.0) * 1e9)
-        kept, retired = [], []
-        for segment in self.manifest.segments:
-            if segment.get("newest") is not None and segment["newest"] < cutoff:
-                retired.append(segment["name"])
-            elif segment.get("oldest") is not None and segment["oldest"] < cutoff:
-                newer = self.store.new_dir("seg")
-                counts = {}
-                for table, column in ROW_TIME.items():
-                    if segment["rows"].get(table):
-                        source = f"read_parquet('{self.store.root / segment['name'] / table}.parquet')"
-                        self.con.execute(
-                            f"COPY (SELECT * FROM {source} WHERE {column} >= {cutoff} OR {column} IS NULL) "
-                            f"TO '{newer / table}.parquet' (FORMAT parquet, COMPRESSION zstd)"
-                        )
-                        row = self.con.execute(
-                            f"SELECT count(*) FROM read_parquet('{newer / table}.parquet')"
-                        )
-                        counts[table] = int((row.fetchone() or (0,))[0])
-                kept.append(self._segment(newer, counts, segment.get("since")))
-                retired.append(segment["name"])
-            else:
-                kept.append(segment)
-        if retired:
-            self.manifest.segments = kept
-            self.store.retire(self.manifest, retired)
+        """Drop rows older than the retention the admin set (segments.apply_retention)."""
+        segments.apply_retention(self.con, self.store, self.manifest, time.time() if now is None else now)
         self.retained_at = time.monotonic()
 
     def _write_running(self) -> None:
@@ -380,12 +325,3 @@ class Follower:
         if self.con is not None:
             self.con.close()
             self.con = None
-
-
-def merge_parquet(con: Any, paths: list[str], out: Path) -> int:
-    if not paths:
-        return 0
-    names = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-    con.execute(f"COPY (SELECT * FROM read_parquet({names})) TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
-    row = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()
-    return int(row[0]) if row else 0
