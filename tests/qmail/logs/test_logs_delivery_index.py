@@ -273,11 +273,11 @@ def test_replies_are_grouped_by_cause():
 
 
 def test_a_store_in_a_directory_others_may_write_is_refused(tmp_path):
-    shared = tmp_path / "shared"
-    shared.mkdir(mode=0o777)
-    shared.chmod(0o777)
-    assert not Store(shared / "deliveries").ready()
-    shutil.rmtree(shared)
+    open_dir = tmp_path / "world-writable"
+    open_dir.mkdir(mode=0o777)
+    open_dir.chmod(0o777)
+    assert not Store(open_dir / "deliveries").ready()
+    shutil.rmtree(open_dir)
 
 
 def test_deferrals_by_cause_on_the_command_line_is_the_index_s_table(tool_env, send_log, tmp_path):

@@ -1,7 +1,7 @@
 """Against a real qmail, when this host has one: purge, delete and reset with qmail-send running,
 process now, and a test message delivered and traced through the send log.
 
-It needs the development MTA that ../shared/tools/real-qmail-setup.sh builds from notqmail
+It needs the development MTA that the real-qmail setup script (outside the project) builds from notqmail
 (/var/qmail, /service -> /etc/service with qmail-send and qmail-smtpd supervised, alice with a
 Maildir, an SMTP sink answering 451 on 127.0.0.1:2529), and is skipped without
 /var/qmail/bin/qmail-send. It works on that host's own queue, through the same library the agent
@@ -33,7 +33,7 @@ pytestmark = [
     pytest.mark.skipif(
         not QMAIL_SEND.exists(),
         reason=f"no real qmail on this host ({QMAIL_SEND} does not exist); "
-        "../shared/tools/real-qmail-setup.sh builds one",
+        "the real-qmail setup script beside the project (not part of it) builds one",
     ),
 ]
 DEFERRED = "deferred.example.org"  # routed to the sink that answers 451: stays queued
