@@ -17,7 +17,7 @@ import time
 from types import FrameType
 
 from mailserver.qmail.logs.deliveries.build import cpu_count
-from mailserver.qmail.logs.deliveries.follow import Follower
+from mailserver.qmail.logs.deliveries.follow import Follower, Rewritten
 from mailserver.qmail.logs.deliveries.store import Store
 
 from .celeryapp import settings
@@ -82,6 +82,9 @@ def run() -> int:
             while not _stop and os.getppid() == parent:
                 try:
                     follower.tick()
+                except Rewritten as error:
+                    log.warning("log follower: %s; building the index again", error)
+                    follower.rebuild()
                 except OSError as error:  # a file vanished mid-read: try again next tick
                     log.warning("log follower: %s", error)
                 for _ in range(int(TICK * 10)):  # a report waiting for the newest lines wakes us

@@ -84,7 +84,9 @@ def usable(log_dir: Path, skipped: list[str] | None = None) -> tuple[Store, Mani
     finally:
         log.close()
     deadline = time.monotonic() + CATCH_UP
-    while last and (not manifest.newest or to_unix(last) - to_unix(manifest.newest) > STALE):
+    # An index newer than the log's last line read lines since cut from the log: the follower
+    # notices on its next read and builds it again, so wait for that as for a late one.
+    while last and _behind(last, manifest.newest):
         if time.monotonic() > deadline or not manifest.newest:
             return None
         with contextlib.suppress(OSError):  # the follower reads at once instead of at its next tick
@@ -92,6 +94,11 @@ def usable(log_dir: Path, skipped: list[str] | None = None) -> tuple[Store, Mani
         time.sleep(0.05)
         manifest = store.manifest() or manifest
     return store, manifest
+
+
+def _behind(last: bytes, newest: str) -> bool:
+    """The index lacks the log's last line, or holds lines past it (cut from the log since)."""
+    return not newest or to_unix(last) - to_unix(newest) > STALE or newest > last.decode()
 
 
 def first_label(manifest: Manifest) -> str:

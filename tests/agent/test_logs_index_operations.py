@@ -126,3 +126,36 @@ def test_the_next_pages_of_a_report_are_the_same_from_the_index_and_from_the_log
     assert len(rows) == first["total_rows"]
     everything, _ = both(**{**payload, "limit": 500})
     assert rows[:500] == everything["rows"]
+
+
+def test_lines_cut_from_the_log_by_hand_leave_the_index_too(stack, test_server):
+    """multilog only appends; when someone cuts `current` back, the follower builds the index again."""
+    from mailserver.qmail.logs.tai64n import stamp
+
+    ready()
+    current = test_server.log_dir("send") / "current"
+    original = current.read_bytes()
+    t = 1795614090.0  # after the last real line, inside WHOLE
+    extra = [
+        f"{stamp(t)} new msg 9999002",
+        f"{stamp(t)} info msg 9999002: bytes 99 from <cut@example.test> qp 4243 uid 1002",
+        f"{stamp(t + 0.1)} starting delivery 9002: msg 9999002 to local bob@example.test",
+        f"{stamp(t + 0.2)} delivery 9002: failure: cut_from_the_log_by_hand/",
+        f"{stamp(t + 0.3)} end msg 9999002",
+    ]
+    current.write_bytes(original + "".join(f"{line}\n" for line in extra).encode())
+    try:
+        data = agent.call("agent.logs.report", {"period": WHOLE, "report": "show-failures", "source": "index"})
+        assert data["total_rows"] == 102
+    finally:
+        current.write_bytes(original)
+    deadline = time.monotonic() + 60
+    while True:  # the index is rebuilt: until then a report reads the log
+        try:
+            data = agent.call("agent.logs.report", {"period": WHOLE, "report": "show-failures", "source": "index"})
+            break
+        except agent.AgentRefused as refused:
+            assert refused.kind == "invalid" and time.monotonic() < deadline, refused
+            time.sleep(0.5)
+    assert data["total_rows"] == 101
+    assert "cut@example.test" not in str(data["rows"])

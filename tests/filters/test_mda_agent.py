@@ -162,6 +162,7 @@ def test_courier_imapd_limits_live_in_courier_files_and_take_effect(courier_inst
         port = courier_installed.port
         daemons.wait_for(lambda: Path(f"/proc/{pid}/exe").resolve().name == "couriertcpd", 10, "couriertcpd")
         assert address_space(pid) == 64 * 1024 * 1024
+        daemons.accepting(port)
         assert login(port, user, password) == "OK OK"
 
         held = [greeting(port)[0] for _ in range(2)]

@@ -21,6 +21,7 @@ import pwd
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -122,6 +123,19 @@ def start(roots: Roots, name: str) -> int:
         services.control(roots, name, "up", log=True)
     services.control(roots, name, "up")
     return services.wait_until(roots, name, "up", TIMEOUT).pid or 0
+
+
+def accepting(port: int, timeout: float = 10.0) -> None:
+    """Wait until something accepts on 127.0.0.1:port: a server execs before it binds."""
+
+    def connects() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
+    wait_for(connects, timeout, f"a server on port {port}")
 
 
 def stop(roots: Roots, name: str) -> None:
@@ -242,8 +256,6 @@ def authdaemond() -> Iterator[None]:
 
 
 def _authdaemon_answers() -> bool:
-    import socket
-
     try:
         with socket.socket(socket.AF_UNIX) as conn:
             conn.connect(str(AUTHDAEMON_SOCKET))

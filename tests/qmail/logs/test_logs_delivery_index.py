@@ -18,7 +18,7 @@ import pytest
 from index_support import TOPS, Both, build
 
 from mailserver.qmail.logs.causes import classify
-from mailserver.qmail.logs.deliveries.follow import Follower
+from mailserver.qmail.logs.deliveries.follow import Follower, Rewritten
 from mailserver.qmail.logs.deliveries.query import Period, ns_unix
 from mailserver.qmail.logs.deliveries.reports import Report
 from mailserver.qmail.logs.deliveries.store import Store
@@ -127,6 +127,31 @@ def test_following_the_log_as_multilog_writes_it_gives_the_rows_of_a_build(gener
     follower.close()
     assert rows(Store(store_dir)) == rows(build(live, tmp_path / "built", workers=1))
 
+
+
+@pytest.mark.parametrize("cut", ["shorter", "rewritten"])
+def test_a_current_cut_or_rewritten_by_hand_is_indexed_again_from_the_log(send_log, tmp_path, cut):
+    """multilog only appends; a log someone cut back must not leave rows the log no longer has."""
+    live = tmp_path / "send"
+    shutil.copytree(send_log, live)
+    original = (live / "current").read_bytes()
+    extra = f"{stamp(1795614090.0)} delivery 9001: failure: cut_from_the_log_later/\n".encode()
+    (live / "current").write_bytes(original + extra * 3)
+    store_dir = tmp_path / "ix"
+    store_dir.mkdir(mode=0o700)
+    follower = Follower(live, Store(store_dir), workers=1)
+    follower.start()
+    with open(live / "current", "r+b") as handle:  # the same file, as `> current` or an editor leaves it
+        kept = original if cut == "shorter" else original + b"x" * (len(extra) * 3 - 1) + b"\n"
+        handle.write(kept)
+        handle.truncate(len(kept))
+    with pytest.raises(Rewritten):
+        follower.tick()
+    follower.rebuild()
+    follower.close()
+    assert rows(Store(store_dir)) == rows(build(live, tmp_path / "built", workers=1))
+    manifest = Store(store_dir).manifest()
+    assert manifest is not None and manifest.newest < stamp(1795614090.0)[1:]
 
 def _windows(log_dir: Path, step: float, lengths: tuple[float, ...]) -> list[tuple[float, float]]:
     log = LogDir(log_dir)

@@ -39,6 +39,11 @@ from .store import Manifest, Store
 MERGE_AT = 16  # small segments gathered before they are merged into one
 RETENTION_EVERY = 3600.0  # seconds between checks for rows past the retention
 SAVE_EVERY = 60.0  # seconds between saves of the joiner's state
+TAIL = 64  # bytes of `current` compared before each read, to notice a rewrite
+
+
+class Rewritten(Exception):
+    """``current`` no longer holds what the index read from it: rebuild the index."""
 
 
 @dataclass
@@ -50,12 +55,23 @@ class Followed:
     ino: int
     fd: int
     pos: int
+    tail: bytes | None = None  # the last bytes read, up to pos: None when not known
+
+    def remember_tail(self) -> None:
+        start = max(0, self.pos - TAIL)
+        self.tail = os.pread(self.fd, self.pos - start, start)
+
+    def unchanged(self) -> bool:
+        """The bytes last read still end at ``pos`` (a rewrite of the same size changes them)."""
+        if self.tail is None:
+            return True
+        return os.pread(self.fd, len(self.tail), self.pos - len(self.tail)) == self.tail
 
 
 @dataclass
 class State:
     joiner: RowJoiner
-    current: tuple[int, int, int, int] | None  # no, dev, ino, pos of `current` (no descriptor)
+    current: tuple[Any, ...] | None  # no, dev, ino, pos and the tail of `current` (no descriptor)
     known: dict[tuple[int, int], int] = field(default_factory=dict)  # (dev, ino) -> file number
     positions: dict[tuple[int, int], int] = field(default_factory=dict)  # (dev, ino) -> bytes read
 
@@ -95,16 +111,22 @@ class Follower:
         self.store.retire(manifest, [*stale, manifest.running or ""])
         manifest.running = None
         if state.current is not None:
-            no, dev, ino, pos = state.current
+            no, dev, ino, pos, *tail = state.current  # states saved before tails had four
             fd = self._open_ident("current", dev, ino)
             if fd is None:  # rotated while we were down: find it among the @ files
                 fd = self._find_rotated(dev, ino)
             if fd is not None:
-                self.current = Followed(no, dev, ino, fd, pos)
+                self.current = Followed(no, dev, ino, fd, pos, tail[0] if tail else None)
         self.saved_at = time.monotonic()
         return True
 
-    def build(self, progress: Progress | None = None) -> None:
+    def rebuild(self, progress: Progress | None = None) -> None:
+        """Build the index anew, for readers in place of the one they use now."""
+        old = self.manifest
+        self.close()  # DuckDB's threads too: the build forks its readers (see build)
+        self.build(progress, replacing=old)
+
+    def build(self, progress: Progress | None = None, *, replacing: Manifest | None = None) -> None:
         started = time.monotonic()
         log = LogDir(self.log_dir)
         tmp = self.store.new_dir("tmp")
@@ -123,6 +145,10 @@ class Follower:
             self.known = {(st.st_dev, st.st_ino): n for n, st in zip(numbers, stats, strict=True)}
             self.positions = {(st.st_dev, st.st_ino): f.size for f, st in zip(log.files, stats, strict=True)}
             manifest = Manifest(log_dir=str(self.log_dir))
+            if replacing is not None:  # readers see a newer generation; the old files go after GRACE
+                manifest.gen, manifest.retired = replacing.gen, replacing.retired
+                old = [s["name"] for s in replacing.segments]
+                self.store.retire(manifest, [*old, replacing.running or "", replacing.state or ""])
             for n, (log_file, st) in enumerate(zip(log.files, stats, strict=True)):
                 first = log.firsts[n].decode()
                 manifest.files.append(
@@ -135,6 +161,7 @@ class Follower:
                 st = stats[-1]
                 fd = os.dup(log.fd(len(log.files) - 1))
                 self.current = Followed(numbers[-1], st.st_dev, st.st_ino, fd, log.files[-1].size)
+                self.current.remember_tail()
             self.manifest = manifest
             manifest.build_seconds = time.monotonic() - started
             manifest.built = time.time()
@@ -208,6 +235,10 @@ class Follower:
         if st is not None and cur is not None and (st.st_dev, st.st_ino) == (cur.dev, cur.ino):
             os.close(fd)  # the same file: read on through the descriptor we hold
             size = os.fstat(cur.fd).st_size
+            if size < cur.pos or not cur.unchanged():
+                # multilog only appends, so someone cut or rewrote it: what the index holds
+                # from this file may no longer be in the log
+                raise Rewritten(f"{self.log_dir / 'current'} was rewritten")
             cur.pos = self._read(joiner, cur, size, sink, final=False)
             return
         if cur is not None:  # multilog rotated it: the old file is finished, read it to its end
@@ -255,6 +286,9 @@ class Follower:
     def _read(self, joiner: RowJoiner, f: Followed, size: int, sink: Sink, *, final: bool) -> int:
         joiner.file_no = f.no
         pos = read_range(joiner, f.fd, f.pos, size, sink, final=final)
+        if pos != f.pos or f.tail is None:
+            f.pos = pos
+            f.remember_tail()
         self.positions[(f.dev, f.ino)] = pos
         entry = next(e for e in self.manifest.files if e["no"] == f.no)
         entry["size"] = pos
@@ -302,7 +336,7 @@ class Follower:
     def _save_state(self) -> None:
         assert self.joiner is not None
         cur = self.current
-        where = None if cur is None else (cur.no, cur.dev, cur.ino, cur.pos)
+        where = None if cur is None else (cur.no, cur.dev, cur.ino, cur.pos, cur.tail)
         state = State(self.joiner, where, self.known, self.positions)
         path = self.store.new_dir("tmp") / "state"
         with open(path, "wb") as handle:
@@ -317,11 +351,14 @@ class Follower:
         self.store.publish(self.manifest)
         self.saved_at = time.monotonic()
 
-    def close(self) -> None:
+    def close_current(self) -> None:
         if self.current is not None:
             with contextlib.suppress(OSError):
                 os.close(self.current.fd)
             self.current = None
+
+    def close(self) -> None:
+        self.close_current()
         if self.con is not None:
             self.con.close()
             self.con = None
