@@ -16,6 +16,7 @@ from mailserver.core import agent
 pytestmark = pytest.mark.integration
 
 WHOLE = {"start": "1795611600", "end": "1795615200"}  # the captured logs' hour
+FAILURES_FROM_INDEX = {"period": WHOLE, "report": "show-failures", "source": "index"}
 
 
 def ready() -> dict:
@@ -145,14 +146,14 @@ def test_lines_cut_from_the_log_by_hand_leave_the_index_too(stack, test_server):
     ]
     current.write_bytes(original + "".join(f"{line}\n" for line in extra).encode())
     try:
-        data = agent.call("agent.logs.report", {"period": WHOLE, "report": "show-failures", "source": "index"})
+        data = agent.call("agent.logs.report", FAILURES_FROM_INDEX)
         assert data["total_rows"] == 102
     finally:
         current.write_bytes(original)
     deadline = time.monotonic() + 60
     while True:  # the index is rebuilt: until then a report reads the log
         try:
-            data = agent.call("agent.logs.report", {"period": WHOLE, "report": "show-failures", "source": "index"})
+            data = agent.call("agent.logs.report", FAILURES_FROM_INDEX)
             break
         except agent.AgentRefused as refused:
             assert refused.kind == "invalid" and time.monotonic() < deadline, refused
