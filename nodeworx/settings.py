@@ -44,6 +44,10 @@ INSTALLED_APPS = [
     "mailserver.core",
     "mailserver.core.security",
     "mailserver.mta",
+    "mailserver.mda",
+    "mailserver.spam",
+    "mailserver.virus",
+    "mailserver.queue",
     "mailserver.logs",
 ]
 

@@ -15,6 +15,10 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
     path("mailserver/mta/", include("mailserver.mta.urls")),
+    path("mailserver/mda/", include("mailserver.mda.urls")),
+    path("mailserver/spam/", include("mailserver.spam.urls")),
+    path("mailserver/virus/", include("mailserver.virus.urls")),
+    path("mailserver/queue/", include("mailserver.queue.urls")),
     path("mailserver/logs/", include("mailserver.logs.urls")),
     path("", include("mailserver.core.urls")),
 ]

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -37,8 +36,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def page_url(service: Service) -> str:
-    page = PAGES_BY_SLUG[service.page.value]
-    return reverse(page.url_name) if page.url_name else reverse("not-built", args=[page.slug])
+    return PAGES_BY_SLUG[service.page.value].url()
 
 
 def _safe(request: HttpRequest, url: str | None) -> str | None:

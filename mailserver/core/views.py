@@ -67,6 +67,6 @@ def restore_change(request: HttpRequest, pk: int) -> HttpResponse:
 @view_required
 def not_built(request: HttpRequest, slug: str) -> HttpResponse:
     page = PAGES_BY_SLUG.get(slug)
-    if page is None or page.url_name:
+    if page is None or page.built:
         raise Http404
     return render(request, "core/not_built.html", {"page": page})

@@ -2,7 +2,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import template
-from django.urls import reverse
 
 from ..navigation import Page
 
@@ -11,7 +10,7 @@ register = template.Library()
 
 @register.simple_tag
 def page_url(page: Page) -> str:
-    return reverse(page.url_name) if page.url_name else reverse("not-built", args=[page.slug])
+    return page.url()
 
 
 @register.filter
