@@ -40,6 +40,15 @@ class SectionPage:
     template: str = "sections/page.html"  # a page's own may extend it
     # More for the page's template (a route tester's form, say), from the state read.
     extra_context: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    # The state as the boxes read it, from the agent's (a read's, or a save's "state"): for a page
+    # whose state keeps its services' statuses elsewhere than in "services" (the MDA page, per server).
+    shape: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+    # The notice after a save, from the operation's answer and the shaped state (default:
+    # effects.describe_effects): for operations that also restart a service and say so.
+    describe: Callable[[Mapping[str, Any], Mapping[str, Any]], str] | None = None
+
+    def shaped(self, state: Mapping[str, Any]) -> Mapping[str, Any]:
+        return self.shape(state) if self.shape else state
 
     def section(self, slug: str) -> Section | None:
         return next((section for section in self.sections if section.slug == slug), None)

@@ -56,7 +56,7 @@ def is_htmx(request: HttpRequest) -> bool:
 
 def read_state(request: HttpRequest, page: SectionPage) -> tuple[State | None, str | None]:
     try:
-        return agent.call(page.read, node=request.node), None  # type: ignore[attr-defined]
+        return page.shaped(agent.call(page.read, node=request.node)), None  # type: ignore[attr-defined]
     except agent.AgentError as exc:
         return None, exc.message
 
@@ -135,13 +135,13 @@ def save(request: HttpRequest, page: SectionPage, slug: str) -> HttpResponse:
         return _agent_down(
             request, page, section, exc.message, unconfirmed=isinstance(exc, agent.AgentTimeout)
         )
-    fresh = result["state"]
+    fresh = page.shaped(result["state"])
     if not result["changes"] and form.changed_on_server(fresh):
         # Nothing to write as far as the page could tell, but the server holds something else.
         return _refused(
             request, page, section, form, Refusal(ErrorKind.CONFLICT, None, CHANGED_MEANWHILE), fresh
         )
-    notice = describe_effects(result, fresh)
+    notice = (page.describe or describe_effects)(result, fresh)
     if not is_htmx(request):
         messages.success(request, notice)
         return redirect(f"{page.namespace}:page")
