@@ -28,6 +28,9 @@ class Section:
     services: tuple[str, ...] = ()  # service cards shown in the box, by registry name
     run_script: str | None = None  # the service whose run script the box edits (its status is shown)
     details: str | None = None  # a template of the page's own with more about the box's subject
+    # The key of the page's state that the operation answers with alone ("smtp_scanning" for
+    # SIMSCAN_WRITE): after a save the page is read again, so the box shows its services too.
+    answers_part: str | None = None
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,7 @@ def save(request: HttpRequest, page: SectionPage, slug: str) -> HttpResponse:
         return _agent_down(
             request, page, section, exc.message, unconfirmed=isinstance(exc, agent.AgentTimeout)
         )
-    fresh = page.shaped(result["state"])
+    fresh = _fresh_state(request, page, section, result)
     if not result["changes"] and form.changed_on_server(fresh):
         # Nothing to write as far as the page could tell, but the server holds something else.
         return _refused(
@@ -149,6 +149,17 @@ def save(request: HttpRequest, page: SectionPage, slug: str) -> HttpResponse:
     return _respond(
         request, page, section, section.form(state=fresh, prefix=slug), fresh, notice=notice, saved=saved
     )
+
+
+def _fresh_state(
+    request: HttpRequest, page: SectionPage, section: Section, result: Mapping[str, Any]
+) -> State:
+    """The page's state after a save: the operation's answer, or the page read again when the
+    operation answers with one part of it (should that read fail, with that part alone)."""
+    if section.answers_part is None:
+        return page.shaped(result["state"])
+    state, _ = read_state(request, page)
+    return state if state is not None else page.shaped({section.answers_part: result["state"]})
 
 
 def _agent_down(
