@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "mailserver.virus",
     "mailserver.queue",
     "mailserver.logs",
+    "mailserver.dashboard",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,107 @@
+"""What the dashboard shows, from the agent's answers and the stored samples: plain values for
+the templates (no agent call, no database write here)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from mailserver.services import registry
+from mailserver.services.states import tone
+
+from .trend import Growth, Point
+
+LOW_SHARE = 10  # percent free under which space or inodes are shown as running out
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    name: str
+    title: str
+    state: str
+    tone: str
+    uptime: str  # how long it has been up or down: "3 days 2 h", "5 min", or ""
+    page_url: str
+
+
+def duration(seconds: int) -> str:
+    """A span as an admin reads it: the two largest units."""
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if days:
+        return f"{days} day{'s' if days > 1 else ''} {hours % 24} h"
+    if hours:
+        return f"{hours} h {minutes % 60} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{seconds} s"
+
+
+def service_rows(statuses: Mapping[str, Mapping[str, Any]], page_url: Mapping[str, str]) -> list[ServiceRow]:
+    """One row per registered service, in the registry's order; a service the agent did not
+    report reads "unknown"."""
+    rows = []
+    for service in registry.SERVICES:
+        status = statuses.get(service.name) or {}
+        state = str(status.get("state", "unknown"))
+        seconds = status.get("seconds")
+        uptime = ""
+        if state in ("up", "down") and isinstance(seconds, int) and seconds > 0:
+            uptime = duration(seconds)
+        rows.append(
+            ServiceRow(service.name, service.title, state, tone(state), uptime, page_url[service.page.value])
+        )
+    return rows
+
+
+def percent(part: float, whole: float) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+def system_figures(system: Mapping[str, Any]) -> dict[str, Any]:
+    """The mail host's load, memory and the room left where the queue lives."""
+    fs = system.get("queue_fs") or {}
+    memory = system.get("memory") or {}
+    free_space = percent(fs.get("free_bytes", 0), fs.get("total_bytes", 0))
+    free_inodes = percent(fs.get("free_inodes", 0), fs.get("total_inodes", 0))
+    return {
+        "load": [f"{value:.2f}" for value in system.get("load", [])],
+        "cpus": system.get("cpus"),
+        "memory_used": round(memory.get("percent", 0)),
+        "memory_available": memory.get("available", 0),
+        "memory_total": memory.get("total", 0),
+        "free_bytes": fs.get("free_bytes", 0),
+        "total_bytes": fs.get("total_bytes", 0),
+        "free_space": free_space,
+        "space_low": bool(fs.get("total_bytes")) and free_space < LOW_SHARE,
+        "free_inodes": f"{fs.get('free_inodes', 0):,}",
+        "total_inodes": f"{fs.get('total_inodes', 0):,}",
+        "free_inodes_share": free_inodes,
+        # Some file systems (btrfs) have no inode table: 0 of 0 is not "running out".
+        "inodes_counted": bool(fs.get("total_inodes")),
+        "inodes_low": bool(fs.get("total_inodes")) and free_inodes < LOW_SHARE,
+    }
+
+
+def growth_notes(found: Sequence[Growth]) -> list[str]:
+    notes = []
+    for growth in found:
+        since = timezone.localtime(growth.since).strftime("%H:%M")
+        share = f" (+{growth.percent} %)" if growth.percent is not None else ""
+        notes.append(
+            f"The {growth.queue} queue is growing fast: {growth.before} → {growth.now} messages "
+            f"since {since}{share}."
+        )
+    return notes
+
+
+def chart(points: Sequence[Point]) -> dict[str, list[Any]]:
+    """The trend as Chart.js reads it: a label per point (panel's time zone) and a series per queue."""
+    return {
+        "labels": [timezone.localtime(p.at).strftime("%H:%M") for p in points],
+        "local": [p.local for p in points],
+        "remote": [p.remote for p in points],
+        "todo": [p.todo for p in points],
+    }

@@ -1,0 +1,49 @@
+/* Dashboard: draw the queue's trend from its json_script data, and feed the same chart the new
+   points each time htmx swaps the refreshed part in (its canvas is kept: hx-preserve). */
+(function () {
+  "use strict";
+  let chart = null;
+  const SERIES = [
+    ["local", "Local", "#0d6efd"],
+    ["remote", "Remote", "#fd7e14"],
+    ["todo", "Todo", "#6c757d"],
+  ];
+
+  function draw() {
+    const canvas = document.getElementById("queue-trend");
+    const source = document.getElementById("queue-trend-data");
+    if (!canvas || !source || typeof Chart === "undefined") return;
+    const data = JSON.parse(source.textContent);
+    if (chart && chart.canvas === canvas) {
+      chart.data.labels = data.labels;
+      SERIES.forEach(([key], i) => { chart.data.datasets[i].data = data[key]; });
+      chart.update("none");
+    } else {
+      if (chart) chart.destroy();
+      chart = new Chart(canvas, {
+        type: "line",
+        data: {
+          labels: data.labels,
+          datasets: SERIES.map(([key, label, color]) => ({
+            label, data: data[key], borderColor: color, backgroundColor: color,
+            pointRadius: 0, borderWidth: 2, tension: 0.2,
+          })),
+        },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          interaction: { mode: "index", intersect: false },
+          scales: {
+            x: { ticks: { maxRotation: 0, autoSkipPadding: 16 } },
+            y: { beginAtZero: true, ticks: { precision: 0 } },
+          },
+        },
+      });
+    }
+    canvas.dataset.points = String(data.labels.length);
+  }
+
+  document.addEventListener("DOMContentLoaded", draw);
+  document.addEventListener("htmx:afterSettle", draw);
+})();
