@@ -1,9 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import service_views, views
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", include("mailserver.dashboard.urls")),  # "dashboard", the page after login
     path("changes/", views.changes, name="changes"),
     path("changes/<int:pk>/", views.change_detail, name="change-detail"),
     path("changes/<int:pk>/restore/", views.restore_change, name="change-restore"),

@@ -1,29 +1,13 @@
-from typing import Any
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from mailserver.protocol import Op
-
-from . import agent, restore
+from . import restore
 from .models import Change, ChangeResult
 from .navigation import PAGES_BY_SLUG
-from .nodes import PanelRequest
 from .permissions import change_required, view_required
-
-
-@view_required
-def dashboard(request: PanelRequest) -> HttpResponse:
-    """Service health at a glance; the MTA state read is one agent round trip."""
-    context: dict[str, Any] = {"recent": Change.objects.all()[:8]}
-    try:
-        context["state"] = agent.call(Op.MTA_READ_STATE, node=request.node)
-    except agent.AgentError as exc:
-        context["agent_error"] = exc.message
-    return render(request, "core/dashboard.html", context)
 
 
 @view_required
