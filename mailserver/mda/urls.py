@@ -1,5 +1,6 @@
-from django.urls import URLPattern
+from mailserver.core.sections.urls import section_urls
+
+from .sections import PAGE
 
 app_name = "mda"
-# The page's URL is named "page"; until it exists the sidebar links to "not built yet".
-urlpatterns: list[URLPattern] = []
+urlpatterns = section_urls(PAGE)

@@ -1,0 +1,124 @@
+"""The boxes of the MDA page, one per POP3 or IMAP server in the guide's order, and the notice after a save.
+
+The agent's state (``MdaState``) keeps each server's status, Auto-Restart and files under
+``servers[NAME]``; :func:`shape` also lists the statuses under ``services`` and
+``auto_restart`` as the other pages' states do, so each box shows its service card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mailserver.core.sections import Section, SectionPage
+from mailserver.core.sections.effects import NOTHING_CHANGED
+from mailserver.protocol import Op
+from mailserver.qmail import mda
+
+from . import forms
+
+_DETAILS = "mda/_server_details.html"  # version, port, who wrote its run script, what is pending
+
+SECTIONS = (
+    Section(
+        "pop3",
+        "POP3: qmail-pop3d",
+        forms.Pop3dForm,
+        Op.MDA_WRITE,
+        "qmail-pop3d on port 110, under tcpserver: mail clients download their mail.",
+        services=("qmail-pop3d",),
+        details=_DETAILS,
+    ),
+    Section(
+        "pop3-ssl",
+        "Secure POP3: qmail-pop3d-ssl",
+        forms.Pop3dSslForm,
+        Op.MDA_WRITE,
+        "qmail-pop3d over TLS on port 995: tcpserver, then Courier's couriertls.",
+        services=("qmail-pop3d-ssl",),
+        details=_DETAILS,
+    ),
+    Section(
+        "imap",
+        "IMAP: courier-imapd",
+        forms.ImapdForm,
+        Op.MDA_WRITE,
+        "Courier's imapd on port 143, under couriertcpd: mail stays on the server.",
+        services=("courier-imapd",),
+        details=_DETAILS,
+    ),
+    Section(
+        "imap-ssl",
+        "Secure IMAP: courier-imapd-ssl",
+        forms.ImapdSslForm,
+        Op.MDA_WRITE,
+        "Courier's imapd over TLS on port 993.",
+        services=("courier-imapd-ssl",),
+        details=_DETAILS,
+    ),
+)
+
+
+def _software(name: str, versions: Mapping[str, str]) -> str:
+    """The software a server runs, with its version."""
+
+    def version(package: str) -> str:
+        return versions.get(package) or "not installed"
+
+    if mda.SERVERS[name].courier:
+        return f"Courier IMAP {version('courier-imap')}"
+    text = f"qmail-pop3d {version('qmail-pop3d')} (qmail records no version of its own)"
+    text += f", ucspi-tcp {version('ucspi-tcp')}"
+    if mda.SERVERS[name].secure:
+        text += f", couriertls from Courier {version('courier-imap')}"
+    return text
+
+
+def shape(state: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The agent's state with each server's status and Auto-Restart where the boxes look for them."""
+    servers = state["servers"]
+    versions = state.get("versions") or {}
+    return {
+        **state,
+        "services": {name: server["status"] for name, server in servers.items()},
+        "auto_restart": {name: server["auto_restart"] for name, server in servers.items()},
+        "about": {
+            name: {"software": _software(name, versions), "port": mda.SERVERS[name].port} for name in servers
+        },
+    }
+
+
+def _written(change: Mapping[str, Any]) -> str:
+    target = str(change["target"])
+    if change.get("action") == "create":
+        return f"{target.removeprefix('service ')} set up under daemontools (stopped)"
+    if target.startswith("courier "):
+        return f"Courier's {target.removeprefix('courier ')}"
+    return target.removeprefix("service ")
+
+
+def describe(result: Mapping[str, Any], state: Mapping[str, Any]) -> str:
+    """What was written, what the agent kept in place, and whether the server was restarted to use it."""
+    changes = result.get("changes") or []
+    if not changes:
+        return NOTHING_CHANGED
+    text = "Saved: " + ", ".join(_written(change) for change in changes) + "."
+    notes = result.get("notes") or []
+    if notes:
+        text += " " + " ".join(notes)
+    restart = result.get("restart") or {}
+    if restart.get("note"):
+        text += " " + str(restart["note"])
+    return text
+
+
+PAGE = SectionPage(
+    namespace="mda",
+    title="Mail Delivery Agents",
+    crumb="MDA",
+    read=Op.MDA_READ_STATE,
+    sections=SECTIONS,
+    template="mda/page.html",
+    shape=shape,
+    describe=describe,
+)

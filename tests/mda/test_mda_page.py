@@ -1,0 +1,140 @@
+"""The MDA page against the real agent (in process): the four servers, their limits saved where each
+server reads them, refusals beside their field, and who may save."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from mailserver.core import agent
+from mailserver.core.models import Change
+from mailserver.mda.sections import PAGE
+from mailserver.protocol import Op
+
+pytestmark = pytest.mark.django_db
+
+
+def box_data(slug: str, **changes: Any) -> dict[str, Any]:
+    """What the browser posts for a box: the values the page shows, with the admin's changes."""
+    section = PAGE.section(slug)
+    assert section is not None
+    form = section.form(state=PAGE.shaped(agent.call(Op.MDA_READ_STATE)), prefix=slug)
+    fields = ("seen", "memory_limit", "connections")
+    data = {form.add_prefix(name): form.initial.get(name, "") for name in fields}
+    for name, value in changes.items():
+        if value is True:
+            data[form.add_prefix(name)] = "on"
+        else:
+            data[form.add_prefix(name)] = value
+    return data
+
+
+def save(client: Client, slug: str, **changes: Any) -> str:
+    response = client.post(f"/mailserver/mda/save/{slug}/", box_data(slug, **changes), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_page_shows_the_four_servers_with_their_limits_and_where_they_live(admin_client, roots):
+    html = admin_client.get("/mailserver/mda/").content.decode()
+    for label, service in [
+        ("POP3", "qmail-pop3d"),
+        ("Secure POP3", "qmail-pop3d-ssl"),
+        ("IMAP", "courier-imapd"),
+        ("Secure IMAP", "courier-imapd-ssl"),
+    ]:
+        assert f"{label}: {service}" in html
+        assert f"{label} Memory Limit (MB)" in html and f"{label} Connections (max)" in html
+        assert f'data-testid="service-{service}"' in html  # its service card
+    # Debian's Courier files: MAXDAEMONS=40 and IMAP_ULIMITD=131072 (kB) in imapd, read by both IMAP servers.
+    assert f"Set in {roots.system}/etc/courier/imapd (MAXDAEMONS)" in html
+    assert f"Set in {roots.system}/etc/courier/imapd (IMAP_ULIMITD)" in html
+    assert 'value="134.2"' in html  # 131072 kB in MB
+    assert 'min="16"' in html and 'min="32"' in html  # the IMAP servers' floors
+    assert "not set up yet" in html  # no POP3 service on the test server
+    assert "every login fails" in html  # what the memory limit means
+
+
+def test_saving_pop3_connections_sets_up_the_service_and_the_page_reads_it_back(admin_client, roots):
+    html = save(admin_client, "pop3", connections="25")
+    run = (roots.service_dir("qmail-pop3d") / "run").read_text()
+    assert "MAX_CONNECTIONS=25\n" in run
+    assert "MEMORY_LIMIT=32000000\n" in run  # the panel's default, as the page showed it
+    assert "qmail-pop3d set up under daemontools (stopped)" in html
+    assert "qmail-pop3d is not running: the change takes effect when it starts." in html
+    page = admin_client.get("/mailserver/mda/").content.decode()
+    assert 'name="pop3-connections" value="25"' in page
+    assert "Set in run script" in page
+    assert {c.target for c in Change.objects.all()} == {"service qmail-pop3d", "service qmail-pop3d/run"}
+
+
+def test_saving_imap_memory_limit_writes_courier_imapd_in_kilobytes(admin_client, roots):
+    html = save(admin_client, "imap", memory_limit="64")
+    imapd = (roots.system / "etc/courier/imapd").read_text()
+    assert "IMAP_ULIMITD=62500\n" in imapd  # 64,000,000 bytes in kB, rounded up
+    assert "MAXDAEMONS=40\n" in imapd  # untouched: not changed on the page
+    # Secure IMAP read IMAP_ULIMITD from imapd: it is given its own, so it keeps 131072.
+    assert "IMAP_ULIMITD=131072\n" in (roots.system / "etc/courier/imapd-ssl").read_text()
+    assert "imapd-ssl now sets IMAP_ULIMITD=131072 itself, so Secure IMAP keeps its value." in html
+    page = admin_client.get("/mailserver/mda/").content.decode()
+    assert 'name="imap-memory_limit" value="64"' in page
+    assert 'name="imap-ssl-memory_limit" value="134.2"' in page
+
+
+def test_a_memory_limit_too_small_to_log_in_is_refused_beside_its_field_and_nothing_changes(
+    admin_client, roots
+):
+    imapd = (roots.system / "etc/courier/imapd").read_bytes()
+    html = save(admin_client, "imap-ssl", memory_limit="20")
+    assert "20 MB is too small for courier-imapd-ssl" in html
+    assert "every login fails" in html and "Use at least 32 MB" in html
+    assert 'name="imap-ssl-memory_limit" value="20"' in html  # the input is kept
+    assert 'aria-invalid="true"' in html and "Not saved: 1 error" in html
+    assert (roots.system / "etc/courier/imapd").read_bytes() == imapd
+    assert not (roots.system / "etc/courier/imapd-ssl").read_text().count("IMAP_ULIMITD=")
+    assert not roots.service_dir("courier-imapd-ssl").exists()
+    assert not Change.objects.exists()
+
+
+def test_a_number_courier_would_misread_is_refused(admin_client, roots):
+    html = save(admin_client, "imap", connections="20x")
+    assert "IMAP connections must be a whole number" in html
+    assert "MAXDAEMONS=40\n" in (roots.system / "etc/courier/imapd").read_text()
+
+
+def test_a_viewer_sees_the_servers_but_cannot_save(viewer_client, roots):
+    html = viewer_client.get("/mailserver/mda/").content.decode()
+    assert 'data-testid="read-only-pop3"' in html and 'data-testid="save-' not in html
+    response = viewer_client.post("/mailserver/mda/save/pop3/", box_data("pop3", connections="5"))
+    assert response.status_code == 403
+    assert not roots.service_dir("qmail-pop3d").exists()
+    assert not Change.objects.exists()
+
+
+def test_a_hand_edited_run_script_is_shown_and_replaced_only_after_confirmation(admin_client, roots):
+    save(admin_client, "pop3", connections="25")
+    run = roots.service_dir("qmail-pop3d") / "run"
+    hand = run.read_text().replace("MAX_CONNECTIONS=25\n", "MAX_CONNECTIONS=25\n# tuned by hand\n")
+    run.write_text(hand)
+    page = admin_client.get("/mailserver/mda/").content.decode()
+    assert "edited by hand" in page and "Replace the hand-edited run script" in page
+    html = save(admin_client, "pop3", connections="30")
+    assert "was not written by this panel (or was edited by hand)" in html
+    assert "# tuned by hand" in html  # the script as the server holds it, to judge
+    assert 'name="pop3-connections" value="30"' in html
+    assert run.read_text() == hand
+    html = save(admin_client, "pop3", connections="30", replace_hand_edits=True)
+    assert "MAX_CONNECTIONS=30\n" in run.read_text() and "# tuned by hand" not in run.read_text()
+    assert "Saved: qmail-pop3d/run." in html
+
+
+def test_a_file_changed_while_the_page_was_open_is_not_overwritten(admin_client, roots):
+    data = box_data("imap", connections="60")
+    imapd = roots.system / "etc/courier/imapd"
+    imapd.write_text(imapd.read_text().replace("MAXDAEMONS=40\n", "MAXDAEMONS=50\n"))
+    html = admin_client.post("/mailserver/mda/save/imap/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "it now holds: 50" in html
+    assert 'name="imap-connections" value="60"' in html
+    assert "MAXDAEMONS=50\n" in imapd.read_text()
