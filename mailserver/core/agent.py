@@ -249,19 +249,23 @@ def record(
 
 
 def change(
-    request: HttpRequest, operation: str, payload: dict[str, Any], intended: Sequence[Mapping[str, Any]]
+    request: HttpRequest,
+    operation: str,
+    payload: dict[str, Any],
+    intended: Sequence[Mapping[str, Any]],
+    timeout: float | None = None,
 ) -> Any:
     """Call a write operation and record its outcome, whatever it is.
 
     ``intended`` describes the targets for the log when the agent never answers;
-    on success the agent's own before/after replaces it.
+    on success the agent's own before/after replaces it. ``timeout``: as for :func:`call`.
 
     The node is the request's own (``request.node``, set by ``nodes.NodeMiddleware``); a
     request that did not pass through the middleware addresses the configured node.
     """
     node = getattr(request, "node", None) or node_name()
     try:
-        data = call(operation, payload, node=node)
+        data = call(operation, payload, node=node, timeout=timeout)
     except AgentError as exc:
         record(request.user, node, intended, exc.result, exc.message)
         raise

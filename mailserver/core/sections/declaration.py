@@ -31,6 +31,9 @@ class Section:
     # The key of the page's state that the operation answers with alone ("smtp_scanning" for
     # SIMSCAN_WRITE): after a save the page is read again, so the box shows its services too.
     answers_part: str | None = None
+    # How long a save waits for the agent (None: the configured default): a save that lints and
+    # restarts a daemon (the spam settings: spamassassin --lint, then spamd) takes longer.
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ def save(request: HttpRequest, page: SectionPage, slug: str) -> HttpResponse:
     if not form.is_valid():
         return _again(request, page, section, request.POST)
     try:
-        result = agent.change(request, section.op, form.payload(), form.intended())
+        result = agent.change(request, section.op, form.payload(), form.intended(), timeout=section.timeout)
     except agent.AgentRefused as exc:
         return _refused(request, page, section, form, Refusal.of(exc))
     except agent.AgentError as exc:
