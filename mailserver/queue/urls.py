@@ -1,5 +1,19 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from . import browse, tools, views
 
 app_name = "queue"
-# The page's URL is named "page"; until it exists the sidebar links to "not built yet".
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.page, name="page"),
+    path("stats/", views.stats_box, name="stats"),
+    path("purge/", views.purge, name="purge"),
+    path("process/", views.process, name="process"),
+    path("messages/", browse.messages, name="messages"),
+    path("messages/<int:number>/", browse.message, name="message"),
+    path("delete/", browse.delete, name="delete"),
+    path("expire/", browse.expire, name="expire"),
+    path("test/", tools.test_message, name="test"),
+    path("test/follow/", tools.follow, name="follow"),
+    path("reset/", tools.reset, name="reset"),
+    path("check/", tools.check, name="check"),
+]

@@ -1,0 +1,35 @@
+"""The Mail Queue page tests drive the agent's operations in process (see tests/conftest.py) on the
+test server's queue, the captured snapshot; a test that changes the queue puts the snapshot back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from mailserver.qmail.paths import Roots
+from tests.support.queues import fresh_snapshot_queue
+
+
+@pytest.fixture
+def roots(agent_in_process: Roots) -> Iterator[Roots]:
+    fresh_snapshot_queue(agent_in_process)
+    try:
+        yield agent_in_process
+    finally:
+        fresh_snapshot_queue(agent_in_process)
+
+
+@pytest.fixture
+def viewer_client(db, roots: Roots):
+    """A member of Mail viewers: sees every page, changes nothing."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    from mailserver.core.permissions import VIEWERS
+
+    user = User.objects.create_user("viewer", "viewer@example.test", "pw")
+    user.groups.add(Group.objects.get(name=VIEWERS))
+    client = Client()
+    client.force_login(user)
+    return client
