@@ -2,7 +2,9 @@
 
 It builds the agent's ``logs.report`` payload and checks it with the very functions the agent
 runs (mailserver.qmail.logs.request, built on the log library's timespec parsers), so a mixed
-fuzzy date is refused beside its field before the agent is even asked.
+fuzzy date is refused beside its field before the agent is even asked. Only the options that
+apply to the chosen report are sent (OPTIONS); sort, reverse and offset come from the table's
+column headers and paging links, not from fields the admin types into.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from django import forms
 
 from mailserver.qmail.errors import FieldError
 from mailserver.qmail.logs import request as logs_payload
-from mailserver.qmail.logs.request import MAX_ROWS
+from mailserver.qmail.logs.causes import COLUMNS as CAUSES_COLUMNS
+from mailserver.qmail.logs.reports import Stats, table
+from mailserver.qmail.logs.request import CAUSES_REPORT, MAX_OFFSET, MAX_ROWS, SHOW_REPORTS
 from mailserver.qmail.logs.timespec import MAX_EPOCH
 
 PRESETS = [
@@ -38,7 +42,17 @@ REPORTS = [
     ("top-failures", "top-failures"),
     ("top-user-stats", "top-user-stats"),
     ("top-domain-stats", "top-domain-stats"),
+    (CAUSES_REPORT, "deferrals-by-cause: why mail waits"),
 ]
+_TOP = tuple(name for name, _ in REPORTS if name.startswith("top-"))
+# Which reports each option means something for (the page hides the others, the payload leaves
+# them out): detail adds sender and size to show-* rows; channel splits top-* and the causes.
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "detail": tuple(SHOW_REPORTS),
+    "channel": (*_TOP, CAUSES_REPORT),
+    "by": ("top-deferrals", "top-failures"),
+    "sort": (*_TOP, CAUSES_REPORT),
+}
 CHANNELS = [("both", "Both"), ("local", "Local (-local)"), ("remote", "Remote (-remote)")]
 BY = [("recipient", "per recipient"), ("sender", "per sender")]
 _SPLIT = re.compile(r"[\s,;]+")
@@ -76,13 +90,14 @@ class LogQueryForm(forms.Form):
     detail = forms.BooleanField(label="Detail (sender and size)", required=False)
     channel = forms.ChoiceField(label="Channel", choices=CHANNELS, initial="both", required=False)
     by = forms.ChoiceField(label="top-deferrals/failures", choices=BY, initial="recipient", required=False)
-    sort = forms.CharField(
-        label="Sort by", required=False, help_text="A column of the report (a unique prefix is enough)."
-    )
-    reverse = forms.BooleanField(label="Reverse order", required=False)
+    # Set by the table's column headers (a column name); kept in the form so a new run keeps it.
+    sort = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    reverse = forms.BooleanField(required=False, widget=forms.HiddenInput)
     limit = forms.IntegerField(
-        label="Rows", min_value=1, max_value=MAX_ROWS, initial=MAX_ROWS, required=False
+        label="Rows per page", min_value=1, max_value=MAX_ROWS, initial=MAX_ROWS, required=False
     )
+    # Set by the Previous / Next links only: a new run starts at the first page.
+    offset = forms.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -109,8 +124,22 @@ class LogQueryForm(forms.Form):
             return {"start": data.get("start") or "", "end": data.get("end") or ""}
         return {"last": (data.get("last") or "") if preset == "last" else preset}
 
+    def applies(self, option: str) -> bool:
+        return self.cleaned_data.get("report") in OPTIONS[option]
+
+    def sort_column(self) -> str | None:
+        """The sort column asked for, when the chosen report has it (a header of another report
+        kept in the form would otherwise be refused)."""
+        wanted = self.cleaned_data.get("sort") or None
+        if not wanted or not self.applies("sort"):
+            return None
+        columns = columns_for(self.cleaned_data["report"], self.cleaned_data.get("by") or "recipient")
+        matches = [c for c in columns if c == wanted] or [c for c in columns if c.startswith(wanted)]
+        return wanted if len(matches) == 1 else None
+
     def payload(self) -> dict[str, Any]:
         data = self.cleaned_data
+        sort = self.sort_column()
         return {
             "period": self.period(),
             "filters": {
@@ -122,12 +151,13 @@ class LogQueryForm(forms.Form):
                 "webmail_uids": _list(data.get("webmail_uids") or ""),
             },
             "report": data.get("report"),
-            "detail": bool(data.get("detail")),
-            "channel": data.get("channel") or "both",
-            "by": data.get("by") or "recipient",
-            "sort": data.get("sort") or None,
-            "reverse": bool(data.get("reverse")),
+            "detail": bool(data.get("detail")) and self.applies("detail"),
+            "channel": (data.get("channel") or "both") if self.applies("channel") else "both",
+            "by": (data.get("by") or "recipient") if self.applies("by") else "recipient",
+            "sort": sort,
+            "reverse": bool(data.get("reverse")) and sort is not None,
             "limit": data.get("limit") or MAX_ROWS,
+            "offset": data.get("offset") or 0,
         }
 
     def add_agent_error(self, field: str | None, message: str) -> None:
@@ -137,8 +167,26 @@ class LogQueryForm(forms.Form):
         self.add_error(field if field in self.fields else None, message)
 
 
+def columns_for(report: str, by: str = "recipient") -> list[str]:
+    """The columns of a top-* or causes table, as the agent names them (what ``sort`` may be)."""
+    if report == CAUSES_REPORT:
+        return list(CAUSES_COLUMNS)
+    return table(report, Stats(), by=by).columns
+
+
 class MessageForm(forms.Form):
     """A timeline request: the message number and the time of one of its lines (ids are reused)."""
 
     id = forms.IntegerField(min_value=1, max_value=2**63 - 1)  # the agent refuses larger ids
     at = forms.FloatField(min_value=0, max_value=MAX_EPOCH - 1)
+    # The columns of the table the timeline opens in (it spans them, under its row).
+    cols = forms.IntegerField(min_value=1, max_value=20, required=False)
+
+
+class RetentionForm(forms.Form):
+    days = forms.IntegerField(
+        label="Keep rows",
+        min_value=1,
+        max_value=3650,
+        help_text="Days the index keeps rows of log files multilog has already deleted.",
+    )

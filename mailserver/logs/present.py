@@ -1,17 +1,25 @@
 """How the agent's answers are shown: times in the panel's zone, table cells, the chart's data.
 
 The agent sends times as epoch seconds; they are turned into dates here, in the panel's time
-zone (NODEWORX_TIME_ZONE), the same way on every page.
+zone (NODEWORX_TIME_ZONE), the same way on every page. Counts are whole numbers: grouped by
+thousands and right-aligned in the table.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
 
 _UNITS = ((604800, "week"), (86400, "day"), (3600, "hour"), (60, "minute"), (1, "second"))
+TIME_COLUMNS = frozenset(("time", "first_seen", "last_seen"))
+TEXT_COLUMNS = frozenset(("text", "last_reason", "example"))
+# A chart whose data fills fewer buckets than this is drawn again over the data's own range.
+NARROW = 12
+# The newest log line is "old" when this long before the period's end (and a quarter of it).
+STALE_AFTER = 900.0
 
 
 def local(epoch: float) -> datetime:
@@ -35,13 +43,53 @@ def duration(seconds: int) -> str:
     return f"{seconds} seconds"
 
 
+def age(seconds: float) -> str:
+    """A rough length of time for people: "3 s", "12 minutes", "5 days"."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    for size, unit in _UNITS[:-1]:
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{int(seconds)} s"  # pragma: no cover (seconds >= 60 always meets a unit)
+
+
+def number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def numeric_columns(columns: list[str], rows: list[list[Any]]) -> set[str]:
+    """The columns that hold counts (every value a whole number); msg is a name, not a count."""
+    return {
+        column
+        for i, column in enumerate(columns)
+        if column not in TIME_COLUMNS and column != "msg" and rows and all(_is_number(r[i]) for r in rows)
+    }
+
+
+def _display(column: str, value: Any, numeric: bool) -> str:
+    if column in TIME_COLUMNS and isinstance(value, int | float) and not isinstance(value, bool):
+        return when(value)
+    return number(value) if numeric else ("" if value is None else str(value))
+
+
 def table_rows(columns: list[str], rows: list[list[Any]]) -> list[dict[str, Any]]:
     """Cells to render; show-* rows also carry the message number and time their timeline needs."""
+    numeric = numeric_columns(columns, rows)
     out = []
     for row in rows:
         named = dict(zip(columns, row, strict=True))
         cells = [
-            {"column": column, "value": when(value) if column == "time" else value}
+            {
+                "column": column,
+                "value": _display(column, value, column in numeric),
+                "numeric": column in numeric,
+            }
             for column, value in named.items()
         ]
         at = named.get("time")
@@ -57,8 +105,38 @@ def table_rows(columns: list[str], rows: list[list[Any]]) -> list[dict[str, Any]
     return out
 
 
-def chart_data(series: dict[str, Any]) -> dict[str, Any]:
-    """Labels in the panel's zone (the date only when buckets are whole days), counts per result."""
+def headers(
+    columns: list[str], rows: list[list[Any]], sort: str | None, reverse: bool, sortable: bool
+) -> list[dict[str, Any]]:
+    """The table's column headers: label, alignment, and (top-* / causes) the sort each one asks for.
+
+    A click on the column the table is sorted by turns the order round; on another column it sorts
+    by that one in its natural order (numbers high first, text A-Z, as the command line).
+    """
+    numeric = numeric_columns(columns, rows)
+    out = []
+    for column in columns:
+        current = sortable and column == sort
+        out.append(
+            {
+                "name": column,
+                "label": column.replace("_", " "),
+                "numeric": column in numeric,
+                "sortable": sortable,
+                "current": current,
+                "reverse": current and reverse,
+                "next_reverse": current and not reverse,
+            }
+        )
+    return out
+
+
+def chart_data(series: dict[str, Any], report: str) -> dict[str, Any]:
+    """Labels in the panel's zone (the date only when buckets are whole days), counts per result.
+
+    show-failures plots only failures: the chart counts every result of the selection, but the
+    admin asked about failures.
+    """
     bucket = int(series["bucket"])
     if bucket >= 86400:
         pattern = "%Y-%m-%d"
@@ -66,10 +144,65 @@ def chart_data(series: dict[str, Any]) -> dict[str, Any]:
         pattern = "%m-%d %H:%M"
     else:
         pattern = "%H:%M" if bucket >= 60 else "%H:%M:%S"
+    shown = {"show-success": ["success"], "show-deferrals": ["deferral"], "show-failures": ["failure"]}
     return {
         "labels": [local(t).strftime(pattern) for t in series["times"]],
         "success": series["success"],
         "deferral": series["deferral"],
         "failure": series["failure"],
+        "results": shown.get(report, ["success", "deferral", "failure"]),
         "bucket": duration(bucket),
+    }
+
+
+def data_range(series: dict[str, Any]) -> tuple[float, float] | None:
+    """The stretch of the chart that has data, when it is only a few of its buckets.
+
+    A week whose deliveries sit in one hour would otherwise be one bar: the page then asks for the
+    chart again over this stretch, which gets buckets of its own size.
+    """
+    bucket = float(series["bucket"])
+    counts = [
+        sum(values) for values in zip(series["success"], series["deferral"], series["failure"], strict=True)
+    ]
+    filled = [i for i, count in enumerate(counts) if count]
+    if not filled or bucket <= 10:
+        return None
+    first, last = filled[0], filled[-1]
+    if last - first + 1 >= NARROW or len(counts) < NARROW:
+        return None
+    times = series["times"]
+    return float(times[first]), float(times[last]) + bucket
+
+
+def newest(result: dict[str, Any], now: float | None = None) -> dict[str, Any] | None:
+    """The newest log line's time and age, and whether it is old next to the period's end.
+
+    qmail-send writes a line for every delivery: a log whose last line is long before the period
+    ends is a quiet server or a stalled log (multilog stopped, disk full), and looks the same.
+    """
+    stamp = result.get("newest")
+    if stamp is None:
+        return None
+    now = time.time() if now is None else now
+    end = min(float(result["end"]), now)
+    gap = end - stamp
+    limit = max(STALE_AFTER, (float(result["end"]) - float(result["start"])) / 4)
+    return {"at": when(stamp), "ago": age(now - stamp), "stale": gap > limit, "gap": age(gap)}
+
+
+def index_status(data: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    """The delivery index's status box: its answer plus readable sizes, times and lag."""
+    now = time.time() if now is None else now
+    log_bytes, size = data.get("log_bytes") or 0, data.get("bytes") or 0
+    lag = data.get("lag")
+    return {
+        **data,
+        "percent_of_log": round(100.0 * size / log_bytes, 1) if log_bytes else None,
+        "newest_at": when(data.get("newest")),
+        "log_newest_at": when(data.get("log_newest")),
+        "log_newest_ago": age(now - data["log_newest"]) if data.get("log_newest") else "",
+        "lag_text": age(lag) if lag is not None else "",
+        "built_at": when(data.get("built")),
+        "first_at": when(data.get("first")),
     }

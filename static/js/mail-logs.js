@@ -1,8 +1,12 @@
-/* Mail Logs page: draw the deliveries chart from its json_script data (on load and after each
-   htmx swap), and show only the period fields the chosen preset uses. */
+/* Mail Logs page: draw the chart from its json_script data (on load and after each htmx swap),
+   show only the period fields and report options that apply, keep the sort of a report only
+   with that report, open a message's timeline under its row (one at a time), and drop the
+   answer of a report the admin has since replaced with another. */
 (function () {
   "use strict";
   let chart = null;
+  const COLORS = { success: "#198754", deferral: "#ffc107", failure: "#dc3545" };
+  const LABELS = { success: "Successes", deferral: "Deferrals", failure: "Failures" };
 
   function drawChart() {
     const canvas = document.getElementById("delivery-chart");
@@ -11,16 +15,13 @@
     if (chart) { chart.destroy(); chart = null; }
     if (!canvas || !source || typeof Chart === "undefined") return;
     const data = JSON.parse(source.textContent);
-    const bar = (label, values, color) => ({ label, data: values, backgroundColor: color, stack: "results" });
     chart = new Chart(canvas, {
       type: "bar",
       data: {
         labels: data.labels,
-        datasets: [
-          bar("Successes", data.success, "#198754"),
-          bar("Deferrals", data.deferral, "#ffc107"),
-          bar("Failures", data.failure, "#dc3545"),
-        ],
+        datasets: data.results.map((result) => ({
+          label: LABELS[result], data: data[result], backgroundColor: COLORS[result], stack: "results",
+        })),
       },
       options: {
         responsive: true,
@@ -34,6 +35,7 @@
       },
     });
     canvas.dataset.drawn = "true";
+    canvas.dataset.datasets = data.results.join(" ");
   }
 
   function showPeriodFields() {
@@ -45,10 +47,51 @@
     });
   }
 
-  function refresh() { drawChart(); showPeriodFields(); }
+  function showReportOptions() {
+    const report = document.getElementById("id_report");
+    if (!report) return;
+    document.querySelectorAll("[data-reports]").forEach((box) => {
+      box.hidden = !box.dataset.reports.split(" ").includes(report.value);
+    });
+  }
+
+  function refresh() { drawChart(); showPeriodFields(); showReportOptions(); }
   document.addEventListener("DOMContentLoaded", refresh);
   document.addEventListener("htmx:afterSettle", refresh);
   document.addEventListener("change", (event) => {
-    if (event.target && event.target.id === "id_preset") showPeriodFields();
+    const id = event.target && event.target.id;
+    if (id === "id_preset") showPeriodFields();
+    if (id === "id_report") {
+      showReportOptions();
+      // Another report has other columns: its table starts in its own order.
+      ["id_sort", "id_reverse"].forEach((name) => {
+        const field = document.getElementById(name);
+        if (field) field.value = "";
+      });
+    }
+  });
+
+  // One timeline open at a time, under the row of its message; a second click closes it.
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const link = event.detail.elt;
+    if (!link.matches || !link.matches("[data-testid=timeline-link]")) return;
+    const row = link.closest("tr");
+    const open = row.nextElementSibling;
+    const same = open && open.classList.contains("timeline-row") && open.dataset.msg === link.dataset.msg;
+    document.querySelectorAll(".timeline-row").forEach((other) => other.remove());
+    if (same) event.preventDefault();
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    const opened = document.querySelector(".timeline-row");
+    if (opened && !opened.dataset.shown) {
+      opened.dataset.shown = "true";
+      opened.scrollIntoView({ block: "nearest" });
+    }
+  });
+
+  // A report's answer replaces the panel only while its run is still the one on screen.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const elt = event.detail.elt;
+    if (elt && elt.id === "report-run" && !document.body.contains(elt)) event.detail.shouldSwap = false;
   });
 })();

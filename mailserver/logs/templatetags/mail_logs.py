@@ -1,6 +1,10 @@
-from django import template
+from typing import Any
 
-from mailserver.logs.present import when
+from django import template
+from django.utils.html import format_html
+
+from mailserver.logs.forms import OPTIONS
+from mailserver.logs.present import number, when
 
 register = template.Library()
 
@@ -9,6 +13,20 @@ register = template.Library()
 def epoch(value: float | None, precise: str = "") -> str:
     """Epoch seconds from the agent as a date in the panel's zone; ``|epoch:"ms"`` adds milliseconds."""
     return when(value, precise=bool(precise))
+
+
+@register.filter
+def intgroups(value: Any) -> str:
+    """A count with its thousands grouped: 1,234,567."""
+    return number(value)
+
+
+@register.simple_tag
+def for_reports(form: Any, option: str) -> str:
+    """``data-reports`` (for mail-logs.js) on an option's box, hidden when the report has no use for it."""
+    reports = OPTIONS[option]
+    hidden = " hidden" if (form["report"].value() or "show-all") not in reports else ""
+    return format_html('data-reports="{}"{}', " ".join(reports), hidden)
 
 
 _RESULT_CLASSES = {
