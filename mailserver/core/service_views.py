@@ -1,6 +1,8 @@
-"""Service cards and their buttons, for every page: start, stop, restart, start at boot.
+"""Service cards and their buttons, for every page: start, stop, restart, start at boot,
+Auto-Restart, and setting up a missing service under daemontools.
 
-One URL per service and action (``/services/NAME/ACTION/``) whatever page the card is on.
+One URL per service and action (``/services/NAME/ACTION/``, ACTION also ``auto-restart`` and
+``setup``) whatever page the card is on.
 Stop and Restart first answer with a confirmation that says what stops working meanwhile
 (a GET, or a POST without ``confirm=yes``); only the confirmed POST reaches the agent. With
 htmx the answer is the card (or the confirmation) swapped in place; without it, a full
@@ -16,9 +18,10 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mailserver.protocol import Op
+from mailserver.protocol.mda import AutoRestart
 from mailserver.protocol.records import intended
 from mailserver.protocol.state import ServiceStatus
 from mailserver.services import registry
@@ -133,6 +136,11 @@ def _confirm(request: HttpRequest, service: Service, action: Action) -> HttpResp
 @require_http_methods(["GET", "POST"])
 @change_required
 def service_action(request: PanelRequest, name: str, action: str) -> HttpResponse:
+    # The card's other two buttons share the URL: /services/NAME/auto-restart/ and /services/NAME/setup/.
+    if action == "auto-restart":
+        return auto_restart(request, name)
+    if action == "setup":
+        return setup(request, name)
     service = _service(name)
     act = parse(action)
     if act is None:
@@ -164,3 +172,87 @@ def service_action(request: PanelRequest, name: str, action: str) -> HttpRespons
     if status is None:
         status, _ = _read(request, service)
     return render(request, "components/service_card.html", card_context(request, status, error=error))
+
+
+def auto_restart_context(
+    request: HttpRequest,
+    service: Service,
+    auto_restart: AutoRestart | None,
+    *,
+    exists: bool = True,
+    error: str | None = None,
+    on_page: bool = False,
+) -> dict[str, Any]:
+    """Everything templates/components/auto_restart.html needs besides ``can_change``."""
+    return {
+        "service": service,
+        "auto_restart": auto_restart,
+        "exists": exists,
+        "next": return_url(request, service, on_page=on_page),
+        "auto_restart_error": error,
+    }
+
+
+def _unknown_auto_restart(enabled: bool) -> AutoRestart:
+    """What the box shows when a change was refused or lost: the setting as the page had it."""
+    return {
+        "enabled": enabled, "intent": None, "last_restart": None, "last_event": None,
+        "checked_at": None, "watchdog_running": True,
+    }  # fmt: skip
+
+
+@require_POST
+@change_required
+def auto_restart(request: PanelRequest, name: str) -> HttpResponse:
+    """Turn Auto-Restart on (``enabled=on``) or off; the watchdog's next check acts on it."""
+    service = _service(name)
+    enabled = request.POST.get("enabled") == "on"
+    word = "on" if enabled else "off"
+    state: AutoRestart = _unknown_auto_restart(not enabled)
+    error = None
+    try:
+        answer = agent.change(
+            request,
+            Op.SERVICE_AUTO_RESTART,
+            {"service": service.name, "enabled": enabled},
+            [intended(f"service {service.name}", f"auto-restart {word}")],
+        )
+        state = answer["auto_restart"]
+    except agent.AgentError as exc:
+        error = exc.message
+    if not _is_htmx(request):
+        if error:
+            messages.error(request, f"{service.name}: Auto-Restart was not turned {word}: {error}")
+        else:
+            messages.success(request, f"Auto-Restart is {word} for {service.name}.")
+        return redirect(return_url(request, service))
+    context = auto_restart_context(request, service, state, error=error)
+    return render(request, "components/auto_restart.html", {**context, "focus": True})
+
+
+@require_POST
+@change_required
+def setup(request: PanelRequest, name: str) -> HttpResponse:
+    """Put a missing service under daemontools with the panel's run script, stopped.
+
+    The page is shown again whole (no htmx swap): a new service changes more of it than its card.
+    """
+    service = _service(name)
+    if not service.setup:
+        raise Http404(f"the panel does not set up {service.name}")
+    try:
+        agent.change(
+            request,
+            Op.SERVICE_SETUP,
+            {"service": service.name},
+            [intended(f"service {service.name}", "create")],
+        )
+    except agent.AgentError as exc:
+        messages.error(request, f"{service.name} was not set up: {exc.message}")
+    else:
+        messages.success(
+            request,
+            f"{service.name} is set up under daemontools, stopped and not starting at boot: "
+            "start it when its configuration is ready.",
+        )
+    return redirect(return_url(request, service))

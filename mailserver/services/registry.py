@@ -3,7 +3,9 @@
 For each: its daemontools name (``/service/NAME``), the programs that must be there for it
 to run at all (a service whose program is missing is "not installed": the panel will not
 start it, so supervise cannot loop on it), the run-script template the panel writes for
-it (only the SMTP services and qmail-send so far), the page it belongs to, the
+it, whether the panel can set it up under daemontools where it is missing (``setup``: the
+daemons the panel brings; qmail's own SMTP services and qmail-send come with qmail's
+install, whose run scripts need the MTA page's settings), the page it belongs to, the
 multilog directory its ``log/run`` writes, and what stops working while it is down,
 which the panel states before a Stop or a Restart.
 
@@ -57,7 +59,15 @@ class Service:
     programs: tuple[Program, ...]  # every one must be an executable file
     log: str  # its multilog directory under Roots.log, as the panel's log/run names it
     while_down: str  # what stops working while it is stopped, said before Stop and Restart
-    run_template: str | None = None  # mailserver/qmail/templates/<name>.run, where the panel writes one
+    # The run script the panel writes for it: "PACKAGE/NAME" for mailserver/PACKAGE/templates/NAME.run
+    run_template: str
+    setup: bool = False  # the agent's SERVICE_SETUP creates it (stopped) where it is missing
+
+    @property
+    def template_file(self) -> tuple[str, str]:
+        """(the Python package, the template's name), as mailserver.qmail.sealed takes them."""
+        package, _, name = self.run_template.partition("/")
+        return f"mailserver.{package}", name
 
     def missing(self, roots: Roots) -> list[Path]:
         """The programs absent from this server; empty when the service can run."""
@@ -84,57 +94,64 @@ SERVICES: tuple[Service, ...] = (
     Service(
         "qmail-smtpd", "SMTP server (port 25)", Page.MTA, (*_qmail("qmail-smtpd"), _TCPSERVER), "smtpd",
         f"All incoming mail is refused: nothing answers on port 25; {_REFUSED_NOT_LOST}.",
-        run_template="smtpd",
+        run_template="qmail/smtpd",
     ),
     Service(
         "qmail-submission", "Submission server (port 587)", Page.MTA, (*_qmail("qmail-smtpd"), _TCPSERVER),
         "submission",
         "Users cannot send mail through the submission port: their mail programs report an error. "
         "Mail from other servers still arrives on port 25.",
-        run_template="smtpd",
+        run_template="qmail/smtpd",
     ),
     Service(
         "qmail-send", "Queue and delivery (qmail-send)", Page.MTA, _qmail("qmail-start", "qmail-send"),
         "send",
         "No mail is delivered, local or remote: new mail waits in the queue until qmail-send runs again. "
         "Stopping waits for the deliveries under way, which can take a minute or more.",
-        run_template="send",
+        run_template="qmail/send",
     ),
     Service(
         "qmail-pop3d", "POP3 server (port 110)", Page.MDA,
         (*_qmail("qmail-popup", "qmail-pop3d"), _TCPSERVER), "pop3d",
         "Users cannot fetch their mail over POP3; mail still arrives and waits in their mailboxes.",
+        run_template="qmail/pop", setup=True,
     ),
     Service(
         # The TLS wrapper (sslserver, stunnel, a patched tcpserver) varies too much to check.
         "qmail-pop3d-ssl", "Secure POP3 server (port 995)", Page.MDA,
         (*_qmail("qmail-popup", "qmail-pop3d"), _TCPSERVER), "pop3d-ssl",
         "Users cannot fetch their mail over secure POP3; mail still arrives and waits in their mailboxes.",
+        run_template="qmail/pop", setup=True,
     ),
     Service(
         "courier-imapd", "IMAP server (port 143)", Page.MDA, _COURIER_IMAP, "imapd",
         "Users cannot read their mail over IMAP, webmail included; mail still arrives in their mailboxes.",
+        run_template="courier/imapd", setup=True,
     ),
     Service(
         "courier-imapd-ssl", "Secure IMAP server (port 993)", Page.MDA,
         (*_COURIER_IMAP, Program(Root.SYSTEM, "usr/bin/couriertls")), "imapd-ssl",
         "Users cannot read their mail over secure IMAP; mail still arrives in their mailboxes.",
+        run_template="courier/imapd", setup=True,
     ),
     Service(
         "spamd", "SpamAssassin (spamd)", Page.SPAM, (Program(Root.SYSTEM, "usr/sbin/spamd"),), "spamd",
         "Mail is no longer checked for spam: with SMTP scanning on it is accepted unscanned "
         "(spamc passes a message through when spamd does not answer), and nothing is tagged as spam.",
+        run_template="spamassassin/spamd", setup=True,
     ),
     Service(
         "clamd", "ClamAV (clamd)", Page.VIRUS, (Program(Root.SYSTEM, "usr/sbin/clamd"),), "clamd",
         "With SMTP virus scanning on, all incoming mail is refused with a temporary error "
         f"(simscan cannot run clamdscan); {_REFUSED_NOT_LOST}.",
+        run_template="clamav/clamd", setup=True,
     ),
     Service(
         "freshclam", "Virus definition updates (freshclam)", Page.VIRUS,
         (Program(Root.SYSTEM, "usr/bin/freshclam"),), "freshclam",
         "Virus definitions are no longer updated: clamd keeps scanning with the ones it has, "
         "and new viruses get through.",
+        run_template="clamav/freshclam", setup=True,
     ),
 )  # fmt: skip
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
+from django import forms
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
@@ -73,3 +75,66 @@ def test_its_buttons_return_to_the_page_it_is_on_and_stop_goes_to_a_confirmation
 def test_a_viewer_sees_no_buttons() -> None:
     html = card(status(), can_change=False)
     assert "<form" not in html and "Starts at boot." in html
+
+
+def missing(name: str, **changes: Any) -> dict[str, Any]:
+    return status(
+        name=name, exists=False, supervised=False, up=False, pid=None, want=None, normally_up=False,
+        state="missing", summary="unable to chdir", log=None, **changes,
+    )  # fmt: skip
+
+
+def test_a_missing_daemon_the_panel_brings_can_be_set_up_from_its_card() -> None:
+    html = card(missing("spamd"))
+    assert "Not set up on this server: there is no service directory spamd for svscan." in html
+    assert "The panel can set it up with its own run script, stopped and not starting at boot." in html
+    assert 'method="post" action="/services/spamd/setup/"' in html
+    assert 'data-testid="setup-spamd"' in html
+    absent = card(missing("spamd", installed=False, missing=["/usr/sbin/spamd"]))
+    assert "(it cannot start until /usr/sbin/spamd is installed)" in absent
+
+
+def test_qmails_own_services_are_not_offered_a_set_up_nor_are_viewers() -> None:
+    assert "setup" not in card(missing("qmail-smtpd"))
+    assert "/setup/" not in card(missing("clamd"), can_change=False)
+
+
+RESTARTED = {"at": STAMP, "found": "down 12 seconds", "action": "svc -u", "result": "started", "ok": True}
+AUTO_RESTART = {
+    "enabled": True, "intent": "up", "checked_at": STAMP + 20, "watchdog_running": True,
+    "last_restart": RESTARTED, "last_event": RESTARTED,
+}  # fmt: skip
+
+
+class Section(forms.Form):
+    pass
+
+
+def section(state: dict[str, Any], services: list[dict[str, Any]]) -> str:
+    """The shared section box of a page (templates/sections/_section.html), as flow.box fills it."""
+    declared = SimpleNamespace(slug="daemon", title="Daemon", intro="", details=None)
+    box = {"section": declared, "form": Section(), "state": state, "services": services, "save_url": "/x/"}
+    request = RequestFactory().get("/mailserver/spam/")
+    return render_to_string("sections/_section.html", {"box": box, "can_change": True}, request=request)
+
+
+def test_a_section_gives_each_card_the_auto_restart_its_pages_state_carries() -> None:
+    spamd = status(name="spamd", summary="up (pid 4242) 300 seconds")
+    html = section({"auto_restart": {"spamd": AUTO_RESTART}}, [spamd])
+    assert 'data-testid="auto-restart-state-spamd">on<' in html
+    assert "Last restarted by the panel: 2026-12-01 15:43:16 (it was down 12 seconds)." in html
+    assert 'name="enabled" value="off"' in html and "watchdog-not-running" not in html
+
+
+def test_the_warning_when_auto_restart_is_on_and_the_watchdog_does_not_run() -> None:
+    stopped = {**AUTO_RESTART, "watchdog_running": False, "last_restart": None}
+    html = section({"auto_restart": {"spamd": stopped}}, [status(name="spamd")])
+    assert "The watchdog is not running, so Auto-Restart does nothing." in html
+    assert "Its last check was at 2026-12-01 15:43:36." in html
+    off = section({"auto_restart": {"spamd": {**stopped, "enabled": False}}}, [status(name="spamd")])
+    assert "watchdog-not-running" not in off and 'auto-restart-state-spamd">off<' in off
+
+
+def test_a_page_whose_state_has_no_auto_restart_shows_the_card_alone() -> None:
+    html = section({"services": {}}, [status()])  # the MTA page's state
+    assert 'id="service-qmail-smtpd"' in html and "auto-restart" not in html

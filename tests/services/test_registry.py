@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from mailserver.qmail import sealed
 from mailserver.qmail.paths import Roots
 from mailserver.services import registry
 from mailserver.services.actions import Action, consequence, parse
 from mailserver.services.registry import Page, Root
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "mailserver" / "qmail" / "templates"
 
 
 def test_it_holds_every_service_the_panel_will_manage_on_its_page() -> None:
@@ -40,10 +39,31 @@ def test_every_name_is_a_service_directory_inside_the_roots() -> None:
         assert Roots().log_dir(service.log).parent == Path("/var/log/qmail")
 
 
-def test_the_run_script_templates_it_names_exist() -> None:
-    written = {s.name: s.run_template for s in registry.SERVICES if s.run_template}
-    assert written == {"qmail-smtpd": "smtpd", "qmail-submission": "smtpd", "qmail-send": "send"}
-    assert all((TEMPLATES / f"{name}.run").is_file() for name in written.values())
+def test_it_names_the_run_script_template_the_panel_writes_for_every_service() -> None:
+    written = {s.name: s.run_template for s in registry.SERVICES}
+    assert written == {
+        "qmail-smtpd": "qmail/smtpd",
+        "qmail-submission": "qmail/smtpd",
+        "qmail-send": "qmail/send",
+        "qmail-pop3d": "qmail/pop",
+        "qmail-pop3d-ssl": "qmail/pop",
+        "courier-imapd": "courier/imapd",
+        "courier-imapd-ssl": "courier/imapd",
+        "spamd": "spamassassin/spamd",
+        "clamd": "clamav/clamd",
+        "freshclam": "clamav/freshclam",
+    }
+    for service in registry.SERVICES:
+        package, name = service.template_file
+        assert sealed.template_version(package, name) >= 1  # the file exists and carries its marker
+
+
+def test_the_services_it_offers_to_set_up_are_those_the_agent_writes_a_run_script_for() -> None:
+    from mailserver.agent import autorestart_ops
+
+    offered = {service.name for service in registry.SERVICES if service.setup}
+    assert offered == set(autorestart_ops.SETUP)
+    assert not {"qmail-smtpd", "qmail-submission", "qmail-send"} & offered  # they come with qmail
 
 
 @pytest.mark.parametrize("name", [None, 3, "sshd", "qmail-send/log", "../qmail-send", "QMAIL-SEND", ""])
