@@ -1,5 +1,13 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from mailserver.core.sections.urls import section_urls
+
+from . import views
+from .sections import PAGE
 
 app_name = "spam"
-# The page's URL is named "page"; until it exists the sidebar links to "not built yet".
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    *section_urls(PAGE),
+    path("gtube/", views.gtube, name="gtube"),
+    path("train-now/", views.train_now, name="train-now"),
+]

@@ -1,0 +1,75 @@
+"""The Spam Filtering page's own buttons: score the GTUBE test message, and train Bayes now.
+
+The page and its saves are the shared sections flow (mailserver/core/sections/flow.py),
+declared in ``sections.py``. With htmx each button answers with its result alone; without,
+with a message on the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from mailserver.core import agent
+from mailserver.core.models import ChangeResult
+from mailserver.core.nodes import PanelRequest
+from mailserver.core.permissions import change_required, view_required
+from mailserver.core.sections.flow import is_htmx
+from mailserver.protocol import Op
+
+TRAIN_TIMEOUT = 120.0  # sa-learn over every mailbox's two folders
+TRAINING_TARGET = "spamassassin Bayes IMAP training run"
+
+
+@require_POST
+@view_required  # a read: spamd scores a message and nothing is kept
+def gtube(request: PanelRequest) -> HttpResponse:
+    context: dict[str, Any] = {}
+    try:
+        context["verdict"] = agent.call(Op.SPAM_SCAN_GTUBE, node=request.node)
+    except agent.AgentError as exc:
+        context["gtube_error"] = exc.message
+    if is_htmx(request):
+        return render(request, "spam/_gtube.html", context)
+    messages.info(request, gtube_text(context))
+    return redirect("spam:page")
+
+
+def gtube_text(context: dict[str, Any]) -> str:
+    if "gtube_error" in context:
+        return f"GTUBE not scored: {context['gtube_error']}"
+    verdict = context["verdict"]
+    said = "spam" if verdict["spam"] else "not spam"
+    return f"spamd scored GTUBE {verdict['score']:g} of {verdict['threshold']:g}: {said}."
+
+
+@require_POST
+@change_required  # it empties the training folders, as the daily run does
+def train_now(request: PanelRequest) -> HttpResponse:
+    context: dict[str, Any] = {}
+    try:
+        answer = agent.call(Op.SPAM_TRAIN_NOW, node=request.node, timeout=TRAIN_TIMEOUT)
+    except agent.AgentError as exc:
+        agent.record(request.user, request.node, [{"target": TRAINING_TARGET, "action": "run"}], exc.result,
+                     exc.message)  # fmt: skip
+        context["train_error"] = exc.message
+    else:
+        run = answer["run"]
+        summary = (
+            f"learned {run['learned']['spam']} spam and {run['learned']['ham']} ham "
+            f"from {run['mailboxes']} mailboxes"
+        )
+        done = [{"target": TRAINING_TARGET, "action": "run", "after": summary}]
+        agent.record(request.user, request.node, done, ChangeResult.APPLIED)
+        context["run"] = run
+    if is_htmx(request):
+        return render(request, "spam/_train_result.html", context)
+    if "train_error" in context:
+        messages.error(request, f"Not trained: {context['train_error']}")
+    else:
+        messages.success(request, "Trained now: " + summary + ".")
+    return redirect("spam:page")

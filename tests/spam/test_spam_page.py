@@ -1,0 +1,112 @@
+"""The Spam Filtering page with the agent's operations in process: what it shows, what it refuses.
+
+Saves that need SpamAssassin's real lint and a running spamd are in test_spam_saving.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from mailserver.core.models import Change
+from mailserver.core.permissions import VIEWERS
+from tests.spam.helpers import post_section, section_data
+
+pytestmark = pytest.mark.django_db
+
+HAND_WRITTEN = (
+    "# ours\nrequired_score 6.5\nreport_safe 2\ntrusted_networks 10.0.0.0/8 192.168.1.\nscore MY_RULE 2\n"
+)
+
+
+@pytest.fixture
+def roots(agent_in_process):
+    return agent_in_process
+
+
+def field_html(html: str, name: str) -> str:
+    """The markup of one field of the settings box, from its label to the next field's."""
+    start = html.index(f'id="div_id_settings-{name}"')
+    end = html.find('id="div_id_settings-', start + 1)
+    return html[start : end if end > 0 else len(html)]
+
+
+def test_the_page_shows_the_settings_in_local_cf_as_spamassassin_reads_them(admin_client, site):
+    (site / "local.cf").write_text(HAND_WRITTEN)
+
+    html = admin_client.get("/mailserver/spam/").content.decode()
+
+    assert 'value="6.5"' in field_html(html, "required_score")
+    assert '<option value="2" selected>' in field_html(html, "report_safe")
+    assert "10.0.0.0/8\n192.168.1." in field_html(html, "trusted_networks")
+    assert "score MY_RULE 2" in field_html(html, "advanced")
+    # Not the panel's file: its text is shown and replacing it needs a tick.
+    assert 'data-testid="local-cf-text"' in html and "# ours" in html
+    assert "Replace the hand-written local.cf" in html
+
+
+def test_another_cf_file_that_sets_a_field_is_pointed_out_beside_it(admin_client, site):
+    (site / "zz_mine.cf").write_text("# late\n\nrequired_score 9\n")
+    html = admin_client.get("/mailserver/spam/").content.decode()
+    assert "zz_mine.cf line 3 also sets it: required_score 9" in field_html(html, "required_score")
+
+
+def test_a_trusted_network_spamassassin_would_skip_is_refused_beside_its_field(admin_client, site):
+    response = post_section(admin_client, "settings", trusted_networks="10.0.0.0/8\n300.1.2.3")
+
+    html = response.content.decode()
+    beside = field_html(html, "trusted_networks")
+    assert "Line 2" in beside and "300.1.2.3" in beside and "invalid-feedback" in beside
+    assert "10.0.0.0/8\n300.1.2.3" in beside  # the input is kept
+    assert "Not saved: 1 error" in html
+    assert not (site / "local.cf").exists()
+    assert not Change.objects.exists()
+
+
+def test_a_directive_a_field_sets_is_refused_in_advanced_preferences(admin_client, site):
+    html = post_section(admin_client, "settings", advanced="required_score 3").content.decode()
+    assert "is set by Spam score threshold above" in field_html(html, "advanced")
+    assert not (site / "local.cf").exists()
+
+
+def test_a_viewer_sees_the_page_read_only_and_cannot_save(client: Client, roots, site):
+    viewer = User.objects.create_user("viewer", password="pw")
+    viewer.groups.add(Group.objects.get(name=VIEWERS))
+    client.force_login(viewer)
+
+    html = client.get("/mailserver/spam/").content.decode()
+    assert 'data-testid="read-only-settings"' in html and 'data-testid="save-settings"' not in html
+    assert 'data-testid="train-now"' not in html
+
+    data = section_data("settings", required_score="8")
+    assert client.post("/mailserver/spam/save/settings/", data).status_code == 403
+    assert client.post("/mailserver/spam/train-now/").status_code == 403
+    assert not (site / "local.cf").exists()
+    assert not Change.objects.exists()
+
+
+def test_without_simscan_the_page_says_smtp_scanning_needs_it_and_what_it_writes(admin_client, roots):
+    html = admin_client.get("/mailserver/spam/").content.decode()
+    assert "SMTP-level scanning needs simscan, which is not installed" in html
+    assert "The panel still writes control/simcontrol" in html
+    assert "No mail is scanned for spam during SMTP now." in html
+
+
+def test_the_smtp_spam_threshold_is_simscans_and_lands_in_simcontrol(admin_client, roots):
+    response = post_section(admin_client, "smtp", spam=True, spam_hits="12.5")
+
+    html = response.content.decode()
+    assert "Saved: control/simcontrol" in html
+    line = roots.control("simcontrol").read_text().splitlines()[0]
+    assert "spam=yes" in line and "spam_hits=12.5" in line
+    assert 'value="12.5"' in html
+    assert 'data-testid="service-spamd"' in html  # the box keeps its service card after a save
+    html = admin_client.get("/mailserver/spam/").content.decode()
+    assert 'value="12.5"' in html
+
+
+def test_an_smtp_threshold_simscan_would_misread_is_refused(admin_client, roots):
+    html = post_section(admin_client, "smtp", spam_hits="12,5").content.decode()
+    assert "is not a score from 0.1 to 1000" in html
+    assert not roots.control("simcontrol").exists()
