@@ -113,8 +113,9 @@ def write_simscan(payload: Payload) -> dict[str, Any]:
             text, spam=request.spam, clam=request.clam, spam_hits=request.spam_hits
         )
         plan = FilePlan()
-        plan.add("control/simcontrol", control, new_text.encode(), atomic.expectation(seen, "simcontrol")
-                 if "simcontrol" in seen else atomic.ANY)  # fmt: skip
+        # expect.simcontrol is the sha256 the caller saw (null: no file); absent, the caller does not know it.
+        saw = {"expect": seen["simcontrol"]} if "simcontrol" in seen else {}
+        plan.add("control/simcontrol", control, new_text.encode(), atomic.expectation(saw, "simcontrol"))
         simscan = roots.qmail_program("simscan")
         notes: list[str] = []
         rules_changed = False
