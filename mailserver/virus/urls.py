@@ -1,5 +1,12 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from mailserver.core.sections.urls import section_urls
+
+from . import views
+from .sections import PAGE
 
 app_name = "virus"
-# The page's URL is named "page"; until it exists the sidebar links to "not built yet".
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    *section_urls(PAGE),
+    path("scan-eicar/", views.scan_eicar, name="scan-eicar"),
+]

@@ -1,0 +1,144 @@
+"""The Virus Filtering page on the bare test server (no ClamAV running): what it shows, and what
+turning SMTP-level virus scanning on does on disk. The agent's operations run in process."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mailserver.core.models import Change
+from mailserver.qmail.paths import Roots
+from tests.support import daemons
+from tests.virus.forms import SAVE, clamav_box, save_clamav_box
+
+pytestmark = pytest.mark.django_db
+
+URL = "/mailserver/virus/"
+
+
+@pytest.fixture
+def clamav_tree(roots: Roots):
+    """clamd.conf as Debian's sample leaves it (its Example line) and a daily database built by
+    sigtool, the way freshclam would leave one (unsigned: no signing key here)."""
+    etc = roots.system / "etc/clamav"
+    databases = roots.system / "var/lib/clamav"
+    etc.mkdir(parents=True, exist_ok=True)
+    databases.mkdir(parents=True, exist_ok=True)
+    (etc / "clamd.conf").write_text("# the sample file\nExample\nLocalSocket /run/clamav/clamd.ctl\n")
+    (databases / "test.hdb").write_text(daemons.EICAR_SIGNATURE)
+    _build_daily(databases, version=27500)
+    try:
+        yield roots
+    finally:
+        daemons.remove_trees(roots, "etc/clamav", "var/lib/clamav")
+
+
+def _build_daily(databases: Path, version: int) -> None:
+    work = databases / "build"
+    work.mkdir()
+    (work / "daily.hdb").write_text(daemons.EICAR_SIGNATURE.replace("Eicar-Test-Signature", "Daily.Eicar"))
+    (work / "COPYING").write_text("test database\n")
+    subprocess.run(
+        ["/usr/bin/sigtool", "--build=daily.cud", "--unsigned", f"--cvd-version={version}"],
+        input="nodeworx\n", text=True, cwd=work, capture_output=True, timeout=60, check=True,
+    )  # fmt: skip
+    (work / "daily.cud").rename(databases / "daily.cud")
+    subprocess.run(["rm", "-rf", str(work)], check=True)
+
+
+def test_the_definition_table_shows_each_database_from_its_header(admin_client, clamav_tree):
+    info = subprocess.run(
+        ["/usr/bin/sigtool", f"--info={clamav_tree.system / 'var/lib/clamav/daily.cud'}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    build_time = next(line for line in info.splitlines() if line.startswith("Build time: "))
+    html = admin_client.get(URL).content.decode()
+    daily = _row(html, "daily")
+    assert "<td>27500</td><td>1</td>" in daily
+    assert build_time.removeprefix("Build time: ").replace(":", "-", 1) in daily  # as the header writes it
+    assert "daily.cud, unsigned" in daily
+    for name in ("main", "bytecode"):
+        assert "not present" in _row(html, name)
+    assert "<code>test.hdb</code> (1 signature)" in html
+
+
+def _row(html: str, name: str) -> str:
+    start = html.index(f'data-testid="definition-{name}"')
+    return html[start : html.index("</tr>", start)]
+
+
+def test_a_clamd_conf_still_carrying_the_samples_example_line_is_flagged(admin_client, clamav_tree):
+    html = admin_client.get(URL).content.decode()
+    assert 'data-testid="config-example-clamd"' in html
+    assert "ClamAV refuses to start clamd until that line is removed" in html
+    assert 'data-testid="config-missing-freshclam"' in html  # and freshclam has no configuration at all
+
+
+def test_the_page_says_clamd_does_not_answer_and_why(admin_client, roots):
+    html = admin_client.get(URL).content.decode()
+    assert "clamd does not answer:" in html
+    assert "clamd.conf names neither LocalSocket nor TCPSocket" in html
+    assert "version unknown (clamd does not answer)" in html
+
+
+def test_the_eicar_button_says_plainly_that_clamd_does_not_answer(admin_client, roots):
+    html = admin_client.post("/mailserver/virus/scan-eicar/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="eicar-error"' in html
+    assert "clamd.conf names neither LocalSocket nor TCPSocket" in html
+    assert 'data-testid="eicar-verdict"' not in html
+
+
+def test_without_simscan_the_page_says_smtp_scanning_needs_it(admin_client, roots):
+    html = admin_client.get(URL).content.decode()
+    assert "SMTP-level scanning needs simscan, which is not installed" in html
+
+
+def test_turning_smtp_scanning_on_writes_simcontrol_and_the_page_reads_it_back(admin_client, roots):
+    html = save_clamav_box(admin_client, clam=True).content.decode()
+    assert roots.control("simcontrol").read_text() == ":clam=yes,spam=no,spam_hits=10.0\n"
+    assert "Saved: control/simcontrol now turns SMTP-level virus scanning on." in html
+    assert 'data-testid="service-clamd"' in html  # the box, read again, keeps its service cards
+    change = Change.objects.get(target="control/simcontrol")
+    assert (change.result, change.username, change.before) == ("applied", "admin", "")
+
+    page = admin_client.get(URL).content.decode()
+    assert re.search(r"<input type=\"checkbox\" name=\"clamav-clam\"[^>]* checked>", page)
+    assert "on in control/simcontrol, but no mail is scanned" in page  # simscan is not installed
+
+
+def test_turning_it_off_again_keeps_the_rest_of_simcontrol(admin_client, roots):
+    roots.control("simcontrol").write_text(
+        ":clam=yes,spam=yes,spam_hits=7.5,attach=.exe\nexample.test:clam=no\n"
+    )
+    save_clamav_box(admin_client, clam=False)
+    assert roots.control("simcontrol").read_text() == (
+        ":clam=no,spam=yes,spam_hits=7.5,attach=.exe\nexample.test:clam=no\n"
+    )
+
+
+def test_a_simcontrol_changed_while_the_page_was_open_is_not_overwritten(admin_client, roots):
+    data = clamav_box(clam=True)
+    roots.control("simcontrol").write_text(":clam=no,spam=yes\n")  # someone edits it meanwhile
+    html = admin_client.post(SAVE, data, HTTP_HX_REQUEST="true").content.decode()
+    assert "control/simcontrol changed on the server while you looked" in html
+    assert roots.control("simcontrol").read_text() == ":clam=no,spam=yes\n"
+    assert Change.objects.get().result == "conflict"
+
+
+def test_a_viewer_sees_the_switch_read_only_and_cannot_change_it(viewer_client, roots):
+    page = viewer_client.get(URL).content.decode()
+    assert 'data-testid="read-only-clamav"' in page
+    assert 'data-testid="save-clamav"' not in page
+    response = viewer_client.post(SAVE, clamav_box(clam=True), HTTP_HX_REQUEST="true")
+    assert response.status_code == 403
+    assert not roots.control("simcontrol").exists()
+    assert not Change.objects.exists()
+
+
+def test_a_viewer_may_run_the_eicar_test(viewer_client, roots):
+    response = viewer_client.post("/mailserver/virus/scan-eicar/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert 'data-testid="eicar-error"' in response.content.decode()
