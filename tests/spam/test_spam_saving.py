@@ -1,0 +1,74 @@
+"""Saving the SpamAssassin Options against Debian's real SpamAssassin: lint, local.cf, a running spamd.
+
+The page goes through the signed agent worker, which lints with ``spamassassin --lint`` and
+restarts the spamd that tests/filters' ``spamd_running`` runs under the session's svscan.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mailserver.core.models import Change
+from mailserver.qmail import atomic, services
+from tests.spam.helpers import post_section
+from tests.spam.test_spam_page import field_html
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def test_a_save_is_linted_written_to_local_cf_and_read_back_by_the_page(admin_client, fresh_site):
+    pid = services.read_status(fresh_site.roots, "spamd").pid
+
+    response = post_section(admin_client, "settings", required_score="7.5", rewrite_subject="[SPAM]")
+
+    html = response.content.decode()
+    assert "spamassassin --lint passed" in html
+    assert "spamd was restarted to take the change. It answers again within a few seconds." in html
+    text = (fresh_site.site / "local.cf").read_text()
+    assert "required_score 7.5\n" in text and "rewrite_header Subject [SPAM]\n" in text
+    assert services.read_status(fresh_site.roots, "spamd").pid != pid
+    assert Change.objects.get().result == "applied"
+    page = admin_client.get("/mailserver/spam/").content.decode()
+    assert 'value="7.5"' in field_html(page, "required_score")
+    assert 'value="[SPAM]"' in field_html(page, "rewrite_subject")
+
+
+def test_a_directive_that_fails_lint_is_refused_beside_its_field_in_spamassassins_words(
+    admin_client, fresh_site
+):
+    post_section(admin_client, "settings", required_score="6")
+    before = atomic.read_state(fresh_site.site / "local.cf")
+    pid = services.read_status(fresh_site.roots, "spamd").pid
+
+    advanced = "score NWX_OK 1\nthis_is_no_directive 1"
+    html = post_section(admin_client, "settings", required_score="7", advanced=advanced).content.decode()
+
+    beside = field_html(html, "advanced")
+    assert "Advanced preferences, line 2: failed to parse line" in beside
+    assert "this_is_no_directive 1" in beside
+    assert "line 1:" not in beside  # the good line is not blamed
+    assert "SpamAssassin&#x27;s lint refused the new settings; nothing was changed." in html
+    assert 'value="7"' in field_html(html, "required_score")  # the input is kept
+    assert atomic.read_state(fresh_site.site / "local.cf") == before
+    assert services.read_status(fresh_site.roots, "spamd").pid == pid  # not restarted
+    assert Change.objects.order_by("-id").first().result == "refused"
+
+
+def test_a_hand_written_local_cf_is_replaced_only_once_the_admin_ticks_the_box(admin_client, fresh_site):
+    local = fresh_site.site / "local.cf"
+    local.write_text("# mine\nrequired_score 6.5\nscore MY_RULE 2\n")
+
+    html = post_section(admin_client, "settings", report_safe="0").content.decode()
+    assert "was not written by this panel" in field_html(html, "replace_hand_edits")
+    assert local.read_text() == "# mine\nrequired_score 6.5\nscore MY_RULE 2\n"
+
+    post_section(admin_client, "settings", report_safe="0", replace_hand_edits=True)
+    text = local.read_text()
+    assert "report_safe 0\n" in text and "required_score 6.5\n" in text
+    assert text.endswith("score MY_RULE 2\n")
+
+
+def test_the_gtube_button_shows_the_running_spamds_verdict(admin_client, fresh_site):
+    html = admin_client.post("/mailserver/spam/gtube/", HTTP_HX_REQUEST="true").content.decode()
+    assert "spamd scored GTUBE <strong>10" in html  # 1000 and a bit
+    assert "against its threshold 5: <strong>spam</strong>" in html
