@@ -50,6 +50,13 @@ def in_use(found: Mapping[str, Any] | None) -> str:
     return f"{found['connections']} of {found['limit']} in use (tcpserver's status line{at})"
 
 
+def _where(value: int | None, source: str) -> str:
+    """Where a value lives on the server ("/etc/courier/imapd (MAXDAEMONS)", the run script)."""
+    if value is None:
+        return "Not set on the server yet: this is the panel's default."
+    return f"Set in {'its run script' if source == 'run script' else source}."
+
+
 def _expect(server: Mapping[str, Any]) -> dict[str, str | None]:
     """What the page was read from: each file's sha256, None for a file that is not there."""
     script = server["script"]
@@ -124,14 +131,8 @@ class MdaServerForm(SectionForm):
     def _describe_sources(self, server: Mapping[str, Any]) -> None:
         """Where each value lives, and the connections in use beside the maximum."""
         memory, connections = self.fields["memory_limit"], self.fields["connections"]
-        if server["memory_limit"] is None:
-            memory.help_text += " Not set on the server yet: this is the panel's default."
-        else:
-            memory.help_text += f" Set in {server['memory_source']}."
-        if server["connections"] is None:
-            connections.help_text += " Not set on the server yet: this is the panel's default."
-        else:
-            connections.help_text += f" Set in {server['connections_source']}."
+        memory.help_text += " " + _where(server["memory_limit"], server["memory_source"])
+        connections.help_text += " " + _where(server["connections"], server["connections_source"])
         now = in_use(server["in_use"])
         if now:
             connections.help_text += f" Now: {now}."

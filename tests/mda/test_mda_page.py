@@ -3,6 +3,7 @@ server reads them, refusals beside their field, and who may save."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from django.test import Client
 
 from mailserver.core import agent
 from mailserver.core.models import Change
+from mailserver.mda.forms import in_use
 from mailserver.mda.sections import PAGE
 from mailserver.protocol import Op
 
@@ -66,7 +68,7 @@ def test_saving_pop3_connections_sets_up_the_service_and_the_page_reads_it_back(
     assert "qmail-pop3d is not running: the change takes effect when it starts." in html
     page = admin_client.get("/mailserver/mda/").content.decode()
     assert 'name="pop3-connections" value="25"' in page
-    assert "Set in run script" in page
+    assert "Set in its run script" in page
     assert {c.target for c in Change.objects.all()} == {"service qmail-pop3d", "service qmail-pop3d/run"}
 
 
@@ -138,3 +140,21 @@ def test_a_file_changed_while_the_page_was_open_is_not_overwritten(admin_client,
     assert "it now holds: 50" in html
     assert 'name="imap-connections" value="60"' in html
     assert "MAXDAEMONS=50\n" in imapd.read_text()
+
+
+def test_saving_again_without_a_change_writes_nothing(admin_client, roots):
+    save(admin_client, "pop3", connections="25")
+    run = roots.service_dir("qmail-pop3d") / "run"
+    before = run.stat().st_mtime_ns
+    assert "Nothing changed: the server already holds these values." in save(admin_client, "pop3")
+    assert run.stat().st_mtime_ns == before
+    assert Change.objects.filter(result="applied").count() == 2  # the first save's two
+
+
+def test_connections_in_use_read_as_each_server_reports_them():
+    stamp = 1_780_000_000.0
+    tcpserver = {"connections": 2, "limit": 40, "at": stamp, "source": "tcpserver status line"}
+    assert re.fullmatch(r"2 of 40 in use \(tcpserver's status line at \d\d:\d\d\)", in_use(tcpserver))
+    courier = {"connections": 3, "limit": None, "at": None, "source": "couriertcpd's child processes"}
+    assert in_use(courier) == "3 open (couriertcpd's children)"
+    assert in_use(None) == ""
