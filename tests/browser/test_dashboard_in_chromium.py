@@ -1,0 +1,55 @@
+"""The dashboard in a real Chromium with the real agent: the captured queue's counts, then a purge
+of the remote queue made meanwhile shows up by the page's own refresh, without a reload."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from mailserver.core import agent
+from mailserver.protocol import Op
+from tests.support.queues import fresh_snapshot_queue
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+LAST_REMOTE = 'JSON.parse(document.getElementById("queue-trend-data").textContent).remote.slice(-1)[0]'
+
+
+def test_the_dashboard_follows_a_purge_of_the_remote_queue_without_a_reload(
+    logged_in_page, live_server, roots
+):
+    page = logged_in_page
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    fresh_snapshot_queue(roots)  # whatever another test left
+    try:
+        page.goto(f"{live_server.url}/")
+        expect(page.get_by_test_id("count-local")).to_have_text("5")
+        expect(page.get_by_test_id("count-remote")).to_have_text("20")
+        expect(page.get_by_test_id("count-todo")).to_have_text("2")
+        expect(page.get_by_test_id("count-messages")).to_have_text("27")
+        trend = page.get_by_test_id("queue-trend")
+        expect(trend).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"))  # drawn by dashboard.js
+        assert page.evaluate(LAST_REMOTE) == 20
+        # Marks that survive only in this very document and on this very canvas.
+        page.evaluate("window.sameDocument = true")
+        trend.evaluate("canvas => { canvas.dataset.mark = 'kept'; }")
+
+        answer = agent.call(Op.QUEUE_PURGE, {"queue": "remote", "expect_count": 20}, timeout=30)
+        assert answer["outcome"]["count"] == 20
+
+        expect(page.get_by_test_id("count-remote")).to_have_text("0", timeout=25_000)
+        expect(page.get_by_test_id("count-messages")).to_have_text("7")
+        expect(page.get_by_test_id("count-local")).to_have_text("5")
+        assert page.evaluate("window.sameDocument") is True  # no reload happened
+        assert trend.get_attribute("data-mark") == "kept"  # the chart was fed, not redrawn from scratch
+        assert page.evaluate(LAST_REMOTE) == 0
+        assert not refused
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+    finally:
+        fresh_snapshot_queue(roots)
