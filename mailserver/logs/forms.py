@@ -18,7 +18,7 @@ from mailserver.qmail.errors import FieldError
 from mailserver.qmail.logs import request as logs_payload
 from mailserver.qmail.logs.causes import COLUMNS as CAUSES_COLUMNS
 from mailserver.qmail.logs.reports import Stats, table
-from mailserver.qmail.logs.request import CAUSES_REPORT, MAX_OFFSET, MAX_ROWS, SHOW_REPORTS
+from mailserver.qmail.logs.request import CAUSES_REPORT, MAX_OFFSET, MAX_ROWS, SHOW_REPORTS, SOURCES
 from mailserver.qmail.logs.timespec import MAX_EPOCH
 
 PRESETS = [
@@ -96,6 +96,11 @@ class LogQueryForm(forms.Form):
     limit = forms.IntegerField(
         label="Rows per page", min_value=1, max_value=MAX_ROWS, initial=MAX_ROWS, required=False
     )
+    # Where the agent reads: "auto" (the delivery index when it holds the log's last line, else
+    # the log), or one of them; only in the URL (support, tests), there is no field for it.
+    source = forms.ChoiceField(
+        choices=[(s, s) for s in SOURCES], required=False, initial="auto", widget=forms.HiddenInput
+    )
     # Set by the Previous / Next links only: a new run starts at the first page.
     offset = forms.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False, widget=forms.HiddenInput)
 
@@ -158,6 +163,7 @@ class LogQueryForm(forms.Form):
             "reverse": bool(data.get("reverse")) and sort is not None,
             "limit": data.get("limit") or MAX_ROWS,
             "offset": data.get("offset") or 0,
+            "source": data.get("source") or "auto",
         }
 
     def add_agent_error(self, field: str | None, message: str) -> None:
