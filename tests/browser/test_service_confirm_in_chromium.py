@@ -1,5 +1,6 @@
 """An admin presses Stop on a running qmail-send in Chromium: the card asks first, says what
-stops working, and only the confirmation stops it; Cancel leaves it running. No CSP violation."""
+stops working, and only the confirmation stops it; Cancel leaves it running. A missing POP3 server
+is set up from its card and gets Auto-Restart. No CSP violation."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from playwright.sync_api import Page, expect
 
 from mailserver.qmail import services
 from mailserver.qmail.paths import Roots
-from tests.support import stand_ins
+from mailserver.services import autorestart
+from tests.support import daemons, stand_ins
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -62,4 +64,39 @@ def test_stop_asks_for_confirmation_and_says_what_stops_working(mta_page: Page, 
     expect(page.get_by_test_id("status-qmail-send")).to_have_text("down")
     assert not services.read_status(roots, "qmail-send").up
     expect(page).to_have_url(f"{page.url.split('/mailserver/')[0]}/mailserver/mta/")  # still on its page
+    assert page.evaluate("window.__cspViolations") == []
+
+
+@pytest.fixture
+def mda_page(roots: Roots, page: Page, logged_in_page: Page, live_server) -> Iterator[Page]:
+    """The MDA page, on a server where qmail-pop3d-ssl is not set up (and is taken away again)."""
+    daemons.remove_service(roots, "qmail-pop3d-ssl")
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.goto(f"{live_server.url}/mailserver/mda/")
+    try:
+        yield page
+    finally:
+        daemons.remove_service(roots, "qmail-pop3d-ssl")
+
+
+def test_a_missing_service_is_set_up_then_gets_auto_restart(mda_page: Page, roots: Roots) -> None:
+    page, name = mda_page, "qmail-pop3d-ssl"
+    expect(page.get_by_test_id(f"why-{name}")).to_contain_text("Not set up on this server")
+    switch = page.get_by_test_id(f"auto-restart-toggle-{name}")
+    expect(switch).to_be_disabled()  # nothing to restart yet
+
+    page.get_by_test_id(f"setup-{name}").click()
+    expect(page.get_by_text(f"{name} is set up under daemontools, stopped")).to_be_visible()
+    assert (roots.service_dir(name) / "down").exists()
+    expect(page.get_by_test_id(f"status-{name}")).not_to_have_text("missing")
+
+    page.get_by_test_id(f"auto-restart-toggle-{name}").click()
+    box = page.get_by_test_id(f"auto-restart-{name}")
+    expect(box.get_by_test_id(f"auto-restart-state-{name}")).to_have_text("on")
+    expect(box.get_by_test_id(f"auto-restart-toggle-{name}")).to_have_text("Turn Auto-Restart off")
+    assert (roots.service_dir(name) / autorestart.FLAG).is_file()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    box.screenshot(path=str(SCREENSHOTS / "service-auto-restart.png"))
+    page.reload()
+    expect(page.get_by_test_id(f"auto-restart-state-{name}")).to_have_text("on")
     assert page.evaluate("window.__cspViolations") == []
