@@ -2,8 +2,9 @@
 
 ``python -m tests.deploy.agent_in_sandbox SPEC_JSON``; SPEC has "families" (RestrictAddressFamilies
 names), "mdwe" (MemoryDenyWriteExecute), "calls" ([operation, payload] pairs) and "probes"
-(paths to try creating). Both process limits are set before anything else is imported, so the
-agent's modules, and svc and tcprules that it runs, live under them. The agent's configuration
+(paths to try creating); it prints each call's answer, or the error it raised. Both process
+limits are set before anything else is imported, so the agent's modules, and svc and tcprules
+that it runs, live under them. The agent's configuration
 comes from the environment (NODEWORX_SERVER_ROOT and the rest), as in the unit.
 """
 
@@ -58,10 +59,10 @@ def deny_write_execute() -> None:
 
 def _call(handlers: dict[str, Any], name: str, payload: dict[str, Any]) -> dict[str, Any]:
     try:
-        handlers[name](payload)
+        answer = handlers[name](payload)
     except Exception as exc:  # the report says which operation failed and why
         return {"op": name, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    return {"op": name, "ok": True}
+    return {"op": name, "ok": True, "answer": answer}
 
 
 def _probe(path: str) -> str:
@@ -83,7 +84,7 @@ def main(spec: dict[str, Any]) -> None:
     handlers = agent_handlers()
     results = [_call(handlers, name, payload) for name, payload in spec.get("calls", [])]
     probes = {path: _probe(path) for path in spec.get("probes", [])}
-    json.dump({"calls": results, "probes": probes}, sys.stdout)
+    json.dump({"calls": results, "probes": probes}, sys.stdout, default=str)
 
 
 if __name__ == "__main__":

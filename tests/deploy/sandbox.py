@@ -3,16 +3,20 @@
 This container has no systemd as PID 1, so the agent unit's restrictions are rebuilt
 from the same settings with the kernel features systemd itself uses:
 
-- ProtectSystem=strict + ReadWritePaths: a private mount namespace (``unshare --mount``)
-  where each read-write path is bind-mounted onto itself, then the mounts holding ``/``
-  and the server root are remounted read-only (the binds stay writable, as in systemd).
+- ProtectSystem=strict + ReadWritePaths + ReadOnlyPaths: a private mount namespace
+  (``unshare --mount``) where each read-write path is bind-mounted onto itself, then the
+  mounts holding ``/`` and the server root are remounted read-only (the binds stay writable,
+  as in systemd), and last each read-only path inside a writable one is bound onto itself
+  read-only (systemd, too, applies the deeper path last).
 - CapabilityBoundingSet + NoNewPrivileges: ``setpriv --bounding-set … --no-new-privs``
   (root keeps exactly the bounding set's capabilities across exec, as under systemd).
 - MemoryDenyWriteExecute and RestrictAddressFamilies: applied by the program itself
   (``agent_in_sandbox``) before it imports anything: prctl(PR_SET_MDWE) and a seccomp
   filter on socket(), both inherited by what it runs.
 
-Not rebuilt here: PrivateTmp, PrivateDevices, ProtectHome, ProtectKernel*, SystemCallFilter
+- PrivateTmp: the caller gives the program a writable directory of its own as TMPDIR.
+
+Not rebuilt here: PrivateDevices, ProtectHome, ProtectKernel*, SystemCallFilter
 (``systemd-analyze verify`` checks those settings; they do not touch the agent's paths).
 
 ``python -m tests.deploy.sandbox SPEC_JSON`` is the step inside the namespace: it mounts,
@@ -25,6 +29,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from mailserver.agent.config import BASE_DIR
@@ -55,6 +60,9 @@ def enter(spec: dict[str, list[str]]) -> None:
         _mount("-o", "remount,bind,ro", point)
     for path in spec["rw"]:
         _mount("-o", "remount,bind,rw", path)
+    for path in sorted(spec.get("ro", []), key=lambda p: len(Path(p).parts)):
+        _mount("--bind", path, path)
+        _mount("-o", "remount,bind,ro", path)
     caps = ",".join(["-all", *(f"+{cap}" for cap in spec["caps"])])
     os.execv(  # noqa: S606  (argument list, absolute path: the unit's ExecStart under setpriv)
         SETPRIV, [SETPRIV, "--no-new-privs", "--bounding-set", caps, "--inh-caps", "-all", *spec["argv"]]
@@ -66,13 +74,16 @@ def run_sandboxed(
     *,
     writable: list[Path],
     read_only: list[Path],
+    read_only_inside: Sequence[Path] = (),
     caps: list[str],
     env: dict[str, str],
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` with only ``writable`` writable among the mounts of ``/`` and ``read_only``."""
+    """Run ``argv`` with only ``writable`` writable among the mounts of ``/`` and ``read_only``,
+    and ``read_only_inside`` (paths within ``writable``) read-only again."""
     spec = {
         "rw": [str(p) for p in writable],
+        "ro": [str(p) for p in read_only_inside],
         "ro_for": [str(p) for p in read_only],
         "caps": caps,
         "argv": argv,

@@ -50,3 +50,21 @@ def writable(settings: dict[str, list[str]]) -> list[Path]:
     paths += [Path("/var/lib") / name for name in settings.get("StateDirectory", [])]
     paths += [Path("/var/cache") / name for name in settings.get("CacheDirectory", [])]
     return paths
+
+
+def read_only(settings: dict[str, list[str]]) -> list[Path]:
+    """ReadOnlyPaths: inside a writable path, these stay read-only (the deeper path wins)."""
+    return [Path(p.lstrip("-")) for p in settings.get("ReadOnlyPaths", [])]
+
+
+def optional(settings: dict[str, list[str]], key: str) -> set[Path]:
+    """The paths of ``key`` written with "-": systemd skips them when they are missing."""
+    return {Path(p[1:]) for p in settings.get(key, []) if p.startswith("-")}
+
+
+def may_write(settings: dict[str, list[str]], path: Path) -> bool:
+    """Whether the unit lets ``path`` be written: the deepest of its paths holding it decides,
+    as systemd applies the deeper mount last; ProtectSystem=strict makes everything else read-only."""
+    holders = [(len(p.parts), 0) for p in writable(settings) if p == path or p in path.parents]
+    holders += [(len(p.parts), 1) for p in read_only(settings) if p == path or p in path.parents]
+    return bool(holders) and max(holders)[1] == 0  # on the same path, read-only wins
