@@ -23,6 +23,7 @@ from mailserver.qmail.errors import FieldError
 
 from . import writes
 from .forms import FilterForm, selected
+from .present import outcome_notice
 from .views import is_htmx, render_box
 
 BROWSE = "queue/_browse.html"
@@ -94,7 +95,7 @@ def _act(request: PanelRequest, op: Op, action: str) -> HttpResponse:
             return render_box(request, BROWSE, query, browse_error=exc.message)
         else:
             outcome = data["outcome"]
-            notice = f"{outcome['changed']} message{'s' if outcome['changed'] != 1 else ''} {done}."
+            notice = outcome_notice(outcome, done)
             return render_box(request, BROWSE, query, stale=("stats",), browse_notice=notice, outcome=outcome)
     else:
         conflict = ""

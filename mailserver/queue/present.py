@@ -73,3 +73,14 @@ def table_rows(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def outcome_notice(outcome: dict[str, Any], done: str) -> str:
+    """The notice after a change: how many messages, which, and any left alone and why."""
+    changed = outcome["changed"]
+    text = f"{changed} message{'s' if changed != 1 else ''} {done}"
+    text += f" ({outcome['what']})." if outcome.get("what") else "."
+    skipped = [f"{len(ids)} ({why})" for why, ids in (outcome.get("skipped") or {}).items() if ids]
+    if skipped:
+        text += f" Left alone: {', '.join(skipped)}."
+    return text

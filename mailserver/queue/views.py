@@ -24,7 +24,7 @@ from mailserver.protocol.records import intended
 
 from . import writes
 from .forms import PARTS, FilterForm, InjectForm
-from .present import page_links, sort_links, table_rows
+from .present import outcome_notice, page_links, sort_links, table_rows
 
 PART_NAMES = dict(PARTS)
 REMOTE_WHOLE = (
@@ -172,9 +172,7 @@ def purge(request: PanelRequest) -> HttpResponse:
     except agent.AgentError as exc:
         return render_box(request, "queue/_stats.html", stats_error=exc.message)
     outcome = data["outcome"]
-    notice = (
-        f"{outcome['changed']} message{'s' if outcome['changed'] != 1 else ''} deleted ({outcome['what']})."
-    )
+    notice = outcome_notice(outcome, "deleted")
     return render_box(request, "queue/_stats.html", stale=("browse",), stats_notice=notice, outcome=outcome)
 
 

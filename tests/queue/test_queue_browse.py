@@ -1,0 +1,141 @@
+"""Browsing the snapshot queue: filters validated as the agent validates them, sorting, one
+message, and deleting or expiring messages, always after a dry run's count."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mailserver.core.models import Change
+from mailserver.qmail.queue.layout import discover
+
+pytestmark = pytest.mark.django_db
+
+URL = "/mailserver/queue/"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def ids_shown(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'data-testid="row-([0-9]+)"', html)]
+
+
+def in_queue(roots) -> set[int]:
+    return {int(p.name) for p in discover(roots.queue_dir).root.glob("mess/*/*")}
+
+
+def test_the_table_lists_every_message_newest_first_with_its_recipients(admin_client, roots):
+    html = admin_client.get(f"{URL}messages/", **HTMX).content.decode()
+    shown = ids_shown(html)
+    assert len(shown) == 27 and "Messages 1–27 of 27" in html
+    arrivals = [int(v) for v in re.findall(r'value="[0-9]+:([0-9]+)"', html)]
+    assert arrivals == sorted(arrivals, reverse=True)
+    assert "gone8@reject.example.com" in html and "bouncing" in html
+    assert "&lt;&gt;" in html  # the null sender of a bounce
+
+
+def test_sorting_by_size_links_to_the_other_direction(admin_client, roots):
+    html = admin_client.get(f"{URL}messages/", {"sort": "size", "desc": "0"}, **HTMX).content.decode()
+    sizes = re.findall(r'<td class="text-end text-nowrap">([^<]*)</td>', html)
+    assert sizes[0].endswith("bytes") and "KB" in sizes[-1]
+    link = re.search(r'data-testid="sort-size" aria-sort="([a-z]+)"', html.replace("\n", " "))
+    assert link is None or link[1] == "ascending"
+    assert "sort=size&amp;desc=1" in html  # clicking again sorts largest first
+
+
+def test_filtering_by_sender_lists_only_its_messages_and_offers_to_delete_them(admin_client, roots):
+    html = admin_client.get(f"{URL}messages/", {"sender": "news@sink.example.net"}, **HTMX).content.decode()
+    shown = ids_shown(html)
+    assert shown and len(shown) < 27 and "matching the filter" in html
+    assert 'data-testid="delete-matching"' in html
+
+
+def test_a_bad_age_filter_is_refused_beside_its_field(admin_client, roots):
+    html = admin_client.get(f"{URL}messages/", {"min_age": "2 fortnights"}, **HTMX).content.decode()
+    field = re.search(r'<input[^>]*id="id_min_age"[^>]*>', html)
+    assert field and "is-invalid" in field[0]
+    assert "fortnights" in re.search(r'id="error_1_id_min_age"[^>]*>(.*?)</', html, re.S)[1]
+    assert 'value="2 fortnights"' in html  # kept as typed
+    assert not ids_shown(html)
+
+
+def test_a_size_with_a_unit_filters_and_a_bad_domain_is_refused(admin_client, roots):
+    html = admin_client.get(f"{URL}messages/", {"min_size": "4 KB"}, **HTMX).content.decode()
+    assert 0 < len(ids_shown(html)) < 27
+    html = admin_client.get(f"{URL}messages/", {"domain": "bad domain"}, **HTMX).content.decode()
+    assert 'id="error_1_id_domain"' in html and not ids_shown(html)
+
+
+def test_a_message_shows_its_headers_body_and_bounce_text(admin_client, roots):
+    html = admin_client.get(f"{URL}messages/1466748/", **HTMX).content.decode()
+    assert "alice@example.test" in html
+    assert 'data-testid="message-headers"' in html and 'data-testid="message-body"' in html
+    assert "gone8@reject.example.com" in re.search(r'data-testid="message-bounce">(.*?)</pre>', html, re.S)[1]
+    missing = admin_client.get(f"{URL}messages/1/").content.decode()
+    assert "is not in the queue" in missing
+
+
+def test_deleting_selected_messages_asks_with_the_count_then_deletes_only_them(admin_client, roots):
+    html = admin_client.get(f"{URL}messages/", **HTMX).content.decode()
+    values = re.findall(r'name="row" value="([0-9]+:[0-9]+)"', html)[:2]
+    chosen = {int(v.split(":")[0]) for v in values}
+    before = in_queue(roots)
+    html = admin_client.post(f"{URL}delete/", {"row": values, "mode": "selected"}, **HTMX).content.decode()
+    assert "2 messages will be deleted" in html
+    assert in_queue(roots) == before and not Change.objects.exists()
+
+    response = admin_client.post(
+        f"{URL}delete/",
+        {"row": values, "mode": "selected", "confirm": "yes", "expect_count": "2"},
+        **HTMX,
+    )
+    assert "2 messages deleted" in response.content.decode()
+    assert in_queue(roots) == before - chosen
+    assert response["HX-Trigger-After-Settle"] == "stats-stale"
+    assert Change.objects.get(target="queue").action == "delete"
+
+
+def test_a_reused_number_is_skipped_not_deleted(admin_client, roots):
+    html = admin_client.post(
+        f"{URL}delete/",
+        {"row": "1466748:1000", "mode": "selected", "confirm": "yes", "expect_count": "0"},
+        **HTMX,
+    ).content.decode()
+    assert "0 messages deleted" in html and "Left alone: 1 (a newer message has this number)." in html
+    assert 1466748 in in_queue(roots)
+
+
+def test_deleting_every_match_counts_first_and_refuses_a_stale_count(admin_client, roots):
+    query = "sender=news%40sink.example.net"
+    html = admin_client.get(f"{URL}messages/?{query}", **HTMX).content.decode()
+    matching = set(ids_shown(html))
+    html = admin_client.post(f"{URL}delete/", {"mode": "matching", "query": query}, **HTMX).content.decode()
+    assert f"{len(matching)} message" in html and "every message matching the filter" in html
+    stale = admin_client.post(
+        f"{URL}delete/",
+        {"mode": "matching", "query": query, "confirm": "yes", "expect_count": str(len(matching) + 1)},
+        **HTMX,
+    ).content.decode()
+    assert "you confirmed" in stale and matching <= in_queue(roots)
+    admin_client.post(
+        f"{URL}delete/",
+        {"mode": "matching", "query": query, "confirm": "yes", "expect_count": str(len(matching))},
+        **HTMX,
+    )
+    assert not matching & in_queue(roots)
+
+
+def test_deleting_every_message_without_a_filter_is_refused(admin_client, roots):
+    html = admin_client.post(f"{URL}delete/", {"mode": "matching", "query": ""}, **HTMX).content.decode()
+    assert "purge of All" in html and len(in_queue(roots)) == 27
+
+
+def test_expiring_a_selected_message_makes_it_bounce_on_the_next_pass(admin_client, roots):
+    html = admin_client.post(f"{URL}expire/", {"row": "1466719:1795613664"}, **HTMX).content.decode()
+    assert "1 message will expire now" in html
+    html = admin_client.post(
+        f"{URL}expire/", {"row": "1466719:1795613664", "confirm": "yes", "expect_count": "1"}, **HTMX
+    ).content.decode()
+    assert "1 message expired" in html
+    assert Change.objects.get(target="queue").action == "expire"
+    assert 1466719 in in_queue(roots)  # expired, not deleted
