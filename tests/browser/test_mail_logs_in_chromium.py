@@ -1,7 +1,12 @@
-"""An admin opens Mail Logs from the nav, runs show-all over a period, sees the chart and a timeline."""
+"""An admin opens Mail Logs, runs reports, follows their progress, cancels one, pages, sorts,
+opens a message's timeline under its row; and the table stays readable 400 px wide."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,34 +14,154 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-results"
+CAPTURED = {"start": "1795613580", "end": "1795613700"}  # 13:33-13:35 UTC, the first minutes of the logs
 
 
-def test_admin_runs_show_all_and_opens_a_message_timeline(logged_in_page, roots):
+def run_query(page, report: str, rows: str = "25", **period: str) -> None:
+    page.locator("#id_preset").select_option("range")
+    page.get_by_label("Start", exact=True).fill(period.get("start", CAPTURED["start"]))
+    page.get_by_label("End", exact=True).fill(period.get("end", CAPTURED["end"]))
+    page.locator("#id_report").select_option(report)
+    page.get_by_label("Rows per page", exact=True).fill(rows)
+    page.get_by_test_id("run-report").click()
+
+
+def test_admin_runs_show_all_pages_sorts_and_opens_a_timeline_under_its_row(logged_in_page, roots):
     page = logged_in_page
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.get_by_role("link", name="Mail Logs").click()
     page.wait_for_url("**/mailserver/logs/")
+    expect(page.get_by_test_id("index-state")).to_be_visible()  # the index box loads after the page
+    expect(page.get_by_test_id("option-detail")).to_be_visible()
+    expect(page.get_by_test_id("option-by")).to_be_hidden()
 
-    page.locator("#id_preset").select_option("range")
-    page.get_by_label("Start", exact=True).fill("1795613580")  # 13:33 UTC, the first minutes of the logs
-    page.get_by_label("End", exact=True).fill("1795613700")
-    page.locator("#id_report").select_option("show-all")
-    page.get_by_label("Rows", exact=True).fill("25")
-    page.get_by_test_id("run-report").click()
-
+    run_query(page, "show-all")
     rows = page.get_by_test_id("report-row")
     expect(rows).to_have_count(25)
-    expect(page.get_by_test_id("row-count")).to_contain_text("first 25 of")
+    expect(page.get_by_test_id("row-count")).to_have_text(re.compile(r"^rows 1-25 of \d+$"))
+    expect(page.get_by_test_id("newest-line")).to_contain_text("Newest log line: 2026-11-25 13:41:12")
     expect(page.get_by_test_id("delivery-chart")).to_have_attribute("data-drawn", "true")
     assert "preset=range" in page.url  # the query is in the URL: reload or share it
 
-    page.get_by_test_id("timeline-link").nth(2).click()
-    timeline = page.get_by_test_id("timeline")
-    expect(timeline.locator('[data-kind="arrival"]')).to_have_count(1)
-    expect(timeline.locator('[data-kind="start"]').first).to_be_visible()
-    expect(timeline.locator('[data-kind="end"]')).to_contain_text("left the queue")
-    expect(page.get_by_label("Start", exact=True)).to_have_value("1795613580")  # the form stays as typed
+    page.get_by_test_id("next-page").click()
+    expect(page.get_by_test_id("row-count")).to_have_text(re.compile(r"^rows 26-50 of \d+$"))
+    assert "offset=25" in page.url
 
+    link = page.get_by_test_id("timeline-link").nth(2)
+    link.click()
+    opened = page.locator("[data-testid=report-row]:nth-child(3) + tr.timeline-row")  # right under its row
+    expect(opened.locator('[data-kind="arrival"]')).to_have_count(1)
+    expect(opened.locator('[data-kind="end"]')).to_contain_text("left the queue")
+    expect(opened).to_be_in_viewport()
+    expect(page.get_by_label("Start", exact=True)).to_have_value(CAPTURED["start"])  # the form stays as typed
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "mail-logs.png"), full_page=True)
+    link.click()  # a second click closes it
+    expect(page.locator("tr.timeline-row")).to_have_count(0)
+
+    page.locator("#id_report").select_option("top-senders")
+    expect(page.get_by_test_id("option-detail")).to_be_hidden()
+    expect(page.get_by_test_id("option-channel")).to_be_visible()
+    page.get_by_test_id("run-report").click()
+    expect(page.get_by_test_id("row-count")).to_contain_text(", by messages")
+    page.get_by_test_id("sort-bytes").click()
+    expect(page.get_by_test_id("row-count")).to_contain_text(", by bytes")
+    page.get_by_test_id("sort-bytes").click()
+    expect(page.get_by_test_id("row-count")).to_contain_text(", by bytes (reversed)")
+
+
+def test_at_400_px_a_row_is_a_line_or_two_and_the_table_scrolls_sideways(logged_in_page, roots):
+    page = logged_in_page
+    page.set_viewport_size({"width": 400, "height": 800})
+    page.goto(page.url.split("/mailserver/")[0] + "/mailserver/logs/")
+    run_query(page, "show-failures", rows="20", start="1795611600", end="1795615200")
+    rows = page.get_by_test_id("report-row")
+    expect(rows).to_have_count(20)
+    heights = [rows.nth(i).bounding_box()["height"] for i in range(20)]
+    assert max(heights) < 200, heights  # it was 400 px: every column squeezed to a word
+    table = page.locator(".log-table")
+    assert table.evaluate("el => el.scrollWidth > el.clientWidth")  # wide: it scrolls, the page does not
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400 + 1
+    page.get_by_test_id("timeline-link").first.click()
+    timeline = page.get_by_test_id("timeline")
+    expect(timeline).to_be_visible()
+    box = timeline.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 400 + 1  # readable without scrolling sideways
+    page.screenshot(path=str(SCREENSHOTS / "mail-logs-400.png"), full_page=True)
+
+
+# -- a report that takes seconds: progress, Cancel --------------------------------------------
+# The agent runs in process here (as in the page tests), so the big log is put beside the test
+# server's own for this test only, without the stack's log follower indexing it for other tests.
+BIG = "150M"
+
+
+@pytest.fixture(scope="module")
+def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = tmp_path_factory.mktemp("big") / "send"
+    subprocess.run(
+        [sys.executable, str(REPO / "bench/logs_generate.py"), str(where), "--size", BIG],
+        check=True, capture_output=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    return where
+
+
+@pytest.fixture
+def server_with_big_log(agent_in_process, big_log):
+    """The generated log's files hard-linked into the test server's log as older rotated files."""
+    from mailserver.qmail.logs.tai64n import stamp, to_unix
+
+    send = agent_in_process.log_dir("send")
+    made = []
+    for source in sorted(big_log.iterdir()):
+        if source.name == "current":  # multilog names a rotated file by when it was rotated
+            data = source.read_bytes()
+            tail = data[data.rstrip(b"\n").rfind(b"\n") + 1 :]
+            name = f"{stamp(to_unix(tail[1:25]) + 1)}.s"
+        else:
+            name = source.name
+        os.link(source, send / name)
+        made.append(send / name)
+    try:
+        yield agent_in_process
+    finally:
+        for path in made:
+            path.unlink()
+
+
+@pytest.fixture
+def in_process_page(page, live_server, admin_user, server_with_big_log):
+    page.goto(f"{live_server.url}/mailserver/logs/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/mailserver/logs/")
+    return page
+
+
+def test_a_long_report_shows_its_progress_and_cancel_stops_it(in_process_page, live_server):
+    page = in_process_page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    # Read from the log (not an index): a week of the generated log takes seconds.
+    page.goto(
+        f"{live_server.url}/mailserver/logs/?preset=range&start=1794990000&end=1795620000"
+        "&report=show-all&limit=50&source=log"
+    )
+    progress = page.locator("[data-testid=report-progress][data-percent]")
+    expect(progress).to_be_visible(timeout=10_000)
+    first = float(progress.get_attribute("data-percent"))
+    page.wait_for_function(
+        f"() => parseFloat(document.querySelector('[data-testid=report-progress]')"
+        f"?.dataset.percent ?? '0') > {first}"
+    )  # the bar moves
+    assert page.locator("progress.report-bar").get_attribute("value") is not None
+    page.get_by_test_id("cancel-report").click()
+    expect(page.get_by_test_id("report-cancelled")).to_have_text("Cancelled.")
+    expect(page.get_by_test_id("results")).to_have_count(0)
+    expect(page.get_by_label("Start", exact=True)).to_have_value("1794990000")  # the form as it was
+
+    run_query(page, "show-all", rows="20")  # a short stretch: the table comes
+    expect(page.get_by_test_id("report-row")).to_have_count(20)
+    expect(page.get_by_test_id("report-progress")).to_have_count(0)
