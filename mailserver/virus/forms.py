@@ -93,10 +93,11 @@ class SmtpScanningForm(SectionForm):
 
 
 def describe(result: Mapping[str, Any], state: Mapping[str, Any]) -> str:
-    """The notice after a save: what simcontrol now says, and the agent's notes (simscan missing…)."""
+    """The notice after a save: what simcontrol now says, and what else the agent did (tcp.smtp.cdb or
+    simcontrol.cdb rebuilt). Its notes on the state (simscan missing) are in the box already."""
     if not result.get("changes"):
         return "Nothing changed: control/simcontrol already says this."
-    clam = _on_off(scanning_of(state)["clam"])
-    text = f"Saved: control/simcontrol now turns SMTP-level virus scanning {clam}."
-    notes = result.get("notes") or []
+    scanning = scanning_of(state)
+    text = f"Saved: control/simcontrol now turns SMTP-level virus scanning {_on_off(scanning['clam'])}."
+    notes = [note for note in result.get("notes") or [] if note not in scanning["notes"]]
     return " ".join([text, *notes])

@@ -100,6 +100,7 @@ def test_turning_smtp_scanning_on_writes_simcontrol_and_the_page_reads_it_back(a
     html = save_clamav_box(admin_client, clam=True).content.decode()
     assert roots.control("simcontrol").read_text() == ":clam=yes,spam=no,spam_hits=10.0\n"
     assert "Saved: control/simcontrol now turns SMTP-level virus scanning on." in html
+    assert html.count("SMTP-level scanning needs simscan") == 1  # in the box, not again in the notice
     assert 'data-testid="service-clamd"' in html  # the box, read again, keeps its service cards
     change = Change.objects.get(target="control/simcontrol")
     assert (change.result, change.username, change.before) == ("applied", "admin", "")
