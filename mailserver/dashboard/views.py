@@ -49,6 +49,7 @@ def live_context(request: PanelRequest) -> dict[str, Any]:
     stored = samples.points(node, now - samples.KEEP)
     if stats is not None:
         context["counts"] = stats["counts"]
+        context["counted_at"] = samples.point_of(stats).at
         context["system"] = present.system_figures(stats.get("system") or {})
         if samples.record_if_due(node, stats) is not None:
             stored = samples.points(node, now - samples.KEEP)

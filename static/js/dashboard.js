@@ -44,6 +44,34 @@
     canvas.dataset.points = String(data.labels.length);
   }
 
+  function isLive(event) {
+    const target = event.detail && event.detail.target;
+    return Boolean(target && target.id === "dashboard-live");
+  }
+
+  function noteRefresh(failed) {
+    const note = document.getElementById("refresh-note");
+    if (!note) return;
+    if (!note.dataset.usual) note.dataset.usual = note.textContent;
+    const at = new Date().toLocaleTimeString();
+    note.textContent = failed ? `Could not refresh at ${at}: the panel did not answer; trying again.` : note.dataset.usual;
+    note.classList.toggle("text-danger", failed);
+    note.classList.toggle("text-muted", !failed);
+  }
+
   document.addEventListener("DOMContentLoaded", draw);
-  document.addEventListener("htmx:afterSettle", draw);
+  document.addEventListener("htmx:afterSettle", (event) => {
+    draw();
+    if (isLive(event)) noteRefresh(false);
+  });
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (!isLive(event)) return;
+    // A session that ended answers with the login page: show it whole, not inside the dashboard.
+    if (event.detail.xhr.status === 200 && !event.detail.xhr.responseText.includes('id="dashboard-live"')) {
+      event.detail.shouldSwap = false;
+      window.location.reload();
+    }
+  });
+  document.addEventListener("htmx:responseError", (event) => { if (isLive(event)) noteRefresh(true); });
+  document.addEventListener("htmx:sendError", (event) => { if (isLive(event)) noteRefresh(true); });
 })();

@@ -53,3 +53,21 @@ def test_the_dashboard_follows_a_purge_of_the_remote_queue_without_a_reload(
         page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
     finally:
         fresh_snapshot_queue(roots)
+
+
+def test_a_refresh_that_fails_is_said_and_an_ended_session_leads_to_the_login(logged_in_page, live_server):
+    page = logged_in_page
+    page.goto(f"{live_server.url}/")
+    note = page.get_by_test_id("refresh-note")
+    expect(note).to_have_text("refreshed every 10 seconds")
+
+    page.route("**/dashboard/live/", lambda route: route.abort())  # the panel stops answering
+    expect(note).to_contain_text("Could not refresh at", timeout=25_000)
+    expect(page.get_by_test_id("count-remote")).to_be_visible()  # the last counts stay
+    page.unroute("**/dashboard/live/")
+    expect(note).to_have_text("refreshed every 10 seconds", timeout=25_000)
+
+    page.context.clear_cookies()  # the session ends
+    page.wait_for_url("**/login/**", timeout=25_000)
+    expect(page.get_by_label("Username")).to_be_visible()
+    assert page.locator("#dashboard-live").count() == 0
