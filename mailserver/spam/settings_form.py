@@ -91,6 +91,7 @@ class SpamSettingsForm(FileValuesForm):
                 choices=[(str(value), f"{value}: {text}") for value, text in REPORT_METHODS.items()],
                 coerce=int,
                 help_text=help_text,
+                widget=forms.RadioSelect,
             )
         if name in TEXTAREAS:
             rows = 6 if name == "advanced" else 4

@@ -5,6 +5,8 @@ Saves that need SpamAssassin's real lint and a running spamd are in test_spam_sa
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
@@ -38,7 +40,7 @@ def test_the_page_shows_the_settings_in_local_cf_as_spamassassin_reads_them(admi
     html = admin_client.get("/mailserver/spam/").content.decode()
 
     assert 'value="6.5"' in field_html(html, "required_score")
-    assert '<option value="2" selected>' in field_html(html, "report_safe")
+    assert re.findall(r'value="([012])"[^>]*checked', field_html(html, "report_safe")) == ["2"]
     assert "10.0.0.0/8\n192.168.1." in field_html(html, "trusted_networks")
     assert "score MY_RULE 2" in field_html(html, "advanced")
     # Not the panel's file: its text is shown and replacing it needs a tick.

@@ -1,0 +1,66 @@
+"""An admin changes the spam score threshold in a real Chromium and finds it in local.cf and on reload.
+
+The save goes through the signed agent worker to Debian's real SpamAssassin: linted, written,
+and the spamd running under the session's svscan restarted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.filters import conftest as daemons
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+# tests/filters' real spamd, for this module (the fixtures are found by these names).
+spamd_running = daemons.spamd_running
+fresh_site = daemons.fresh_site
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+SAVE_WAIT = 30_000  # ms: lint (1.2 s) and spamd's restart, on a machine shared by many test runs
+
+
+def test_admin_changes_the_spam_score_threshold_and_it_lands_in_local_cf(
+    logged_in_page, live_server, fresh_site
+):
+    page = logged_in_page
+    page.goto(f"{live_server.url}/mailserver/spam/")
+    box = page.get_by_test_id("section-settings")
+    threshold = box.get_by_label("Spam score threshold (required_score)")
+    expect(threshold).to_have_value("5.0")
+
+    threshold.fill("6.5")
+    box.get_by_test_id("save-settings").click()
+
+    notice = page.get_by_test_id("section-settings").get_by_test_id("notice")
+    expect(notice).to_contain_text("spamd was restarted", timeout=SAVE_WAIT)
+    assert "required_score 6.5\n" in (fresh_site.site / "local.cf").read_text()
+    page.reload()
+    expect(
+        page.get_by_test_id("section-settings").get_by_label("Spam score threshold (required_score)")
+    ).to_have_value("6.5")
+    page.get_by_test_id("gtube").click()
+    expect(page.get_by_test_id("gtube-verdict")).to_contain_text(
+        "against its threshold 6.5: spam", timeout=SAVE_WAIT
+    )
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "spam-page.png"), full_page=True)
+
+
+def test_a_lint_failure_is_shown_beside_advanced_preferences_and_the_input_kept(
+    logged_in_page, live_server, fresh_site
+):
+    page = logged_in_page
+    page.goto(f"{live_server.url}/mailserver/spam/")
+    box = page.get_by_test_id("section-settings")
+    box.get_by_label("Advanced preferences").fill("score NWX_OK 1\nthis_is_no_directive 1")
+    box.get_by_test_id("save-settings").click()
+
+    box = page.get_by_test_id("section-settings")
+    expect(box.locator("#div_id_settings-advanced .invalid-feedback")).to_contain_text(
+        "Advanced preferences, line 2: failed to parse line", timeout=SAVE_WAIT
+    )
+    expect(box.get_by_label("Advanced preferences")).to_have_value("score NWX_OK 1\nthis_is_no_directive 1")
+    assert not (fresh_site.site / "local.cf").exists()
