@@ -18,6 +18,9 @@ from mailserver.qmail import mda
 from . import forms
 
 _DETAILS = "mda/_server_details.html"  # version, port, who wrote its run script, what is pending
+# A save restarts a running server and waits for its new process (up to 8 s), then reads the state
+# (a service just started is watched a few seconds for a restart loop): more than the default 10 s may pass.
+SAVE_TIMEOUT = 20.0
 
 SECTIONS = (
     Section(
@@ -28,6 +31,7 @@ SECTIONS = (
         "qmail-pop3d on port 110, under tcpserver: mail clients download their mail.",
         services=("qmail-pop3d",),
         details=_DETAILS,
+        timeout=SAVE_TIMEOUT,
     ),
     Section(
         "pop3-ssl",
@@ -37,6 +41,7 @@ SECTIONS = (
         "qmail-pop3d over TLS on port 995: tcpserver, then Courier's couriertls.",
         services=("qmail-pop3d-ssl",),
         details=_DETAILS,
+        timeout=SAVE_TIMEOUT,
     ),
     Section(
         "imap",
@@ -46,6 +51,7 @@ SECTIONS = (
         "Courier's imapd on port 143, under couriertcpd: mail stays on the server.",
         services=("courier-imapd",),
         details=_DETAILS,
+        timeout=SAVE_TIMEOUT,
     ),
     Section(
         "imap-ssl",
@@ -55,6 +61,7 @@ SECTIONS = (
         "Courier's imapd over TLS on port 993.",
         services=("courier-imapd-ssl",),
         details=_DETAILS,
+        timeout=SAVE_TIMEOUT,
     ),
 )
 
