@@ -1,5 +1,7 @@
 """An admin changes POP3 Connections (max) on the MDA page in a real Chromium and finds it in the run
-script on disk and on the reloaded page; with the server running, the connections in use show beside it."""
+script on disk and on the reloaded page; with the server running, the connections in use show beside it.
+On Debian's Courier IMAP, running, a new memory limit is written to Courier's file and the server is
+restarted under it."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from playwright.sync_api import Page, expect
 
 from mailserver.core import agent
 from mailserver.protocol import Op
+from mailserver.qmail import services
 from mailserver.qmail.paths import Roots
-from tests.filters.conftest import POPUP_STAND_IN
+from tests.filters.conftest import POPUP_STAND_IN, Courier, courier_installed  # noqa: F401 (a fixture)
 from tests.support import daemons
 from tests.support.stack import free_port
 
@@ -108,3 +111,62 @@ def test_a_running_pop3_server_shows_its_connections_in_use_beside_the_maximum(
             expect(box.get_by_test_id("script-state-qmail-pop3d")).to_contain_text("edited by hand")
     finally:
         daemons.stop(roots, "qmail-pop3d")
+
+
+def address_space(pid: int) -> int:
+    """The soft RLIMIT_AS of a running process, from /proc/PID/limits."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max address space"):
+            return int(line.split()[3])
+    raise AssertionError(f"no address space limit for {pid}")
+
+
+def couriertcpd(roots: Roots) -> int | None:
+    """The pid of courier-imapd once its run script has exec'd couriertcpd."""
+    status = services.read_status(roots, "courier-imapd")
+    try:
+        exe = Path(f"/proc/{status.pid}/exe").resolve().name if status.up else ""
+    except OSError:
+        return None
+    return status.pid if exe == "couriertcpd" else None
+
+
+def test_a_new_imap_memory_limit_restarts_the_running_courier_under_it(
+    logged_in_page,
+    live_server,
+    courier_installed: Courier,  # noqa: F811 (the imported fixture)
+):
+    roots, etc = courier_installed.roots, courier_installed.etc
+    page = logged_in_page
+    page.goto(f"{live_server.url}/mailserver/mda/")
+    box = page.get_by_test_id("section-imap")
+    expect(box.get_by_label("IMAP Connections (max)")).to_have_value("40")
+    box.get_by_label("IMAP Connections (max)").fill("5")  # the first save sets up the service
+    box.get_by_test_id("save-imap").click()
+    expect(page.get_by_test_id("section-imap").get_by_test_id("notice")).to_contain_text(
+        "courier-imapd set up under daemontools (stopped)"
+    )
+    daemons.start(roots, "courier-imapd")
+    try:
+        old = daemons.wait_for(lambda: couriertcpd(roots), 10, "couriertcpd")
+        page.reload()
+        box = page.get_by_test_id("section-imap")
+        box.get_by_label("IMAP Memory Limit (MB)").fill("64")
+        box.get_by_test_id("save-imap").click()
+
+        notice = page.get_by_test_id("section-imap").get_by_test_id("notice")
+        expect(notice).to_contain_text("courier-imapd was restarted to take the change.")
+        assert "\nIMAP_ULIMITD=62500\n" in (etc / "imapd").read_text()  # 64 MB in kB, rounded up
+        pid = daemons.wait_for(lambda: couriertcpd(roots), 10, "the new couriertcpd")
+        assert pid != old and address_space(pid) == 62500 * 1024
+
+        daemons.accepting(courier_installed.port)
+        with socket.create_connection(("127.0.0.1", courier_installed.port), timeout=5) as client:
+            assert client.recv(200).startswith(b"* OK")
+            page.reload()
+            box = page.get_by_test_id("section-imap")
+            expect(box.get_by_label("IMAP Memory Limit (MB)")).to_have_value("64")
+            expect(box).to_contain_text("Now: 1 open (couriertcpd's children).")
+            expect(box).to_contain_text(f"Set in {etc}/imapd (IMAP_ULIMITD).")
+    finally:
+        daemons.stop(roots, "courier-imapd")
