@@ -143,3 +143,15 @@ def test_a_viewer_may_run_the_eicar_test(viewer_client, roots):
     response = viewer_client.post("/mailserver/virus/scan-eicar/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert 'data-testid="eicar-error"' in response.content.decode()
+
+
+def test_with_the_agent_down_the_page_says_so_and_shows_nothing_of_clamav(admin_client, roots, monkeypatch):
+    from mailserver.core import agent
+
+    def unreachable(*args, **kwargs):
+        raise agent.AgentUnavailable("The agent for node test cannot be reached.")
+
+    monkeypatch.setattr(agent, "transport", unreachable)
+    html = admin_client.get(URL).content.decode()
+    assert "Agent unavailable." in html and "cannot be reached" in html
+    assert "clamd" not in html and 'data-testid="definitions"' not in html
