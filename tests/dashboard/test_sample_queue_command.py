@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -33,3 +37,21 @@ def test_an_agent_that_cannot_be_reached_fails_the_run_and_stores_nothing(roots)
 def test_a_loop_faster_than_every_ten_seconds_is_refused(roots):
     with pytest.raises(CommandError, match="at least 10 seconds"):
         call_command("sample_queue", "--every", "1")
+
+
+def test_a_loop_stops_once_the_process_it_watches_has_ended(tmp_path):
+    # As scripts/demo runs it: --while-pid names the script, which Ctrl-C ends.
+    watched = subprocess.Popen(["/bin/sleep", "3"])
+    err = tmp_path / "err"
+    env = {**os.environ, "NODEWORX_AGENT_TIMEOUT": "2", "NODEWORX_BROKER_URL": "redis://127.0.0.1:9/0"}
+    with err.open("w") as errors:
+        loop = subprocess.Popen(
+            [sys.executable, "manage.py", "sample_queue", "--every", "300", "--while-pid", str(watched.pid)],
+            cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=errors,
+        )  # fmt: skip
+    watched.wait()
+    try:
+        assert loop.wait(timeout=30) == 0  # not its 300 s: the second after sleep ended
+    finally:
+        loop.kill()
+    assert "No sample taken" in err.read_text()  # it did run its loop (nothing answers on port 9)
