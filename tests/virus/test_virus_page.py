@@ -155,3 +155,27 @@ def test_with_the_agent_down_the_page_says_so_and_shows_nothing_of_clamav(admin_
     html = admin_client.get(URL).content.decode()
     assert "Agent unavailable." in html and "cannot be reached" in html
     assert "clamd" not in html and 'data-testid="definitions"' not in html
+
+
+@pytest.fixture
+def simscan(roots: Roots):
+    """A stand-in simscan (it is in no package registry); tcp.smtp and its cdb put back afterwards."""
+    source, cdb = roots.rules("smtp")
+    saved = source.read_bytes(), cdb.read_bytes()
+    program = roots.qmail_program("simscan")
+    program.write_text("#!/bin/sh\n# test stand-in for simscan\nexec /bin/true\n")
+    program.chmod(0o755)
+    try:
+        yield roots
+    finally:
+        program.unlink()
+        source.write_bytes(saved[0])
+        cdb.write_bytes(saved[1])
+
+
+def test_with_simscan_installed_turning_scanning_on_hands_smtp_mail_to_it(admin_client, simscan):
+    html = save_clamav_box(admin_client, clam=True).content.decode()
+    assert "tcp.smtp.cdb was rebuilt: new SMTP connections use it at once." in html
+    source, _ = simscan.rules("smtp")
+    assert f'QMAILQUEUE="{simscan.qmail_program("simscan")}"' in source.read_text()
+    assert 'data-testid="scanning-active"' in admin_client.get(URL).content.decode()
