@@ -30,6 +30,7 @@ def clamav_tree(roots: Roots):
     (etc / "clamd.conf").write_text("# the sample file\nExample\nLocalSocket /run/clamav/clamd.ctl\n")
     (databases / "test.hdb").write_text(daemons.EICAR_SIGNATURE)
     _build_daily(databases, version=27500)
+    (databases / "bytecode.cvd").write_bytes(b"<html>a proxy's error page</html>")  # a broken download
     try:
         yield roots
     finally:
@@ -60,8 +61,8 @@ def test_the_definition_table_shows_each_database_from_its_header(admin_client, 
     assert "<td>27500</td><td>1</td>" in daily
     assert build_time.removeprefix("Build time: ").replace(":", "-", 1) in daily  # as the header writes it
     assert "daily.cud, unsigned" in daily
-    for name in ("main", "bytecode"):
-        assert "not present" in _row(html, name)
+    assert "not present" in _row(html, "main")
+    assert "unreadable: bytecode.cvd has no ClamAV-VDB header" in _row(html, "bytecode")
     assert "<code>test.hdb</code> (1 signature)" in html
 
 
