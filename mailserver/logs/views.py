@@ -99,6 +99,8 @@ def run_report(form: LogQueryForm, node: str, report_id: str | None) -> dict[str
         return {}
     except agent.AgentError as exc:
         return {"agent_error": exc.message}
+    # The agent's "Showing rows 26-50 of 319" says what the page's own paging line says.
+    data["warnings"] = [w for w in data["warnings"] if not w.startswith("Showing ")]
     series = data["series"]
     narrow = data_range(series)
     if narrow is not None:

@@ -1,7 +1,7 @@
 /* Mail Logs page: draw the chart from its json_script data (on load and after each htmx swap),
    show only the period fields and report options that apply, keep the sort of a report only
    with that report, open a message's timeline under its row (one at a time), and drop the
-   answer of a report the admin has since replaced with another. */
+   answer of a report the admin has since replaced with another (stopping that report). */
 (function () {
   "use strict";
   let chart = null;
@@ -87,6 +87,16 @@
       opened.dataset.shown = "true";
       opened.scrollIntoView({ block: "nearest" });
     }
+  });
+
+  // A new query (the form, a page or sort link) while a report runs: that report is stopped, so
+  // it does not keep one of the agent's readers busy for an answer nobody will see.
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const running = document.getElementById("report-run");
+    const target = event.detail.target;
+    if (!running || event.detail.elt === running || !target || target.id !== "mail-logs") return;
+    const button = running.querySelector("[data-testid=cancel-report]");
+    if (button) htmx.ajax("POST", button.getAttribute("hx-post"), { source: button, swap: "none" });
   });
 
   // A report's answer replaces the panel only while its run is still the one on screen.

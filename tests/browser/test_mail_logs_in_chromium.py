@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "test-results"
+SCREENSHOTS = Path(os.environ.get("NODEWORX_SCREENSHOTS", REPO / "test-results"))
 CAPTURED = {"start": "1795613580", "end": "1795613700"}  # 13:33-13:35 UTC, the first minutes of the logs
 
 
@@ -141,14 +142,14 @@ def in_process_page(page, live_server, admin_user, server_with_big_log):
     return page
 
 
+LONG = "/mailserver/logs/?preset=range&start=1794990000&end=1795620000&report=show-all&limit=50&source=log"
+
+
 def test_a_long_report_shows_its_progress_and_cancel_stops_it(in_process_page, live_server):
     page = in_process_page
     page.set_viewport_size({"width": 1400, "height": 1000})
     # Read from the log (not an index): a week of the generated log takes seconds.
-    page.goto(
-        f"{live_server.url}/mailserver/logs/?preset=range&start=1794990000&end=1795620000"
-        "&report=show-all&limit=50&source=log"
-    )
+    page.goto(live_server.url + LONG)
     progress = page.locator("[data-testid=report-progress][data-percent]")
     expect(progress).to_be_visible(timeout=10_000)
     first = float(progress.get_attribute("data-percent"))
@@ -157,6 +158,8 @@ def test_a_long_report_shows_its_progress_and_cancel_stops_it(in_process_page, l
         f"?.dataset.percent ?? '0') > {first}"
     )  # the bar moves
     assert page.locator("progress.report-bar").get_attribute("value") is not None
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "mail-logs-progress.png"))
     page.get_by_test_id("cancel-report").click()
     expect(page.get_by_test_id("report-cancelled")).to_have_text("Cancelled.")
     expect(page.get_by_test_id("results")).to_have_count(0)
@@ -165,3 +168,26 @@ def test_a_long_report_shows_its_progress_and_cancel_stops_it(in_process_page, l
     run_query(page, "show-all", rows="20")  # a short stretch: the table comes
     expect(page.get_by_test_id("report-row")).to_have_count(20)
     expect(page.get_by_test_id("report-progress")).to_have_count(0)
+
+
+def test_a_new_query_while_a_report_runs_stops_it_and_shows_its_own(in_process_page, live_server):
+    from mailserver.core import agent
+    from mailserver.protocol import Op
+
+    page = in_process_page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(live_server.url + LONG)
+    expect(page.locator("[data-testid=report-progress][data-percent]")).to_be_visible(timeout=10_000)
+    replaced = re.search(r"report_id=([A-Za-z0-9_-]+)", page.locator("#report-run").get_attribute("hx-get"))
+    assert replaced
+    run_query(page, "show-all", rows="20")
+    expect(page.get_by_test_id("report-row")).to_have_count(20)
+    state = agent.call(Op.LOGS_PROGRESS, {"report_id": replaced.group(1)})
+    deadline = time.monotonic() + 10
+    while not state["finished"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        state = agent.call(Op.LOGS_PROGRESS, {"report_id": replaced.group(1)})
+    assert state["phase"] == "cancelled"
+    page.wait_for_timeout(1000)  # its "cancelled" answer has come back by now, and was dropped
+    expect(page.get_by_test_id("report-row")).to_have_count(20)
+    expect(page.get_by_test_id("report-cancelled")).to_have_count(0)
