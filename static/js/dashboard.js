@@ -16,7 +16,10 @@
     const data = JSON.parse(source.textContent);
     if (chart && chart.canvas === canvas) {
       chart.data.labels = data.labels;
-      SERIES.forEach(([key], i) => { chart.data.datasets[i].data = data[key]; });
+      SERIES.forEach(([key], i) => {
+        chart.data.datasets[i].data = data[key];
+        chart.data.datasets[i].pointRadius = data.labels.length < 3 ? 3 : 0; // a lone point stays visible
+      });
       chart.update("none");
     } else {
       if (chart) chart.destroy();
@@ -26,7 +29,7 @@
           labels: data.labels,
           datasets: SERIES.map(([key, label, color]) => ({
             label, data: data[key], borderColor: color, backgroundColor: color,
-            pointRadius: 0, borderWidth: 2, tension: 0.2,
+            pointRadius: data.labels.length < 3 ? 3 : 0, borderWidth: 2, tension: 0.2,
           })),
         },
         options: {
