@@ -109,7 +109,12 @@ def describe(result: Mapping[str, Any], state: Mapping[str, Any]) -> str:
     changes = result.get("changes") or []
     if not changes:
         return NOTHING_CHANGED
-    text = "Saved: " + ", ".join(_written(change) for change in changes) + "."
+    created = {c["target"] for c in changes if c.get("action") == "create"}
+    # A service set up by this save got its run script with it: saying so once is enough.
+    said = [
+        c for c in changes if c.get("action") == "create" or c["target"].removesuffix("/run") not in created
+    ]
+    text = "Saved: " + ", ".join(_written(change) for change in said) + "."
     notes = result.get("notes") or []
     if notes:
         text += " " + " ".join(notes)

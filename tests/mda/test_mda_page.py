@@ -64,7 +64,7 @@ def test_saving_pop3_connections_sets_up_the_service_and_the_page_reads_it_back(
     run = (roots.service_dir("qmail-pop3d") / "run").read_text()
     assert "MAX_CONNECTIONS=25\n" in run
     assert "MEMORY_LIMIT=32000000\n" in run  # the panel's default, as the page showed it
-    assert "qmail-pop3d set up under daemontools (stopped)" in html
+    assert "Saved: qmail-pop3d set up under daemontools (stopped)." in html
     assert "qmail-pop3d is not running: the change takes effect when it starts." in html
     page = admin_client.get("/mailserver/mda/").content.decode()
     assert 'name="pop3-connections" value="25"' in page
