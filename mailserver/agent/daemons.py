@@ -10,6 +10,7 @@ import functools
 import subprocess
 import time
 from pathlib import Path
+from typing import TypeVar, cast
 
 from mailserver.protocol.mda import AutoRestart, AutoRestartEvent, FileSeen
 from mailserver.qmail import atomic, services
@@ -20,6 +21,7 @@ from mailserver.services import autorestart
 from .celeryapp import settings
 
 _journal: autorestart.Journal | None = None
+Answer = TypeVar("Answer")
 RESTART_TIMEOUT = 8.0  # spamd needs about 2 s to read its rules before it answers
 
 
@@ -44,16 +46,12 @@ def file_seen(path: Path) -> FileSeen:
     return {"path": str(path), "exists": state.exists, "sha256": state.sha256, "mtime": state.mtime}
 
 
-def _event(event: autorestart.Event | None) -> AutoRestartEvent | None:
-    if event is None:
+def answer_of(record: object | None, shape: type[Answer]) -> Answer | None:
+    """The fields of ``record`` (a library dataclass) that the answer's TypedDict ``shape`` names,
+    and no others: what the library knows beyond the protocol stays in the agent. None stays None."""
+    if record is None:
         return None
-    return {
-        "at": event.at,
-        "found": event.found,
-        "action": event.action,
-        "result": event.result,
-        "ok": event.ok,
-    }
+    return cast(Answer, {key: getattr(record, key) for key in shape.__annotations__})
 
 
 def auto_restart(name: str) -> AutoRestart:
@@ -64,8 +62,8 @@ def auto_restart(name: str) -> AutoRestart:
     return {
         "enabled": autorestart.enabled(settings.roots, name),
         "intent": book.intent(name),
-        "last_restart": _event(book.last_restart(name)),
-        "last_event": _event(last[0] if last else None),
+        "last_restart": answer_of(book.last_restart(name), AutoRestartEvent),
+        "last_event": answer_of(last[0] if last else None, AutoRestartEvent),
         "checked_at": beat,
         "watchdog_running": beat is not None and time.time() - beat < 3 * interval + 5,
     }

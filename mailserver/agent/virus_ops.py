@@ -18,27 +18,13 @@ from mailserver.qmail.errors import QmailError
 from mailserver.qmail.hostpath import on_host
 
 from .celeryapp import settings
-from .daemons import auto_restart
+from .daemons import answer_of, auto_restart
 from .operations import Payload, operation
 from .service_ops import statuses
 from .simscan_ops import alerts, scanning_state
 
 SERVICES = ("clamd", "freshclam")
 _LOG_LINES = 400
-
-
-def _database(info: database.DatabaseInfo | None) -> Database | None:
-    if info is None:
-        return None
-    return {
-        "file": info.file,
-        "version": info.version,
-        "signatures": info.signatures,
-        "built": info.built,
-        "build_time": info.build_time,
-        "builder": info.builder,
-        "signed": info.signed,
-    }
 
 
 def freshclam_state(fresh: conf.ClamConf) -> Freshclam:
@@ -83,7 +69,7 @@ def virus_state() -> VirusState:
         "auto_restart": {name: auto_restart(name) for name in SERVICES},
         "smtp_scanning": scanning_state(),
         "database_dir": str(directory),
-        "databases": {name: _database(info) for name, info in found.official.items()},
+        "databases": {name: answer_of(info, Database) for name, info in found.official.items()},
         "database_problems": dict(found.problems),
         "local_signatures": [{"file": s.file, "signatures": s.signatures} for s in found.local],
         "clamd": {
