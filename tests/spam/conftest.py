@@ -33,5 +33,5 @@ def site(roots: Roots) -> Iterator[Path]:
     if made:
         shutil.rmtree(path)
     else:
-        for leftover in path.glob("*.cf"):
-            leftover.unlink()
+        for leftover in [*path.glob("*.cf"), path / "nodeworx-imap-training"]:
+            leftover.unlink(missing_ok=True)

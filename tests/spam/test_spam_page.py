@@ -112,3 +112,24 @@ def test_an_smtp_threshold_simscan_would_misread_is_refused(admin_client, roots)
     html = post_section(admin_client, "smtp", spam_hits="12,5").content.decode()
     assert "is not a score from 0.1 to 1000" in html
     assert not roots.control("simcontrol").exists()
+
+
+def test_bayes_imap_training_and_its_limit_land_in_the_training_settings(admin_client, site):
+    html = post_section(admin_client, "training", imap_training=True, learn_limit="20").content.decode()
+
+    assert "Saved: nodeworx-imap-training." in html
+    assert (site / "nodeworx-imap-training").read_text().endswith("ENABLED=yes\nLIMIT=20\n")
+    page = admin_client.get("/mailserver/spam/").content.decode()
+    assert 'value="20"' in page and 'data-testid="train-now"' in page
+
+
+def test_a_learning_limit_out_of_range_is_refused_beside_it(admin_client, site):
+    html = post_section(admin_client, "training", learn_limit="0").content.decode()
+    assert "Ensure this value is greater than or equal to 1." in html
+    assert not (site / "nodeworx-imap-training").exists()
+
+
+def test_train_now_with_training_off_says_to_turn_it_on(admin_client, site):
+    html = admin_client.post("/mailserver/spam/train-now/", HTTP_HX_REQUEST="true").content.decode()
+    assert "Not trained: Bayes IMAP training is off: turn it on first." in html
+    assert Change.objects.get().result == "refused"

@@ -6,10 +6,14 @@ restarts the spamd that tests/filters' ``spamd_running`` runs under the session'
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 
 from mailserver.core.models import Change
 from mailserver.qmail import atomic, services
+from tests.filters.test_bayes_training import OWNER, deliver
 from tests.spam.helpers import post_section
 from tests.spam.test_spam_page import field_html
 
@@ -72,3 +76,34 @@ def test_the_gtube_button_shows_the_running_spamds_verdict(admin_client, fresh_s
     html = admin_client.post("/mailserver/spam/gtube/", HTTP_HX_REQUEST="true").content.decode()
     assert "spamd scored GTUBE <strong>10" in html  # 1000 and a bit
     assert "against its threshold 5: <strong>spam</strong>" in html
+
+
+@pytest.fixture
+def mailbox(spamd_running):
+    """alice's vpopmail Maildir in the test tree (tests/filters/test_bayes_training.py's, for the page)."""
+    home = spamd_running.roots.system / "home/vpopmail/domains/example.test/alice"
+    for sub in ("cur", "new", "tmp"):
+        (home / "Maildir" / sub).mkdir(parents=True, exist_ok=True)
+    for path in (home, home / "Maildir", *(home / "Maildir").iterdir()):
+        os.chown(path, OWNER, OWNER)
+    yield home / "Maildir"
+    shutil.rmtree(spamd_running.roots.system / "home/vpopmail")
+    shutil.rmtree(spamd_running.roots.system / "var/lib/spamassassin/users", ignore_errors=True)
+    (spamd_running.site / "nodeworx-imap-training").unlink(missing_ok=True)
+
+
+def test_training_turned_on_makes_the_folders_and_train_now_learns_what_users_put_there(
+    admin_client, mailbox
+):
+    html = post_section(admin_client, "training", imap_training=True, learn_limit="2").content.decode()
+    assert "2 training folders were created in the mailboxes." in html
+    deliver(mailbox / ".Learn Spam/new", 3, "spam")
+    deliver(mailbox / ".Learn Ham/cur", 1, "ham")
+
+    html = admin_client.post("/mailserver/spam/train-now/", HTTP_HX_REQUEST="true").content.decode()
+
+    assert "Learned 2 spam and 1 ham from 1 mailbox." in html
+    assert not any((mailbox / ".Learn Spam/new").iterdir())  # emptied, the third message too
+    page = " ".join(admin_client.get("/mailserver/spam/").content.decode().split())
+    assert "1 mailbox, learned 2 spam and 1 ham, 1 over the limit discarded" in page
+    assert Change.objects.filter(target="spamassassin Bayes IMAP training run", result="applied").exists()
