@@ -13,18 +13,29 @@ from django.views.decorators.http import require_POST
 from mailserver.core import agent
 from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import view_required
+from mailserver.core.sections import flow
 from mailserver.protocol import Op
+
+from .sections import PAGE
 
 
 @never_cache
 @require_POST
 @view_required  # a read: the harmless test string is sent to clamd, nothing on the server changes
 def scan_eicar(request: PanelRequest) -> HttpResponse:
-    context: dict[str, Any] = {}
+    verdict: dict[str, Any] = {}
     try:
-        context["verdict"] = agent.call(Op.VIRUS_SCAN_EICAR, node=request.node)
+        verdict["verdict"] = agent.call(Op.VIRUS_SCAN_EICAR, node=request.node)
     except agent.AgentRefused as exc:
-        context["scan_error"] = exc.message  # clamd does not answer on …
+        verdict["scan_error"] = exc.message  # clamd does not answer on …
     except agent.AgentError as exc:
-        context["agent_error"] = exc.message
-    return render(request, "virus/_eicar.html", context)
+        verdict["scan_agent_error"] = exc.message
+    if flow.is_htmx(request):
+        return render(request, "virus/_eicar.html", verdict)
+    # Without htmx, the whole page with the verdict in its place.
+    state, error = flow.read_state(request, PAGE)
+    context: dict[str, Any] = {"page": PAGE, "state": state, "agent_error": error, **verdict}
+    if state is not None:
+        boxes = [flow.box(PAGE, s, s.form(state=state, prefix=s.slug), state) for s in PAGE.sections]
+        context.update(boxes=boxes, **(PAGE.extra_context(state) if PAGE.extra_context else {}))
+    return render(request, PAGE.template, context)

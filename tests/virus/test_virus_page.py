@@ -180,3 +180,9 @@ def test_with_simscan_installed_turning_scanning_on_hands_smtp_mail_to_it(admin_
     source, _ = simscan.rules("smtp")
     assert f'QMAILQUEUE="{simscan.qmail_program("simscan")}"' in source.read_text()
     assert 'data-testid="scanning-active"' in admin_client.get(URL).content.decode()
+
+
+def test_without_javascript_the_eicar_verdict_comes_in_the_whole_page(admin_client, roots):
+    html = admin_client.post("/mailserver/virus/scan-eicar/").content.decode()
+    assert "<h1" in html and 'data-testid="section-clamav"' in html
+    assert 'data-testid="eicar-error"' in html
