@@ -94,7 +94,12 @@ class LogQueryForm(forms.Form):
     sort = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     reverse = forms.BooleanField(required=False, widget=forms.HiddenInput)
     limit = forms.IntegerField(
-        label="Rows per page", min_value=1, max_value=MAX_ROWS, initial=MAX_ROWS, required=False
+        label="Rows",
+        min_value=1,
+        max_value=MAX_ROWS,
+        initial=MAX_ROWS,
+        required=False,
+        help_text="Per page; Previous / Next show the others.",
     )
     # Where the agent reads: "auto" (the delivery index when it holds the log's last line, else
     # the log), or one of them; only in the URL (support, tests), there is no field for it.

@@ -25,7 +25,7 @@ def run_query(page, report: str, rows: str = "25", **period: str) -> None:
     page.get_by_label("Start", exact=True).fill(period.get("start", CAPTURED["start"]))
     page.get_by_label("End", exact=True).fill(period.get("end", CAPTURED["end"]))
     page.locator("#id_report").select_option(report)
-    page.get_by_label("Rows per page", exact=True).fill(rows)
+    page.get_by_label("Rows", exact=True).fill(rows)
     page.get_by_test_id("run-report").click()
 
 

@@ -22,7 +22,7 @@ def test_a_save_is_sent_to_the_requests_node_and_logged_under_it(admin_client, r
     assert Change.objects.get(target="control/timeoutsmtpd").node == "test"
 
 
-LOG_QUERY = "/mailserver/logs/?preset=range&start=1795611600&end=1795615200&report=show-all"
+LOG_QUERY = "/mailserver/logs/run/?preset=range&start=1795611600&end=1795615200&report=show-all"
 
 
 @pytest.mark.parametrize("url", ["/", "/mailserver/mta/", LOG_QUERY])
