@@ -13,6 +13,8 @@ from django.test import Client
 
 from mailserver.core.models import Change
 from mailserver.core.permissions import VIEWERS
+from mailserver.spamassassin import localcf
+from mailserver.spamassassin.settings import SpamSettings
 from tests.spam.helpers import post_section, section_data
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +135,18 @@ def test_train_now_with_training_off_says_to_turn_it_on(admin_client, site):
     html = admin_client.post("/mailserver/spam/train-now/", HTTP_HX_REQUEST="true").content.decode()
     assert "Not trained: Bayes IMAP training is off: turn it on first." in html
     assert Change.objects.get().result == "refused"
+
+
+def test_local_cf_changed_while_the_page_was_open_is_not_overwritten(admin_client, site):
+    local = site / "local.cf"
+    local.write_text(localcf.render(SpamSettings(required_score="6")).text)
+    data = section_data("settings", required_score="8")
+    local.write_text(local.read_text().replace("required_score 6\n", "required_score 6.5\n"))  # meanwhile
+
+    html = admin_client.post("/mailserver/spam/save/settings/", data, HTTP_HX_REQUEST="true").content.decode()
+
+    beside = field_html(html, "required_score")
+    assert "Changed on the server while you edited; it now holds: 6.5." in beside
+    assert 'value="8"' in beside  # the admin's value is kept, to save again
+    assert "required_score 6.5\n" in local.read_text()
+    assert Change.objects.get().result == "conflict"
