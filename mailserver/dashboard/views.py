@@ -35,7 +35,11 @@ def _queue_url() -> str:
 def live_context(request: PanelRequest) -> dict[str, Any]:
     """Everything the refreshing part shows; records a queue sample when one is due."""
     node = request.node
-    context: dict[str, Any] = {"queue_url": _queue_url(), "refresh_seconds": REFRESH_SECONDS}
+    context: dict[str, Any] = {
+        "queue_url": _queue_url(),
+        "refresh_seconds": REFRESH_SECONDS,
+        "sample_minutes": f"{samples.interval().total_seconds() / 60:g}",
+    }
     stats = None
     reachable = True
     try:

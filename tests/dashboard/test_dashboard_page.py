@@ -120,3 +120,16 @@ def test_when_the_agent_cannot_be_reached_it_says_so_keeps_the_trend_and_stores_
     assert 'data-testid="count-remote"' not in html
     assert '"remote": [4]' in html  # the stored trend is still drawn
     assert QueueSample.objects.count() == 1
+
+
+def test_a_server_without_a_queue_is_said_and_the_services_are_still_shown(admin_client, roots):
+    away = roots.queue_dir.with_name("queue.elsewhere")
+    roots.queue_dir.rename(away)
+    try:
+        html = admin_client.get("/").content.decode()
+    finally:
+        away.rename(roots.queue_dir)
+    assert "There is no queue on this server" in _text(html, "queue-error")
+    assert 'data-testid="count-remote"' not in html
+    assert _text(html, "state-qmail-send") == "not installed"
+    assert not QueueSample.objects.exists()
