@@ -1,7 +1,7 @@
 """An admin changes POP3 Connections (max) on the MDA page in a real Chromium and finds it in the run
 script on disk and on the reloaded page; with the server running, the connections in use show beside it.
 On Debian's Courier IMAP, running, a new memory limit is written to Courier's file and the server is
-restarted under it."""
+restarted under it. A refused value stands beside its field, and axe finds nothing wrong with the page."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from mailserver.core import agent
 from mailserver.protocol import Op
 from mailserver.qmail import services
 from mailserver.qmail.paths import Roots
+from tests.browser.test_accessibility_axe import axe_page, check, log_in, summary  # noqa: F401 (a fixture)
 from tests.filters.conftest import POPUP_STAND_IN, Courier, courier_installed  # noqa: F401 (a fixture)
 from tests.support import daemons
 from tests.support.stack import free_port
@@ -170,3 +171,25 @@ def test_a_new_imap_memory_limit_restarts_the_running_courier_under_it(
             expect(box).to_contain_text(f"Set in {etc}/imapd (IMAP_ULIMITD).")
     finally:
         daemons.stop(roots, "courier-imapd")
+
+
+def test_a_refused_memory_limit_is_explained_beside_its_field_and_axe_finds_no_violation(
+    axe_page: Page,  # noqa: F811 (the imported fixture)
+    admin_user,
+    pop3d_set_up_here,
+):
+    log_in(axe_page)
+    axe_page.goto("/mailserver/mda/")
+    report: dict[str, list[str]] = {}
+    check(axe_page, "MDA", report)
+    box = axe_page.get_by_test_id("section-pop3-ssl")
+    box.get_by_label("Secure POP3 Memory Limit (MB)").fill("5000")  # above the floor: the browser lets it go
+    box.get_by_test_id("save-pop3-ssl").click()
+
+    box = axe_page.get_by_test_id("section-pop3-ssl")
+    expect(box.locator(".invalid-feedback")).to_contain_text("no longer protects the host")
+    expect(box.get_by_label("Secure POP3 Memory Limit (MB)")).to_have_value("5000")
+    expect(box.get_by_test_id("save-status-pop3-ssl")).to_have_text("Not saved: 1 error")
+    assert not pop3d_set_up_here.service_dir("qmail-pop3d-ssl").exists()
+    check(axe_page, "MDA, refused save", report)
+    assert not report, summary(report)
