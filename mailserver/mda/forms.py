@@ -166,11 +166,16 @@ class MdaServerForm(SectionForm):
         return cleaned
 
     def settings(self) -> dict[str, int]:
-        """The settings the admin changed (all of them when none: saving then writes what is shown)."""
+        """The settings the admin changed.
+
+        When none changed, the connections as shown, so that the agent still answers (with "nothing
+        changed", or by setting up a missing service): never the memory limit, which the page shows
+        rounded to 0.1 MB and would write back a little off.
+        """
         typed = {field: self.data.get(self.add_prefix(field), "").strip() for field in FIELDS}
         shown = self.seen_data()["values"]
         changed = [field for field in FIELDS if typed[field] != shown[field]]
-        return {field: self.cleaned_data[field] for field in changed or FIELDS}
+        return {field: self.cleaned_data[field] for field in changed or ["connections"]}
 
     # --- what the flow asks of every box -----------------------------------------------------
 

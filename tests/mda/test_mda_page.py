@@ -158,3 +158,10 @@ def test_connections_in_use_read_as_each_server_reports_them():
     courier = {"connections": 3, "limit": None, "at": None, "source": "couriertcpd's child processes"}
     assert in_use(courier) == "3 open (couriertcpd's children)"
     assert in_use(None) == ""
+
+
+def test_saving_an_unchanged_imap_box_leaves_its_memory_limit_exact(admin_client, roots):
+    imapd = roots.system / "etc/courier/imapd"
+    save(admin_client, "imap")  # shown as 134.2 MB, really 131072 kB
+    assert "\nIMAP_ULIMITD=131072\n" in imapd.read_text()
+    assert "\nMAXDAEMONS=40\n" in imapd.read_text()
