@@ -6,23 +6,32 @@ reader), ROOTS.qmail/control/queuelifetime, locals, me and virtualdomains, the s
 ROOTS.service/qmail-send and qmail-smtpd, and the end of ROOTS.log/send/current (to find the
 test message). Writes only inside ROOTS.qmail: the files of the messages a purge, delete or
 expire names (built from their numbers), and for a reset the queue directory itself, moved to
-ROOTS.qmail/queue.bad-<time> and replaced by a fresh one. Also reads the load average, memory
-and the queue's file system figures (statvfs) for the dashboard. Runs ``svc`` (-d, -u, -a) on
-qmail-send, qmail-smtpd and qmail-submission, and ROOTS.qmail/bin/qmail-inject. Every change
-stops qmail-send first and starts it again afterwards, also after a failure
-(mailserver.qmail.queue.sendlock). Payloads are checked by mailserver.qmail.queue.request.
+ROOTS.qmail/queue.bad-<time> and replaced by a fresh one; outside it only a reset's progress (its
+steps so far) in the agent's STATE/queue-resets/TOKEN.json, for the page to follow. Also reads
+the load average, memory and the queue's file system figures (statvfs) for the dashboard. Runs
+``svc`` (-d, -u, -a) on qmail-send, qmail-smtpd and qmail-submission, and
+ROOTS.qmail/bin/qmail-inject. Every change stops qmail-send first and starts it again afterwards,
+also after a failure (mailserver.qmail.queue.sendlock). Payloads are checked by
+mailserver.qmail.queue.request.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import re
+import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from mailserver.protocol import Op
 from mailserver.protocol.records import ChangeRecord
 from mailserver.qmail import services
 from mailserver.qmail.environment import env_float
-from mailserver.qmail.errors import InvalidValue, QmailError
+from mailserver.qmail.errors import FieldError, InvalidValue, QmailError
 from mailserver.qmail.queue import (
     changes,
     content,
@@ -230,14 +239,78 @@ def expire(payload: Payload) -> dict[str, Any]:
     )
 
 
+_PROGRESS_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def _progress_token(payload: Payload) -> str | None:
+    value = payload.get("progress")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _PROGRESS_TOKEN.fullmatch(value):
+        raise FieldError("progress", "progress must be 8 to 64 letters, digits, - or _")
+    return value
+
+
+def _progress_path(token: str) -> Path:
+    """STATE/queue-resets/TOKEN.json: the steps a reset has done so far, for the page to follow."""
+    folder = settings.state_dir / "queue-resets"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    now = time.time()
+    for old in folder.iterdir():  # a reset's progress matters for minutes; keep an hour
+        with contextlib.suppress(OSError):
+            if now - old.stat().st_mtime > 3600:
+                old.unlink()
+    return folder / f"{token}.json"
+
+
+def _progress_writer(token: str | None) -> Callable[[reset.Step], None] | None:
+    if token is None:
+        return None
+    path = _progress_path(token)
+    steps: dict[int, dict[str, Any]] = {}
+
+    def write(step: reset.Step) -> None:
+        steps[step.number] = step.as_json()
+        _write_json(path, {"steps": [steps[n] for n in sorted(steps)], "finished": False})
+
+    _write_json(path, {"steps": [], "finished": False})
+    return write
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".p", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle)
+    os.replace(tmp, path)
+
+
+@operation(Op.QUEUE_RESET_PROGRESS)
+def reset_progress(payload: Payload) -> dict[str, Any]:
+    """The steps a reset started with {"progress": TOKEN} has done so far: {"steps", "finished",
+    "started"} (started false: the reset has not begun, or its progress is gone)."""
+    token = _progress_token(payload)
+    if token is None:
+        raise FieldError("progress", "progress is required")
+    try:
+        data: dict[str, Any] = json.loads(_progress_path(token).read_text())
+    except (OSError, ValueError):
+        return {"steps": [], "finished": False, "started": False}
+    return {**data, "started": True}
+
+
 @operation(Op.QUEUE_RESET)
 def reset_queue(payload: Payload) -> dict[str, Any]:
-    """The guide's seven steps ({"confirm": true}): answers {"ok", "steps": [{"number", "title",
-    "status", "detail", "seconds"}], "moved_to"} and the change records."""
+    """The guide's seven steps ({"confirm": true}, and "progress": TOKEN to be followed with
+    agent.queue.reset_progress): answers {"ok", "steps": [{"number", "title", "status", "detail",
+    "seconds"}], "moved_to"} and the change records."""
     request.reset_request(payload)
+    token = _progress_token(payload)
     _layout()
+    on_step = _progress_writer(token)
     with serialised():
-        done = reset.reset(settings.roots, wait=_stop_wait())
+        done = reset.reset(settings.roots, wait=_stop_wait(), on_step=on_step)
+    if token is not None:
+        _write_json(_progress_path(token), {"steps": [s.as_json() for s in done.steps], "finished": True})
     answer = done.as_json()
     answer["changes"] = reset_records(done)
     if done.ok:

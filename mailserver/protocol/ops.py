@@ -36,6 +36,7 @@ class Op(StrEnum):
     QUEUE_RESET = "agent.queue.reset"
     QUEUE_PROCESS = "agent.queue.process"
     QUEUE_INJECT = "agent.queue.inject"
+    QUEUE_RESET_PROGRESS = "agent.queue.reset_progress"
     SERVICE_AUTO_RESTART = "agent.service.auto_restart"
     SERVICE_SETUP = "agent.service.setup"
     MDA_READ_STATE = "agent.mda.read_state"
@@ -64,6 +65,7 @@ class Op(StrEnum):
 _READS = frozenset({Op.PING, Op.SERVICE_STATUS, Op.MTA_READ_STATE, Op.LOGS_REPORT, Op.LOGS_MESSAGE})
 _READS |= {Op.LOGS_PROGRESS, Op.LOGS_INDEX}  # the delivery index's status; a long report's progress
 _READS |= {Op.QUEUE_STATS, Op.QUEUE_LIST, Op.QUEUE_MESSAGE, Op.QUEUE_CHECK}
+_READS |= {Op.QUEUE_RESET_PROGRESS}  # the steps a reset under way has done so far
 _READS |= {Op.MDA_READ_STATE, Op.SPAM_READ_STATE, Op.SPAM_CHECK, Op.SPAM_SCAN_GTUBE, Op.VIRUS_READ_STATE}
 _READS |= {Op.VIRUS_SCAN_EICAR, Op.MAIL_ALERTS}
 _SLOW_READS = frozenset({Op.LOGS_REPORT, Op.LOGS_MESSAGE, Op.QUEUE_LIST, Op.QUEUE_CHECK})

@@ -8,6 +8,8 @@ time limit passed, then none.
 
 from __future__ import annotations
 
+import re
+import secrets
 import time
 from typing import Any
 
@@ -21,6 +23,7 @@ from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import change_required, view_required
 from mailserver.protocol import Op
 from mailserver.protocol.records import intended
+from mailserver.qmail.queue.reset import TITLES as RESET_TITLES
 
 from . import writes
 from .forms import InjectForm
@@ -30,6 +33,7 @@ FOLLOW_SECONDS = 120  # how long the page follows a test message before it stops
 POLL_SECONDS = 2
 TEST = "queue/_test.html"
 RESET = "queue/_reset.html"
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16}")  # a reset's progress token, as secrets.token_urlsafe(12) makes it
 
 
 @never_cache
@@ -91,14 +95,46 @@ def follow(request: PanelRequest) -> HttpResponse:
 @require_POST
 @change_required
 def reset(request: PanelRequest) -> HttpResponse:
-    """Reset the queue: a confirmation first, then the agent's seven steps with their outcome."""
+    """Reset the queue: a confirmation first, then the agent's seven steps with their outcome.
+
+    The confirmation carries a fresh token: the agent writes the steps done so far under it, and
+    the page asks for them every second (``reset_progress``) until the reset's answer replaces the box.
+    """
     if request.POST.get("confirm") != "yes":
-        return render_box(request, RESET, reset_confirm=True)
+        return render_box(request, RESET, reset_confirm=True, reset_token=secrets.token_urlsafe(12))
+    payload: dict[str, Any] = {"confirm": True}
+    token = request.POST.get("progress", "")
+    if TOKEN.fullmatch(token):
+        payload["progress"] = token
     try:
-        done = writes.change(request, Op.QUEUE_RESET, {"confirm": True}, writes.queue_intent("reset"))
+        done = writes.change(request, Op.QUEUE_RESET, payload, writes.queue_intent("reset"))
     except agent.AgentError as exc:
         return render_box(request, RESET, reset_error=exc.message)
     return render_box(request, RESET, stale=("stats", "browse"), reset_done=done)
+
+
+@never_cache
+@require_GET
+@view_required
+def reset_progress(request: PanelRequest) -> HttpResponse:
+    """The steps of the reset under way so far; asks again in a second until it finished."""
+    token = request.GET.get("token", "")
+    context: dict[str, Any] = {"token": token, "titles": RESET_TITLES}
+    if not TOKEN.fullmatch(token):
+        context["progress_error"] = "Which reset? Its token is missing."
+        return render(request, "queue/_reset_progress.html", context)
+    try:
+        progress = agent.call(Op.QUEUE_RESET_PROGRESS, {"progress": token}, node=request.node, timeout=5)
+    except agent.AgentError as exc:
+        progress = {"steps": [], "finished": False}
+        context["progress_error"] = exc.message
+    done = {step["number"]: step for step in progress["steps"]}
+    context["steps"] = [
+        done.get(number) or {"number": number, "title": title, "status": "waiting", "detail": ""}
+        for number, title in enumerate(RESET_TITLES, 1)
+    ]
+    context["again"] = not progress["finished"] and "progress_error" not in context
+    return render(request, "queue/_reset_progress.html", context)
 
 
 @never_cache

@@ -15,5 +15,6 @@ urlpatterns = [
     path("test/", tools.test_message, name="test"),
     path("test/follow/", tools.follow, name="follow"),
     path("reset/", tools.reset, name="reset"),
+    path("reset/progress/", tools.reset_progress, name="reset-progress"),
     path("check/", tools.check, name="check"),
 ]

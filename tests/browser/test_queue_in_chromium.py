@@ -64,3 +64,21 @@ def test_purging_remote_asks_with_the_count_and_the_counts_change(
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "queue-page.png"), full_page=True)
     assert [*page.evaluate("window.__cspViolations"), *console] == []
+
+
+def test_a_reset_asks_first_and_shows_its_seven_steps_and_the_queue_moved_aside(
+    logged_in_page: Page, live_server, snapshot_queue: Roots
+) -> None:
+    page = logged_in_page
+    page.goto(f"{live_server.url}/mailserver/queue/")
+    expect(page.get_by_test_id("moved-aside-none")).to_be_visible()
+    page.get_by_test_id("reset-queue").click()
+    expect(page.get_by_test_id("reset-confirm")).to_contain_text("never deleted")
+    assert not list(snapshot_queue.qmail.glob("queue.bad-*"))  # asking moved nothing
+
+    page.get_by_test_id("reset-confirm-button").click()
+    expect(page.get_by_test_id("reset-steps").locator("li")).to_have_count(7)
+    moved = list(snapshot_queue.qmail.glob("queue.bad-*"))
+    assert len(moved) == 1
+    expect(page.get_by_test_id("moved-aside")).to_contain_text(f"{moved[0].name}: 27 messages")
+    expect(page.get_by_test_id("count-messages")).to_have_text("0")  # the counts reloaded

@@ -86,8 +86,16 @@ def _expire(data: st.DataObject, roots: Roots) -> Any:
     )
 
 
+TOKENS = ("abcdefgh12345678", "short", "../../etc/passwd", "a" * 65, "-" * 16)
+
+
 def _reset(data: st.DataObject, roots: Roots) -> Any:
-    return data.draw(st.fixed_dictionaries({}, optional={"confirm": junk_or(st.booleans())}))
+    optional = {"confirm": junk_or(st.booleans()), "progress": junk_or(field_text(TOKENS))}
+    return data.draw(st.fixed_dictionaries({}, optional=optional))
+
+
+def _reset_progress(data: st.DataObject, roots: Roots) -> Any:
+    return data.draw(st.fixed_dictionaries({}, optional={"progress": junk_or(field_text(TOKENS))}))
 
 
 def _inject(data: st.DataObject, roots: Roots) -> Any:
@@ -116,4 +124,5 @@ PAYLOADS: dict[str, Callable[[st.DataObject, Roots], Any]] = {
     "queue.reset": _reset,
     "queue.process": _anything,
     "queue.inject": _inject,
+    "queue.reset_progress": _reset_progress,
 }

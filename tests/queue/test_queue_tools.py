@@ -99,3 +99,19 @@ def test_following_stops_after_the_time_limit(admin_client, roots):
     at = f"{time.time() - 130:f}"
     html = admin_client.get(f"{URL}test/follow/", {"id": "999", "at": at}, **HTMX).content.decode()
     assert "no longer following" in html and "hx-trigger" not in html
+
+
+def test_a_reset_is_followed_step_by_step_under_the_token_of_its_confirmation(admin_client, roots):
+    html = admin_client.post(f"{URL}reset/", **HTMX).content.decode()
+    token = re.search(r'name="progress" value="([A-Za-z0-9_-]{16})"', html)[1]
+    assert f'hx-get="{URL}reset/progress/?token={token}" hx-trigger="submit from:#reset-form"' in html
+
+    waiting = admin_client.get(f"{URL}reset/progress/", {"token": token}, **HTMX).content.decode()
+    assert re.findall(r'data-status="([a-z ]+)"', waiting) == ["waiting"] * 7  # not begun yet
+    assert 'hx-trigger="load delay:1s"' in waiting
+
+    admin_client.post(f"{URL}reset/", {"confirm": "yes", "progress": token}, **HTMX)
+    done = admin_client.get(f"{URL}reset/progress/", {"token": token}, **HTMX).content.decode()
+    steps = re.findall(r'data-status="([a-z ]+)"', done)
+    assert len(steps) == 7 and set(steps) <= {"done", "skipped"}
+    assert "Move the queue aside" in done and "hx-trigger" not in done  # finished: no more asking
