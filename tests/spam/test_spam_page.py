@@ -150,3 +150,8 @@ def test_local_cf_changed_while_the_page_was_open_is_not_overwritten(admin_clien
     assert 'value="8"' in beside  # the admin's value is kept, to save again
     assert "required_score 6.5\n" in local.read_text()
     assert Change.objects.get().result == "conflict"
+
+
+def test_the_gtube_button_says_so_when_spamd_does_not_answer(admin_client, roots):
+    html = admin_client.post("/mailserver/spam/gtube/", HTTP_HX_REQUEST="true").content.decode()
+    assert "Not scored: spamd does not answer on 127.0.0.1:783" in html
