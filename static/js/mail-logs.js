@@ -99,6 +99,23 @@
     if (button) htmx.ajax("POST", button.getAttribute("hx-post"), { source: button, swap: "none" });
   });
 
+  // The report's request failed (the web server gave up on it, or the network): say so where the
+  // bar was, and stop asking for progress.
+  function runFailed(event) {
+    const elt = event.detail.elt;
+    if (!elt || elt.id !== "report-run" || !document.body.contains(elt)) return;
+    const status = event.detail.xhr && event.detail.xhr.status;
+    const note = document.createElement("div");
+    note.className = "alert alert-danger py-2 mb-0";
+    note.dataset.testid = "run-error";
+    note.textContent = "The report did not come back (" +
+      (status ? "the web server answered " + status : "no answer") +
+      "). A shorter period or a filter reads less; the delivery index answers faster once it is ready.";
+    elt.querySelector(".card-body").replaceChildren(note);
+  }
+  document.addEventListener("htmx:responseError", runFailed);
+  document.addEventListener("htmx:sendError", runFailed);
+
   // A report's answer replaces the panel only while its run is still the one on screen.
   document.addEventListener("htmx:beforeSwap", (event) => {
     const elt = event.detail.elt;
