@@ -186,3 +186,10 @@ def test_without_javascript_the_eicar_verdict_comes_in_the_whole_page(admin_clie
     html = admin_client.post("/mailserver/virus/scan-eicar/").content.decode()
     assert "<h1" in html and 'data-testid="section-clamav"' in html
     assert 'data-testid="eicar-error"' in html
+
+
+def test_saving_what_simcontrol_already_says_changes_nothing_and_logs_nothing(admin_client, roots):
+    roots.control("simcontrol").write_text(":clam=yes,spam=no,spam_hits=10.0\n")
+    html = save_clamav_box(admin_client, clam=True).content.decode()
+    assert "Nothing changed: control/simcontrol already says this." in html
+    assert not Change.objects.exists()
