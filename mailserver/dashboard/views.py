@@ -50,18 +50,16 @@ def live_context(request: PanelRequest) -> dict[str, Any]:
         context["agent_error"] = exc.message
         reachable = False
     now = timezone.now()
-    stored = samples.points(node, now - samples.KEEP)
     if stats is not None:
         context["counts"] = stats["counts"]
         context["counted_at"] = samples.point_of(stats).at
         context["system"] = present.system_figures(stats.get("system") or {})
-        if samples.record_if_due(node, stats) is not None:
-            stored = samples.points(node, now - samples.KEEP)
-        live = samples.point_of(stats)
-        if not stored or stored[-1].at < live.at:
-            stored.append(live)  # the chart ends at the counts shown beside it
-    context["chart"] = present.chart(stored)
+        samples.record_if_due(node, stats)
+    stored = samples.points(node, now - samples.KEEP)
     context["samples"] = len(stored)
+    if stats is not None and (not stored or stored[-1].at < samples.point_of(stats).at):
+        stored.append(samples.point_of(stats))  # the chart ends at the counts shown beside it
+    context["chart"] = present.chart(stored)
     context["growing"] = present.growth_notes(samples.growth(node, now))
     statuses: dict[str, Any] = {}
     if reachable:
