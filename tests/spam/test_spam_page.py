@@ -155,3 +155,9 @@ def test_local_cf_changed_while_the_page_was_open_is_not_overwritten(admin_clien
 def test_the_gtube_button_says_so_when_spamd_does_not_answer(admin_client, roots):
     html = admin_client.post("/mailserver/spam/gtube/", HTTP_HX_REQUEST="true").content.decode()
     assert "Not scored: spamd does not answer on 127.0.0.1:783" in html
+
+
+def test_an_smtp_threshold_not_above_spamassassins_own_is_pointed_out(admin_client, roots):
+    assert 'data-testid="smtp-threshold-low"' not in admin_client.get("/mailserver/spam/").content.decode()
+    html = post_section(admin_client, "smtp", spam_hits="5").content.decode()
+    assert "simscan's threshold (5) is not above SpamAssassin's Spam Score Threshold (5.0)" in html
