@@ -24,7 +24,7 @@ from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import view_required
 from mailserver.protocol import Op
 
-from .forms import LogQueryForm, MessageForm
+from .forms import OPTIONS, LogQueryForm, MessageForm
 from .present import chart_data, data_range, headers, newest, table_rows
 
 QUERY_FIELDS = frozenset(LogQueryForm.base_fields)
@@ -79,7 +79,7 @@ def run(request: PanelRequest) -> HttpResponse:
         report_id = request.GET.get("report_id", "")
         context.update(run_report(form, request.node, report_id if REPORT_ID.fullmatch(report_id) else None))
         if "result" in context:
-            found = links(request.GET, context["result"])
+            found = links(request.GET, context["result"], context["reversed"])
             context["page"] = found["page"]
             for header in context["headers"]:
                 header["query"] = found["sort_query"][header["name"]]
@@ -105,7 +105,7 @@ def run_report(form: LogQueryForm, node: str, report_id: str | None) -> dict[str
     narrow = data_range(series)
     if narrow is not None:
         series = _chart_over(payload, narrow, node) or series
-    sortable = data["report"] in ("deferrals-by-cause",) or data["report"].startswith("top-")
+    sortable = data["report"] in OPTIONS["sort"]
     return {
         "result": data,
         "rows": table_rows(data["columns"], data["rows"]),
@@ -132,11 +132,10 @@ def _chart_over(payload: dict[str, Any], span: tuple[float, float], node: str) -
     return series
 
 
-def links(params: QueryDict, result: dict[str, Any]) -> dict[str, Any]:
+def links(params: QueryDict, result: dict[str, Any], turned: bool) -> dict[str, Any]:
     """The rows shown ("rows 501-613 of 613"), Previous / Next, and each header's sort link."""
     offset, limit, total = result["offset"], result["limit"], result["total_rows"]
     shown = len(result["rows"])
-    turned = bool(params.get("reverse")) and params.get("reverse") not in ("False", "false", "0")
 
     def sorted_by(column: str) -> str:
         # The column the table is sorted by turns round; another starts in its natural order.
