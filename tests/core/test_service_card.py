@@ -124,6 +124,9 @@ def test_a_section_gives_each_card_the_auto_restart_its_pages_state_carries() ->
     assert 'data-testid="auto-restart-state-spamd">on<' in html
     assert "Last restarted by the panel: 2026-12-01 15:43:16 (it was down 12 seconds)." in html
     assert 'name="enabled" value="off"' in html and "watchdog-not-running" not in html
+    assert "It should run: you last started it here." in html
+    stopped = section({"auto_restart": {"spamd": {**AUTO_RESTART, "intent": "down"}}}, [spamd])
+    assert "It should stay stopped: you last stopped it here" in stopped
 
 
 def test_the_warning_when_auto_restart_is_on_and_the_watchdog_does_not_run() -> None:
