@@ -107,3 +107,16 @@ def test_training_turned_on_makes_the_folders_and_train_now_learns_what_users_pu
     page = " ".join(admin_client.get("/mailserver/spam/").content.decode().split())
     assert "1 mailbox, learned 2 spam and 1 ham, 1 over the limit discarded" in page
     assert Change.objects.filter(target="spamassassin Bayes IMAP training run", result="applied").exists()
+
+
+def test_a_lint_problem_in_another_file_of_the_site_is_shown_above_the_form(admin_client, fresh_site):
+    other = fresh_site.site / "zz_site.cf"
+    other.write_text("# another administrator's\nnot_a_directive_either 1\n")
+    try:
+        html = post_section(admin_client, "settings", required_score="6").content.decode()
+    finally:
+        other.unlink()
+
+    errors_above = html[: html.index('id="div_id_settings-required_score"')]
+    assert "zz_site.cf, line 2: failed to parse line: not_a_directive_either 1" in errors_above
+    assert not (fresh_site.site / "local.cf").exists()
