@@ -1,15 +1,19 @@
 """An admin presses Stop on a running qmail-send in Chromium: the card asks first, says what
 stops working, and only the confirmation stops it; Cancel leaves it running. A missing POP3 server
-is set up from its card and gets Auto-Restart. No CSP violation."""
+is set up from its card and gets Auto-Restart. With SMTP virus scanning on and clamd down, every
+page shows the red warning. No CSP violation."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from mailserver.core import agent
+from mailserver.protocol import Op
 from mailserver.qmail import services
 from mailserver.qmail.paths import Roots
 from mailserver.services import autorestart
@@ -99,4 +103,35 @@ def test_a_missing_service_is_set_up_then_gets_auto_restart(mda_page: Page, root
     box.screenshot(path=str(SCREENSHOTS / "service-auto-restart.png"))
     page.reload()
     expect(page.get_by_test_id(f"auto-restart-state-{name}")).to_have_text("on")
+    assert page.evaluate("window.__cspViolations") == []
+
+
+@pytest.fixture
+def clam_scanning_with_clamd_down(roots: Roots) -> Iterator[Roots]:
+    """simscan (a stand-in) with clam=yes on a server where clamd is not set up: mail would be refused."""
+    source, cdb = roots.rules("smtp")
+    saved = source.read_bytes(), cdb.read_bytes()
+    simscan = roots.qmail_program("simscan")
+    simscan.write_text("#!/bin/sh\n# test stand-in for simscan\nexec /bin/true\n")
+    simscan.chmod(0o755)
+    try:
+        agent.call(Op.SIMSCAN_WRITE, {"clam": True})
+        yield roots
+    finally:
+        agent.call(Op.SIMSCAN_WRITE, {"clam": False})
+        source.write_bytes(saved[0])
+        cdb.write_bytes(saved[1])
+        simscan.unlink(missing_ok=True)
+
+
+def test_every_page_shows_the_red_warning_when_mail_is_refused(
+    clam_scanning_with_clamd_down: Roots, page: Page, logged_in_page: Page
+) -> None:
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.reload()  # the MTA page: the warning is loaded after it, by htmx
+    alert = page.get_by_test_id("mail-alert-danger")
+    expect(alert).to_contain_text("clamd is not running: incoming mail is refused")
+    alert.get_by_test_id("mail-alert-link").click()
+    expect(page).to_have_url(re.compile(r"/mailserver/virus/$"))
+    expect(page.get_by_test_id("mail-alert-danger")).to_be_visible()
     assert page.evaluate("window.__cspViolations") == []
