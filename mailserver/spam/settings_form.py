@@ -70,15 +70,13 @@ class SpamSettingsForm(FileValuesForm):
         overrides = (self.state or {}).get("overrides") or []
         for name in self.names:
             label = LABELS[name] + (f" ({DIRECTIVES[name]})" if name in DIRECTIVES else "")
-            help_text = " ".join(
-                [HELP[name], *(f"{o['file']} line {o['line']} also sets it: {o['text']}" for o in overrides
-                               if o["field"] == name)]
-            )  # fmt: skip
-            self.fields[name] = self._field(name, label, help_text)
-        self.fields["replace_hand_edits"].label = "Replace the hand-written local.cf shown above"
-        self.fields[
-            "replace_hand_edits"
-        ].help_text = (
+            # Another *.cf of the site that sets the field: said beside it, as the admin's value may not win.
+            elsewhere = [f"{o['file']} line {o['line']} also sets it: {o['text']}" for o in overrides
+                         if o["field"] == name]  # fmt: skip
+            self.fields[name] = self._field(name, label, " ".join([HELP[name], *elsewhere]))
+        replace = self.fields["replace_hand_edits"]
+        replace.label = "Replace the hand-written local.cf shown above"
+        replace.help_text = (
             "Directives without a field of their own go into Advanced preferences; comments are lost."
         )
 
