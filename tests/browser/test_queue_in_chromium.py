@@ -11,10 +11,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from mailserver.qmail.paths import Roots
+from tests.browser.test_accessibility_axe import axe_page, check, log_in, summary
 from tests.support.queues import fresh_snapshot_queue
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
+__all__ = ["axe_page"]  # the fixture, shared with the panel's other axe tests
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
@@ -82,3 +84,31 @@ def test_a_reset_asks_first_and_shows_its_seven_steps_and_the_queue_moved_aside(
     assert len(moved) == 1
     expect(page.get_by_test_id("moved-aside")).to_contain_text(f"{moved[0].name}: 27 messages")
     expect(page.get_by_test_id("count-messages")).to_have_text("0")  # the counts reloaded
+
+
+def test_the_queue_page_in_every_state_an_admin_reaches_has_no_axe_violation(
+    axe_page: Page, admin_user, snapshot_queue: Roots
+) -> None:
+    page = axe_page
+    log_in(page)
+    page.goto("/mailserver/queue/")
+    report: dict[str, list[str]] = {}
+    page.get_by_test_id("purge-remote").click()
+    expect(page.get_by_test_id("purge-confirm")).to_be_visible()
+    check(page, "queue: purge confirmation", report)
+    page.get_by_test_id("check-queue").click()
+    expect(page.get_by_test_id("check-summary")).to_be_visible()
+    page.get_by_role("link", name="1466748").click()
+    expect(page.get_by_test_id("queue-message")).to_contain_text("gone8@reject.example.com")
+    page.get_by_label("Older than").fill("2 fortnights")
+    page.get_by_test_id("filter-apply").click()
+    expect(page.locator("#error_1_id_min_age")).to_be_visible()
+    check(page, "queue: check, a message, a refused filter", report)
+    page.get_by_role("link", name="Clear").click()
+    page.locator("#row-1466748").check()
+    page.get_by_test_id("delete-selected").click()
+    expect(page.get_by_test_id("browse-confirm")).to_contain_text("1 message will be deleted")
+    page.get_by_test_id("reset-queue").click()
+    expect(page.get_by_test_id("reset-confirm")).to_be_visible()
+    check(page, "queue: delete and reset confirmations", report)
+    assert not report, summary(report)
