@@ -161,3 +161,12 @@ def test_an_smtp_threshold_not_above_spamassassins_own_is_pointed_out(admin_clie
     assert 'data-testid="smtp-threshold-low"' not in admin_client.get("/mailserver/spam/").content.decode()
     html = post_section(admin_client, "smtp", spam_hits="5").content.decode()
     assert "simscan's threshold (5) is not above SpamAssassin's Spam Score Threshold (5.0)" in html
+
+
+def test_a_value_spamassassin_ignores_in_local_cf_is_pointed_out(admin_client, site):
+    (site / "local.cf").write_text("required_score lots\nreport_safe 3\n")
+    html = " ".join(admin_client.get("/mailserver/spam/").content.decode().split())
+    assert "SpamAssassin ignores these lines of local.cf:" in html
+    assert "line 1: &#x27;required_score lots&#x27; is ignored by SpamAssassin (not a number)." in html
+    assert "line 2: &#x27;report_safe 3&#x27; is ignored by SpamAssassin (report_safe is 0, 1 or 2)." in html
+    assert 'value="5.0"' in field_html(html, "required_score")  # what SpamAssassin uses instead
