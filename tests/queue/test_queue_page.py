@@ -108,3 +108,23 @@ def test_processing_is_off_with_the_agents_reason_where_qmail_send_is_missing(ad
     html = admin_client.post(f"{PAGE}process/", **HTMX).content.decode()
     assert 'data-testid="process-error"' in html and "qmail-send is not installed" in html
     assert Change.objects.get().result == "refused"
+
+
+def test_with_the_agent_down_the_page_says_so_and_a_purge_records_nothing_done(
+    admin_client, roots, monkeypatch
+):
+    from mailserver.core import agent
+
+    def unreachable(*args):
+        raise agent.AgentUnavailable("The agent for node test cannot be reached. Nothing was changed.")
+
+    monkeypatch.setattr(agent, "transport", unreachable)
+    html = admin_client.get(PAGE).content.decode()
+    assert 'data-testid="agent-error"' in html and "cannot be reached" in html
+    assert 'id="queue-stats"' not in html  # no counts made up
+    html = admin_client.post(
+        f"{PAGE}purge/", {"queue": "remote", "confirm": "yes", "expect_count": "20"}, **HTMX
+    ).content.decode()
+    assert "cannot be reached" in html
+    assert counts(roots) == (5, 20, 2, 27)
+    assert Change.objects.get().result == "unreachable"
