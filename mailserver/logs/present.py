@@ -155,24 +155,46 @@ def chart_data(series: dict[str, Any], report: str) -> dict[str, Any]:
     }
 
 
-def data_range(series: dict[str, Any]) -> tuple[float, float] | None:
+def _filled(series: dict[str, Any], newest: float | None) -> tuple[int, int] | None:
+    """The first and last bucket with data: a result, or the newest log line (after it, no log)."""
+    counts = [sum(v) for v in zip(series["success"], series["deferral"], series["failure"], strict=True)]
+    filled = [i for i, count in enumerate(counts) if count]
+    if not filled:
+        return None
+    last = filled[-1]
+    if newest is not None and series["times"]:
+        last = max(last, min(len(counts) - 1, int((newest - series["times"][0]) // series["bucket"])))
+    return filled[0], last
+
+
+def data_range(series: dict[str, Any], newest: float | None = None) -> tuple[float, float] | None:
     """The stretch of the chart that has data, when it is only a few of its buckets.
 
     A week whose deliveries sit in one hour would otherwise be one bar: the page then asks for the
     chart again over this stretch, which gets buckets of its own size.
     """
+    found = _filled(series, newest)
     bucket = float(series["bucket"])
-    counts = [
-        sum(values) for values in zip(series["success"], series["deferral"], series["failure"], strict=True)
-    ]
-    filled = [i for i, count in enumerate(counts) if count]
-    if not filled or bucket <= 10:
+    if found is None or bucket <= 10:
         return None
-    first, last = filled[0], filled[-1]
-    if last - first + 1 >= NARROW or len(counts) < NARROW:
+    first, last = found
+    if last - first + 1 >= NARROW:
         return None
     times = series["times"]
     return float(times[first]), float(times[last]) + bucket
+
+
+def trimmed(series: dict[str, Any], newest: float | None = None) -> dict[str, Any]:
+    """The chart without the empty buckets before its first result and after the log's last line."""
+    found = _filled(series, newest)
+    if found is None:
+        return series
+    cut = slice(found[0], found[1] + 1)
+    return {
+        **series,
+        "times": series["times"][cut],
+        **{result: series[result][cut] for result in ("success", "deferral", "failure")},
+    }
 
 
 def newest(result: dict[str, Any], now: float | None = None) -> dict[str, Any] | None:

@@ -158,3 +158,9 @@ def test_show_failures_charts_only_failures(admin_client):
         "deferral",
         "failure",
     ]
+
+
+def test_the_chart_ends_at_the_newest_log_line_not_the_periods_end(admin_client):
+    data = chart(query(admin_client, limit="1"))  # 13:00-14:00; the log has 13:33:02-13:41:12
+    assert data["labels"][0] == "13:33:00" and data["labels"][-1] == "13:41:00"
+    assert (sum(data["success"]), sum(data["deferral"]), sum(data["failure"])) == (426, 86, 101)
