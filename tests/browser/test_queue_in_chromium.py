@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from mailserver.qmail.paths import Roots
 from tests.browser.test_accessibility_axe import axe_page, check, log_in, summary
@@ -78,8 +78,20 @@ def test_a_reset_asks_first_and_shows_its_seven_steps_and_the_queue_moved_aside(
     expect(page.get_by_test_id("reset-confirm")).to_contain_text("never deleted")
     assert not list(snapshot_queue.qmail.glob("queue.bad-*"))  # asking moved nothing
 
+    # Hold the reset back in the browser for a moment: the page follows it meanwhile, step by step.
+    held: list[Route] = []
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/reset/progress/" in r.url else None)
+    page.route("**/mailserver/queue/reset/", lambda route: held.append(route))
     page.get_by_test_id("reset-confirm-button").click()
+    progress = page.get_by_test_id("reset-progress")
+    expect(progress.locator("li")).to_have_count(7)
+    expect(progress.locator("li[data-status='waiting']")).to_have_count(7)  # sent, not begun
+    page.wait_for_timeout(2500)
+    assert len(asked) >= 3  # on sending, then again every second
+    held[0].continue_()
     expect(page.get_by_test_id("reset-steps").locator("li")).to_have_count(7)
+    expect(page.get_by_test_id("reset-progress")).to_have_count(0)  # the answer replaced it
     moved = list(snapshot_queue.qmail.glob("queue.bad-*"))
     assert len(moved) == 1
     expect(page.get_by_test_id("moved-aside")).to_contain_text(f"{moved[0].name}: 27 messages")
