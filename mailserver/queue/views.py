@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from mailserver.core import agent
 from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import change_required, view_required
+from mailserver.core.service_views import unknown_status
 from mailserver.protocol import Op
 from mailserver.protocol.records import intended
 
@@ -47,8 +48,6 @@ def stats_context(request: PanelRequest) -> dict[str, Any]:
 
 def send_status(request: PanelRequest) -> dict[str, Any]:
     """qmail-send's service card (the registry's status, as on the MTA page)."""
-    from mailserver.core.service_views import unknown_status
-
     try:
         found = agent.call(Op.SERVICE_STATUS, {"services": ["qmail-send"]}, node=request.node)
         return {"send_status": found["qmail-send"]}
@@ -134,9 +133,7 @@ def stats_box(request: PanelRequest) -> HttpResponse:
 def _purge_confirmation(request: PanelRequest, part: str, conflict: str = "") -> dict[str, Any]:
     try:
         data = writes.dry_run(request, Op.QUEUE_PURGE, {"queue": part})
-    except agent.AgentRefused as exc:
-        return {"stats_error": exc.message}
-    except agent.AgentError as exc:
+    except agent.AgentError as exc:  # refused (qmail-send outside supervise), or no answer
         return {"stats_error": exc.message}
     return {
         "purge": {
