@@ -13,15 +13,14 @@ matches it. After a restart the follower loads that state, drops the segments wr
 and reads on from the positions it holds: nothing is counted twice or lost.
 """
 
-
-
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import pickle
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,10 +69,44 @@ class Followed:
 
 @dataclass
 class State:
+    """What the follower saves beside the manifest (as JSON: loading it runs no code)."""
+
     joiner: RowJoiner
-    current: tuple[Any, ...] | None  # no, dev, ino, pos and the tail of `current` (no descriptor)
+    current: tuple[int, int, int, int, bytes | None] | None  # no, dev, ino, pos, tail (no descriptor)
     known: dict[tuple[int, int], int] = field(default_factory=dict)  # (dev, ino) -> file number
     positions: dict[tuple[int, int], int] = field(default_factory=dict)  # (dev, ino) -> bytes read
+
+    def to_json(self) -> dict[str, Any]:
+        current = None
+        if self.current is not None:
+            no, dev, ino, pos, tail = self.current
+            current = [no, dev, ino, pos, None if tail is None else tail.decode("latin-1")]
+        return {
+            "joiner": self.joiner.to_json(),
+            "current": current,
+            "known": [[dev, ino, no] for (dev, ino), no in self.known.items()],
+            "positions": [[dev, ino, pos] for (dev, ino), pos in self.positions.items()],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> State:
+        """The state :meth:`to_json` gave; KeyError, TypeError or ValueError when ``data`` is not one."""
+        current = None
+        if data["current"] is not None:
+            no, dev, ino, pos, tail = data["current"]
+            current = (
+                int(no),
+                int(dev),
+                int(ino),
+                int(pos),
+                None if tail is None else tail.encode("latin-1"),
+            )
+        return cls(
+            RowJoiner.from_json(data["joiner"]),
+            current,
+            {(int(dev), int(ino)): int(no) for dev, ino, no in data["known"]},
+            {(int(dev), int(ino)): int(pos) for dev, ino, pos in data["positions"]},
+        )
 
 
 class Follower:
@@ -99,10 +132,9 @@ class Follower:
 
     def _load(self, manifest: Manifest) -> bool:
         try:
-            with open(self.store.root / str(manifest.state), "rb") as handle:
-                state: State = pickle.load(handle)  # noqa: S301 (our own 0700 directory)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-            return False
+            state = State.from_json(json.loads((self.store.root / str(manifest.state)).read_bytes()))
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            return False  # missing, cut short, of another version (an older pickle): built again
         self.joiner, self.known, self.manifest = state.joiner, state.known, manifest
         self.positions = state.positions
         # Segments written after this state are read again from its positions.
@@ -111,12 +143,12 @@ class Follower:
         self.store.retire(manifest, [*stale, manifest.running or ""])
         manifest.running = None
         if state.current is not None:
-            no, dev, ino, pos, *tail = state.current  # states saved before tails had four
+            no, dev, ino, pos, tail = state.current
             fd = self._open_ident("current", dev, ino)
             if fd is None:  # rotated while we were down: find it among the @ files
                 fd = self._find_rotated(dev, ino)
             if fd is not None:
-                self.current = Followed(no, dev, ino, fd, pos, tail[0] if tail else None)
+                self.current = Followed(no, dev, ino, fd, pos, tail)
         self.saved_at = time.monotonic()
         return True
 
@@ -339,8 +371,7 @@ class Follower:
         where = None if cur is None else (cur.no, cur.dev, cur.ino, cur.pos, cur.tail)
         state = State(self.joiner, where, self.known, self.positions)
         path = self.store.new_dir("tmp") / "state"
-        with open(path, "wb") as handle:
-            pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        path.write_text(json.dumps(state.to_json(), separators=(",", ":")))
         name = f"state-{self.manifest.gen + 1:08d}"
         os.replace(path, self.store.root / name)
         shutil.rmtree(path.parent, ignore_errors=True)

@@ -23,6 +23,8 @@ count in its file, so results sort in log order):
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from collections.abc import Mapping
+from typing import Any
 
 SEP = b"\x1f"
 NULL = b"\\N"
@@ -31,6 +33,29 @@ SEQ_SHIFT = 36  # byte offsets below 64 GB; file numbers above
 
 # An open message: [key bytes "mkey\x1fmsg", mkey, id, arrived label, info part, qp, written, seam]
 KEY, MKEY, ID, NEW, INFO, QP, WRITTEN, SEAM = range(8)
+STATE_VERSION = 1  # of RowJoiner.to_json's data: another version is not loaded (the index is built again)
+# Attributes saved as they are (numbers, flags).
+_PLAIN = (
+    "last_start", "next_key", "file_no", "seam", "first_start", "exits_at_first_start", "lines",
+    "results", "counted_file",
+)  # fmt: skip
+
+
+def _text(raw: bytes) -> str:
+    """Bytes as JSON can hold them: latin-1 maps each byte to one character and back, losslessly
+    (log lines need not be UTF-8)."""
+    return raw.decode("latin-1")
+
+
+def _raw(text: str) -> bytes:
+    if not isinstance(text, str):
+        raise TypeError(f"expected text, found {type(text).__name__}")
+    return text.encode("latin-1")  # a character above 255: UnicodeEncodeError, a ValueError
+
+
+def _message_of(saved: list[Any]) -> list[object]:
+    key, mkey, msg_id, new, info, qp, written, seam = saved
+    return [_raw(key), int(mkey), int(msg_id), _raw(new), _raw(info), _raw(qp), bool(written), bool(seam)]
 
 
 class RowJoiner:
@@ -262,6 +287,65 @@ class RowJoiner:
             for m in self.open.values()
             if not m[WRITTEN] and not m[SEAM]
         ]
+
+    def to_json(self) -> dict[str, Any]:
+        """The joiner as plain data for json.dumps (bytes as latin-1 text). An open message is held
+        by ``open``, by each of its attempts under way and maybe by ``seam_messages``: it is saved
+        once, in ``message_table``, and named by its place there, so that after :meth:`from_json`
+        a change to it (its ``info msg``, its row written) is seen from every one of them again."""
+        places: dict[int, int] = {}
+        table: list[list[object]] = []
+
+        def ref(m: list[object]) -> int:
+            if id(m) not in places:
+                places[id(m)] = len(table)
+                table.append([_text(v) if isinstance(v, bytes) else v for v in m])
+            return places[id(m)]
+
+        return {
+            "version": STATE_VERSION,
+            "open": [[msg_id, ref(m)] for msg_id, m in self.open.items()],
+            "pending": [[run, no, ref(m), _text(start)] for (run, no), (m, start) in self.pending.items()],
+            "seam_messages": [[msg_id, ref(m)] for msg_id, m in self.seam_messages.items()],
+            "message_table": table,
+            "exits": [_text(label) for label in self.exits],
+            "latest": _text(self.latest),
+            "rows": [
+                [_text(row) for row in rows]
+                for rows in (self.attempts, self.messages, self.bounces, self.ends)
+            ],
+            "closed": sorted(self.closed),
+            "first_new": [[msg_id, _text(label)] for msg_id, label in self.first_new.items()],
+            "seam_results": [[run, no, _text(tail)] for run, no, tail in self.seam_results],
+            "end_only": sorted(self.end_only),
+            "seam_starts": sorted(self.seam_starts),
+            **{name: getattr(self, name) for name in _PLAIN},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RowJoiner:
+        """The joiner :meth:`to_json` gave; KeyError, TypeError or ValueError when ``data`` is not one."""
+        if data["version"] != STATE_VERSION:
+            raise ValueError(f"a joiner state of version {data['version']!r}, not {STATE_VERSION}")
+        joiner = cls()
+        table = [_message_of(saved) for saved in data["message_table"]]
+        joiner.open = {int(msg_id): table[place] for msg_id, place in data["open"]}
+        joiner.pending = {
+            (int(run), int(no)): (table[place], _raw(start)) for run, no, place, start in data["pending"]
+        }
+        joiner.seam_messages = {int(msg_id): table[place] for msg_id, place in data["seam_messages"]}
+        joiner.exits = [_raw(label) for label in data["exits"]]
+        joiner.latest = _raw(data["latest"])
+        attempts, messages, bounces, ends = ([_raw(row) for row in rows] for rows in data["rows"])
+        joiner.attempts, joiner.messages, joiner.bounces, joiner.ends = attempts, messages, bounces, ends
+        joiner.closed = {int(msg_id) for msg_id in data["closed"]}
+        joiner.first_new = {int(msg_id): _raw(label) for msg_id, label in data["first_new"]}
+        joiner.seam_results = [(int(run), int(no), _raw(tail)) for run, no, tail in data["seam_results"]]
+        joiner.end_only = {int(key) for key in data["end_only"]}
+        joiner.seam_starts = {(int(run), int(no)) for run, no in data["seam_starts"]}
+        for name in _PLAIN:
+            setattr(joiner, name, data[name])
+        return joiner
 
     def take(self) -> tuple[list[bytes], list[bytes], list[bytes], list[bytes]]:
         """The rows collected so far (attempts, messages, bounces, ends), leaving the lists empty."""

@@ -10,7 +10,8 @@ it leaves the manifest, so a reader that took the previous manifest still finds 
 
 Only one writer works at a time (the follower, holding ``lock``); any number of readers, in any
 process, never wait for it. The directory is the log cache's (index.cache_root(), 0700, owned by
-the agent's uid): the follower's state is a pickle, trusted because nobody else can write there.
+the agent's uid). The follower's state is JSON, plain data (RowJoiner.to_json): loading it runs
+no code, and a state that is missing or does not load makes the follower build the index again.
 """
 
 from __future__ import annotations
