@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 from collections.abc import Iterator
 
@@ -29,6 +30,38 @@ def silent_inject(roots: Roots) -> Iterator[None]:
         yield
     finally:
         program.unlink()
+
+
+@pytest.fixture
+def queueing_inject(roots: Roots) -> Iterator[None]:
+    """A qmail-inject that puts the message into the queue as qmail-queue names it (mess/N mod 23/N,
+    N its inode), and nothing more: the page finds its number and starts following it."""
+    program = roots.qmail / "bin" / "qmail-inject"
+    program.write_text(
+        f"#!{sys.executable}\n"
+        "import os, sys\n"
+        f"mess = {str(roots.queue_dir / 'mess')!r}\n"
+        "temp = os.path.join(mess, '0', 'incoming')\n"
+        "with open(temp, 'wb') as out:\n"
+        "    out.write(sys.stdin.buffer.read())\n"
+        "number = os.stat(temp).st_ino\n"
+        "os.rename(temp, os.path.join(mess, str(number % 23), str(number)))\n"
+    )
+    program.chmod(0o755)
+    try:
+        yield
+    finally:
+        program.unlink()
+
+
+def test_a_queued_test_message_is_followed_by_its_number(admin_client, roots, queueing_inject):
+    html = admin_client.post(f"{URL}test/", TEST, **HTMX).content.decode()
+    number = re.search(r"Queued as message ([0-9]+); following it below", html)
+    assert number and (roots.queue_dir / "mess" / str(int(number[1]) % 23) / number[1]).exists()
+    assert re.search(
+        rf'hx-get="{URL}test/follow/\?id={number[1]}&amp;at=[0-9.]+" hx-trigger="load delay:2s"', html
+    )
+    assert Change.objects.get(target="queue").message == f"queued as message {number[1]}"
 
 
 def test_the_test_message_is_off_with_the_agents_reason_where_qmail_inject_is_missing(admin_client, roots):
