@@ -109,19 +109,12 @@ def test_a_missing_service_is_set_up_then_gets_auto_restart(mda_page: Page, root
 @pytest.fixture
 def clam_scanning_with_clamd_down(roots: Roots) -> Iterator[Roots]:
     """simscan (a stand-in) with clam=yes on a server where clamd is not set up: mail would be refused."""
-    source, cdb = roots.rules("smtp")
-    saved = source.read_bytes(), cdb.read_bytes()
-    simscan = roots.qmail_program("simscan")
-    simscan.write_text("#!/bin/sh\n# test stand-in for simscan\nexec /bin/true\n")
-    simscan.chmod(0o755)
-    try:
-        agent.call(Op.SIMSCAN_WRITE, {"clam": True})
-        yield roots
-    finally:
-        agent.call(Op.SIMSCAN_WRITE, {"clam": False})
-        source.write_bytes(saved[0])
-        cdb.write_bytes(saved[1])
-        simscan.unlink(missing_ok=True)
+    with stand_ins.simscan_installed(roots):
+        try:
+            agent.call(Op.SIMSCAN_WRITE, {"clam": True})
+            yield roots
+        finally:
+            agent.call(Op.SIMSCAN_WRITE, {"clam": False})
 
 
 def test_every_page_shows_the_red_warning_when_mail_is_refused(

@@ -15,29 +15,20 @@ from mailserver.core import agent
 from mailserver.core.permissions import VIEWERS
 from mailserver.protocol import Op
 from mailserver.qmail.paths import Roots
+from tests.support import stand_ins
 
 DANGER = 'data-testid="mail-alert-danger"'
 
 
 @pytest.fixture
 def roots(agent_in_process: Roots) -> Iterator[Roots]:
-    """tcp.smtp and its cdb put back afterwards (the reset puts back control files only), simscan removed."""
-    source, cdb = agent_in_process.rules("smtp")
-    saved = source.read_bytes(), cdb.read_bytes()
-    try:
-        yield agent_in_process
-    finally:
-        source.write_bytes(saved[0])
-        cdb.write_bytes(saved[1])
-        agent_in_process.qmail_program("simscan").unlink(missing_ok=True)
+    with stand_ins.smtp_rules_kept(agent_in_process) as roots:
+        yield roots
 
 
 @pytest.fixture
 def simscan_installed(roots: Roots) -> Roots:
-    program = roots.qmail_program("simscan")
-    program.write_text("#!/bin/sh\n# test stand-in for simscan\nexec /bin/true\n")
-    program.chmod(0o755)
-    return roots
+    return stand_ins.install_simscan(roots)
 
 
 @pytest.fixture

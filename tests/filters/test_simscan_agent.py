@@ -16,7 +16,7 @@ import pytest
 from mailserver.core import agent
 from mailserver.protocol import Op
 from mailserver.qmail.paths import Roots
-from tests.support import daemons
+from tests.support import daemons, stand_ins
 from tests.support.stack import free_port
 
 pytestmark = pytest.mark.integration
@@ -24,23 +24,13 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def smtp_rules(roots: Roots) -> Iterator[Roots]:
-    """tcp.smtp and its cdb put back afterwards (the roots fixture resets control files only)."""
-    source, cdb = roots.rules("smtp")
-    saved = source.read_bytes(), cdb.read_bytes()
-    try:
+    with stand_ins.smtp_rules_kept(roots):
         yield roots
-    finally:
-        source.write_bytes(saved[0])
-        cdb.write_bytes(saved[1])
-        roots.qmail_program("simscan").unlink(missing_ok=True)
 
 
 @pytest.fixture
 def simscan(smtp_rules: Roots) -> Roots:
-    program = smtp_rules.qmail_program("simscan")
-    program.write_text("#!/bin/sh\n# test stand-in for simscan\nexec /bin/true\n")
-    program.chmod(0o755)
-    return smtp_rules
+    return stand_ins.install_simscan(smtp_rules)
 
 
 def scanning(**settings) -> dict:

@@ -1,5 +1,6 @@
-"""qmail-send made "installed" for a test: stand-ins for the two qmail programs its run script
-execs (``rc`` execs qmail-start, which execs qmail-send, which here just sleeps)."""
+"""Programs made "installed" for a test: qmail-send (stand-ins for the two qmail programs its run
+script execs: ``rc`` execs qmail-start, which execs qmail-send, which here just sleeps), qmail-smtpd
+in a restart loop, and simscan (in no package registry)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,36 @@ def running_qmail_send(roots: Roots) -> Iterator[Roots]:
         finally:
             for name in QMAIL_SEND:
                 (bin_dir / name).unlink(missing_ok=True)
+
+
+SIMSCAN = "#!/bin/sh\n# test stand-in for simscan\nexec /bin/true\n"
+
+
+@contextmanager
+def smtp_rules_kept(roots: Roots) -> Iterator[Roots]:
+    """tcp.smtp and its cdb put back afterwards (a reset puts back control files only), simscan removed."""
+    source, cdb = roots.rules("smtp")
+    saved = source.read_bytes(), cdb.read_bytes()
+    try:
+        yield roots
+    finally:
+        source.write_bytes(saved[0])
+        cdb.write_bytes(saved[1])
+        roots.qmail_program("simscan").unlink(missing_ok=True)
+
+
+def install_simscan(roots: Roots) -> Roots:
+    program = roots.qmail_program("simscan")
+    program.write_text(SIMSCAN)
+    program.chmod(0o755)
+    return roots
+
+
+@contextmanager
+def simscan_installed(roots: Roots) -> Iterator[Roots]:
+    """A stand-in simscan; tcp.smtp and its cdb put back and simscan removed afterwards."""
+    with smtp_rules_kept(roots):
+        yield install_simscan(roots)
 
 
 @contextmanager

@@ -11,7 +11,7 @@ import pytest
 
 from mailserver.core.models import Change
 from mailserver.qmail.paths import Roots
-from tests.support import daemons
+from tests.support import daemons, stand_ins
 from tests.virus.forms import SAVE, clamav_box, save_clamav_box
 
 pytestmark = pytest.mark.django_db
@@ -161,17 +161,8 @@ def test_with_the_agent_down_the_page_says_so_and_shows_nothing_of_clamav(admin_
 @pytest.fixture
 def simscan(roots: Roots):
     """A stand-in simscan (it is in no package registry); tcp.smtp and its cdb put back afterwards."""
-    source, cdb = roots.rules("smtp")
-    saved = source.read_bytes(), cdb.read_bytes()
-    program = roots.qmail_program("simscan")
-    program.write_text("#!/bin/sh\n# test stand-in for simscan\nexec /bin/true\n")
-    program.chmod(0o755)
-    try:
+    with stand_ins.simscan_installed(roots):
         yield roots
-    finally:
-        program.unlink()
-        source.write_bytes(saved[0])
-        cdb.write_bytes(saved[1])
 
 
 def test_with_simscan_installed_turning_scanning_on_hands_smtp_mail_to_it(admin_client, simscan):
