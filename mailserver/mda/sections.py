@@ -22,46 +22,49 @@ _DETAILS = "mda/_server_details.html"  # version, port, who wrote its run script
 # (a service just started is watched a few seconds for a restart loop): more than the default 10 s may pass.
 SAVE_TIMEOUT = 20.0
 
+
+def _server_box(slug: str, label: str, form: type[forms.MdaServerForm], intro: str, service: str) -> Section:
+    """A server's box: its limits, saved by MDA_WRITE (which restarts it), its card and details."""
+    return Section(
+        slug,
+        f"{label}: {service}",
+        form,
+        Op.MDA_WRITE,
+        intro,
+        services=(service,),
+        details=_DETAILS,
+        timeout=SAVE_TIMEOUT,
+    )
+
+
 SECTIONS = (
-    Section(
+    _server_box(
         "pop3",
-        "POP3: qmail-pop3d",
+        "POP3",
         forms.Pop3dForm,
-        Op.MDA_WRITE,
         "qmail-pop3d on port 110, under tcpserver: mail clients download their mail.",
-        services=("qmail-pop3d",),
-        details=_DETAILS,
-        timeout=SAVE_TIMEOUT,
+        "qmail-pop3d",
     ),
-    Section(
+    _server_box(
         "pop3-ssl",
-        "Secure POP3: qmail-pop3d-ssl",
+        "Secure POP3",
         forms.Pop3dSslForm,
-        Op.MDA_WRITE,
         "qmail-pop3d over TLS on port 995: tcpserver, then Courier's couriertls.",
-        services=("qmail-pop3d-ssl",),
-        details=_DETAILS,
-        timeout=SAVE_TIMEOUT,
+        "qmail-pop3d-ssl",
     ),
-    Section(
+    _server_box(
         "imap",
-        "IMAP: courier-imapd",
+        "IMAP",
         forms.ImapdForm,
-        Op.MDA_WRITE,
         "Courier's imapd on port 143, under couriertcpd: mail stays on the server.",
-        services=("courier-imapd",),
-        details=_DETAILS,
-        timeout=SAVE_TIMEOUT,
+        "courier-imapd",
     ),
-    Section(
+    _server_box(
         "imap-ssl",
-        "Secure IMAP: courier-imapd-ssl",
+        "Secure IMAP",
         forms.ImapdSslForm,
-        Op.MDA_WRITE,
         "Courier's imapd over TLS on port 993.",
-        services=("courier-imapd-ssl",),
-        details=_DETAILS,
-        timeout=SAVE_TIMEOUT,
+        "courier-imapd-ssl",
     ),
 )
 
