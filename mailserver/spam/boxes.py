@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from mailserver.core.sections import SectionForm
 from mailserver.core.sections import seen as seen_field
 from mailserver.protocol.errors import ErrorKind
+from mailserver.qmail.errors import FieldError
 
 
 def lines_of(text: str) -> str:
@@ -93,6 +94,26 @@ class FileValuesForm(SectionForm):
 
     def expect(self) -> str | None:
         return self.seen_data().get("sha256")
+
+    def check(self, name: str, value: Any) -> Any:
+        """A changed field's value as it is sent; raises FieldError where the agent would refuse it."""
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        """Only the changed fields, normalised and checked, go into ``values`` (by the payload's names)."""
+        cleaned = super().clean() or {}
+        self.values: dict[str, Any] = {}
+        if self.errors:
+            return cleaned
+        payload_names = {form_name: name for name, form_name in self.payload_fields.items()}
+        for name in self.changed():
+            try:
+                value = self.check(name, self.normalised(name, cleaned[name]))
+            except FieldError as exc:
+                self.add_field_error(exc.field if exc.field in self.fields else name, str(exc))
+                continue
+            self.values[payload_names.get(name, name)] = value
+        return cleaned
 
     # --- what the flow asks of every box ---------------------------------------------------------
 

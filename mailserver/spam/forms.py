@@ -13,7 +13,6 @@ from django import forms
 
 from mailserver.protocol.records import ChangeRecord, intended
 from mailserver.qmail import simcontrol
-from mailserver.qmail.errors import FieldError
 from mailserver.spamassassin import training
 
 from .boxes import FileValuesForm
@@ -45,21 +44,8 @@ class SmtpScanningForm(FileValuesForm):
     def sha_from(self, state: Mapping[str, Any]) -> str | None:
         return state["smtp_scanning"]["simcontrol"]["sha256"]  # type: ignore[no-any-return]
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        self.values: dict[str, Any] = {}
-        if self.errors:
-            return cleaned
-        for name in self.changed():
-            value = self.normalised(name, cleaned[name])
-            if name == "spam_hits":
-                try:
-                    value = simcontrol.check_spam_hits(value)
-                except FieldError as exc:
-                    self.add_field_error("spam_hits", str(exc))
-                    continue
-            self.values[name] = value
-        return cleaned
+    def check(self, name: str, value: Any) -> Any:
+        return simcontrol.check_spam_hits(value) if name == "spam_hits" else value
 
     def payload(self) -> dict[str, Any]:
         return {**self.values, "expect": {"simcontrol": self.expect()}}
@@ -96,20 +82,8 @@ class TrainingForm(FileValuesForm):
     def sha_from(self, state: Mapping[str, Any]) -> str | None:
         return state["training"]["file"]["sha256"]  # type: ignore[no-any-return]
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        self.values: dict[str, Any] = {}
-        if self.errors:
-            return cleaned
-        for name in self.changed():
-            if name == "learn_limit":
-                try:
-                    self.values["learn_limit"] = training.check_limit(cleaned[name])
-                except FieldError as exc:
-                    self.add_field_error("learn_limit", str(exc))
-            else:
-                self.values["enabled"] = cleaned[name]
-        return cleaned
+    def check(self, name: str, value: Any) -> Any:
+        return training.check_limit(value) if name == "learn_limit" else value
 
     def payload(self) -> dict[str, Any]:
         return {**self.values, "expect": self.expect()}

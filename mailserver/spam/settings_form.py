@@ -18,7 +18,6 @@ from django import forms
 from mailserver.core import agent
 from mailserver.protocol import Op
 from mailserver.protocol.records import ChangeRecord, intended
-from mailserver.qmail.errors import FieldError
 from mailserver.spamassassin import changes
 from mailserver.spamassassin.settings import LABELS, REPORT_METHODS
 
@@ -109,30 +108,19 @@ class SpamSettingsForm(FileValuesForm):
         local = state["local_cf"]
         return bool(local["exists"] and (local["hand_edited"] or not local["managed"]))
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        self.settings: dict[str, Any] = {}
-        if self.errors:
-            return cleaned
-        for name in self.changed():
-            value = self.normalised(name, cleaned[name])
-            try:
-                changes.check_field(name, value)
-            except FieldError as exc:
-                self.add_field_error(exc.field if exc.field in self.fields else name, str(exc))
-                continue
-            self.settings[name] = value
-        return cleaned
+    def check(self, name: str, value: Any) -> Any:
+        changes.check_field(name, value)
+        return value
 
     def payload(self) -> dict[str, Any]:
         return {
-            "settings": self.settings,
+            "settings": self.values,
             "expect": self.expect(),
             "replace_hand_edit": bool(self.cleaned_data.get("replace_hand_edits")),
         }
 
     def intended(self) -> list[ChangeRecord]:
-        return [intended("spamassassin local.cf", "write", json.dumps(self.settings))]
+        return [intended("spamassassin local.cf", "write", json.dumps(self.values))]
 
     def add_field_error(self, field: str | None, message: str) -> None:
         """A lint failure is put problem by problem beside the fields that produced them."""
@@ -143,7 +131,7 @@ class SpamSettingsForm(FileValuesForm):
 
     def _lint_problems_beside_fields(self) -> bool:
         """Lint the refused payload again, without writing, for each problem's field; False if that fails."""
-        if self.state is None or not hasattr(self, "settings"):
+        if self.state is None or not hasattr(self, "values"):
             return False
         try:
             check = agent.call(Op.SPAM_CHECK, self.payload(), node=self.state["node"], timeout=CHECK_TIMEOUT)
