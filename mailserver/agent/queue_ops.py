@@ -99,7 +99,8 @@ def _disabled(send: dict[str, Any]) -> dict[str, str]:
     why: dict[str, str] = {}
     if not send["installed"]:
         why["process"] = (
-            f"qmail-send is not installed on this server ({', '.join(send['missing'])} is missing)."
+            f"qmail-send is not installed on this server ({', '.join(send['missing'])} "
+            f"{'is' if len(send['missing']) == 1 else 'are'} missing)."
         )
     elif not send["up"]:
         why["process"] = "qmail-send is not running, so there is nothing to tell to process the queue."

@@ -105,6 +105,7 @@ def test_processing_is_off_with_the_agents_reason_where_qmail_send_is_missing(ad
     button = re.search(r'<button[^>]*data-testid="process-now"[^>]*>', html)
     assert button and "disabled" in button[0]
     assert "qmail-send is not installed on this server" in html
+    assert "bin/qmail-start, " in html and "bin/qmail-send are missing)." in html  # two programs: "are"
     html = admin_client.post(f"{PAGE}process/", **HTMX).content.decode()
     assert 'data-testid="process-error"' in html and "qmail-send is not installed" in html
     assert Change.objects.get().result == "refused"
