@@ -20,7 +20,7 @@ import pytest
 from mailserver.core import agent
 from mailserver.qmail.paths import Roots
 from mailserver.qmail.queue.layout import discover
-from tests.support.queues import QSTAT, fresh_snapshot_queue, pattern, tree
+from tests.support.queues import QSTAT, pattern, snapshot_queue, tree
 from tests.support.recording_send import Recorder, recording_qmail_send, unsupervised_qmail_send
 
 pytestmark = pytest.mark.integration
@@ -30,11 +30,8 @@ CHATTR = shutil.which("chattr")
 
 @pytest.fixture
 def queue(roots: Roots) -> Iterator[Roots]:
-    fresh_snapshot_queue(roots)
-    try:
+    with snapshot_queue(roots):
         yield roots
-    finally:
-        fresh_snapshot_queue(roots)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, Route, expect
 
 from mailserver.qmail.paths import Roots
 from tests.browser.test_accessibility_axe import axe_page, check, log_in, summary
-from tests.support.queues import fresh_snapshot_queue
+from tests.support import queues
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -28,11 +28,8 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 @pytest.fixture
 def snapshot_queue(roots: Roots) -> Iterator[Roots]:
-    fresh_snapshot_queue(roots)
-    try:
+    with queues.snapshot_queue(roots):
         yield roots
-    finally:
-        fresh_snapshot_queue(roots)
 
 
 def counts(page: Page) -> dict[str, str]:

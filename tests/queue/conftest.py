@@ -8,16 +8,13 @@ from collections.abc import Iterator
 import pytest
 
 from mailserver.qmail.paths import Roots
-from tests.support.queues import fresh_snapshot_queue
+from tests.support.queues import snapshot_queue
 
 
 @pytest.fixture
 def roots(agent_in_process: Roots) -> Iterator[Roots]:
-    fresh_snapshot_queue(agent_in_process)
-    try:
+    with snapshot_queue(agent_in_process):
         yield agent_in_process
-    finally:
-        fresh_snapshot_queue(agent_in_process)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.test import Client
 
 from mailserver.core.models import Change
 from mailserver.qmail.paths import Roots
-from tests.support.queues import fresh_snapshot_queue
+from tests.support.queues import snapshot_queue
 from tests.support.recording_send import Recorder, recording_qmail_send, unsupervised_qmail_send
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -26,12 +26,8 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture
 def live_queue(stack) -> Iterator[Roots]:
     """The stack's test server (not the in-process agent of this directory's ``roots``), snapshot queue."""
-    roots: Roots = stack["roots"]
-    fresh_snapshot_queue(roots)
-    try:
+    with snapshot_queue(stack["roots"]) as roots:
         yield roots
-    finally:
-        fresh_snapshot_queue(roots)
 
 
 @pytest.fixture

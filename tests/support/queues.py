@@ -8,6 +8,8 @@ import os
 import shutil
 import stat
 import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from mailserver.demo.builder import DATA
@@ -28,6 +30,16 @@ def extract_snapshot(parent: Path) -> Path:
         options = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
         tar.extractall(parent, numeric_owner=True, **options)  # noqa: S202 (our own data)
     return parent / "queue"
+
+
+@contextmanager
+def snapshot_queue(roots: Roots) -> Iterator[Roots]:
+    """The snapshot as the test server's queue, put back afterwards (a test may change the queue)."""
+    fresh_snapshot_queue(roots)
+    try:
+        yield roots
+    finally:
+        fresh_snapshot_queue(roots)
 
 
 def fresh_snapshot_queue(roots: Roots) -> Path:
