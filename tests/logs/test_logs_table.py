@@ -140,7 +140,7 @@ def test_the_newest_log_line_is_shown_and_an_old_one_is_a_warning(admin_client):
     stale = re.search(r'alert alert-warning py-2" data-testid="newest-line">(.*?)</p>', week, re.S)
     assert stale, week
     assert "3 days before the end of this period" in " ".join(stale.group(1).split()), stale.group(1)
-    assert '<a href="/mailserver/mta/">MTA page</a> shows whether qmail-send' in stale.group(1)  # not "Services"
+    assert '<a href="/mailserver/mta/">MTA page</a> shows whether qmail-send' in stale.group(1)
 
 
 def test_a_week_whose_data_sits_in_minutes_is_charted_over_those_minutes(admin_client):
