@@ -7,13 +7,12 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from mailserver.core.permissions import VIEWERS
 from mailserver.qmail import mda
 from mailserver.qmail.paths import Roots
-from tests.support import daemons
+from tests.support import accounts, daemons
 
 
 def remove_mda_services(roots: Roots) -> None:
@@ -34,8 +33,4 @@ def roots(agent_in_process: Roots) -> Iterator[Roots]:
 
 @pytest.fixture
 def viewer_client(db, roots: Roots) -> Client:
-    user = User.objects.create_user("viewer", "viewer@example.test", "pw")
-    user.groups.add(Group.objects.get(name=VIEWERS))
-    client = Client()
-    client.force_login(user)
-    return client
+    return accounts.member_client("viewer", VIEWERS)

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.test import Client
 
+from mailserver.core.permissions import VIEWERS
 from mailserver.qmail.paths import Roots
+from tests.support import accounts
 from tests.support.queues import snapshot_queue
 
 
@@ -18,15 +21,6 @@ def roots(agent_in_process: Roots) -> Iterator[Roots]:
 
 
 @pytest.fixture
-def viewer_client(db, roots: Roots):
+def viewer_client(db, roots: Roots) -> Client:
     """A member of Mail viewers: sees every page, changes nothing."""
-    from django.contrib.auth.models import Group, User
-    from django.test import Client
-
-    from mailserver.core.permissions import VIEWERS
-
-    user = User.objects.create_user("viewer", "viewer@example.test", "pw")
-    user.groups.add(Group.objects.get(name=VIEWERS))
-    client = Client()
-    client.force_login(user)
-    return client
+    return accounts.member_client("viewer", VIEWERS)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from mailserver.core.permissions import VIEWERS
 from mailserver.qmail.paths import Roots
+from tests.support import accounts
 
 
 @pytest.fixture
@@ -18,8 +18,4 @@ def roots(agent_in_process: Roots) -> Roots:
 
 @pytest.fixture
 def viewer_client(db, roots: Roots) -> Client:
-    user = User.objects.create_user("viewer", "viewer@example.test", "pw")
-    user.groups.add(Group.objects.get(name=VIEWERS))
-    client = Client()
-    client.force_login(user)
-    return client
+    return accounts.member_client("viewer", VIEWERS)
