@@ -195,9 +195,10 @@ class MessageForm(forms.Form):
 
 
 class RetentionForm(forms.Form):
+    # Its help is written under the row by the template, so that Save sits beside the input.
     days = forms.IntegerField(
-        label="Keep rows",
+        label="Keep rows (days)",
         min_value=1,
         max_value=3650,
-        help_text="Days the index keeps rows of log files multilog has already deleted.",
+        widget=forms.NumberInput(attrs={"aria-describedby": "retention-help"}),
     )

@@ -39,6 +39,8 @@ def test_the_box_shows_the_state_size_and_newest_line(admin_client, retention):
     assert "2026-11-25 13:41:12" in re.search(r'data-testid="index-log-newest">([^<]*)<', html).group(1)
     assert f'name="days" value="{retention}"' in html
     assert 'data-testid="save-retention"' in html
+    assert "Keep rows (days)" in html and 'aria-describedby="retention-help"' in html  # the unit in its label
+    assert 'id="retention-help">How long the index keeps the rows' in html
 
 
 def test_keep_rows_n_days_is_saved_and_recorded(admin_client, retention):
