@@ -71,3 +71,13 @@ def test_a_refresh_that_fails_is_said_and_an_ended_session_leads_to_the_login(lo
     page.wait_for_url("**/login/**", timeout=25_000)
     expect(page.get_by_label("Username")).to_be_visible()
     assert page.locator("#dashboard-live").count() == 0
+
+
+def test_on_a_phone_the_services_table_fits_its_card(logged_in_page, live_server):
+    page = logged_in_page
+    page.set_viewport_size({"width": 400, "height": 800})
+    page.goto(f"{live_server.url}/")
+    row = page.get_by_test_id("service-row-spamd")
+    expect(row.get_by_role("rowheader")).to_contain_text("SpamAssassin (spamd)")  # under the name
+    fits = page.get_by_test_id("services-card").locator(".table-responsive")
+    assert fits.evaluate("box => box.scrollWidth <= box.clientWidth")  # nothing hidden to the right
