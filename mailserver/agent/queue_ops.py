@@ -17,11 +17,6 @@ mailserver.qmail.queue.request.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import re
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +47,7 @@ from mailserver.qmail.queue.routing import route_for
 from mailserver.qmail.queue.sendlock import lock_holder
 from mailserver.services import registry
 
+from . import progress_files
 from .celeryapp import settings
 from .operations import Payload, operation
 from .queue_records import change_records, reset_records
@@ -240,27 +236,14 @@ def expire(payload: Payload) -> dict[str, Any]:
     )
 
 
-_PROGRESS_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,64}")
-
-
 def _progress_token(payload: Payload) -> str | None:
-    value = payload.get("progress")
-    if value is None:
-        return None
-    if not isinstance(value, str) or not _PROGRESS_TOKEN.fullmatch(value):
-        raise FieldError("progress", "progress must be 8 to 64 letters, digits, - or _")
-    return value
+    return progress_files.token(payload.get("progress"), "progress")
 
 
 def _progress_path(token: str) -> Path:
     """STATE/queue-resets/TOKEN.json: the steps a reset has done so far, for the page to follow."""
-    folder = settings.state_dir / "queue-resets"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    now = time.time()
-    for old in folder.iterdir():  # a reset's progress matters for minutes; keep an hour
-        with contextlib.suppress(OSError):
-            if now - old.stat().st_mtime > 3600:
-                old.unlink()
+    folder = progress_files.folder("queue-resets")
+    progress_files.sweep(folder)
     return folder / f"{token}.json"
 
 
@@ -272,17 +255,10 @@ def _progress_writer(token: str | None) -> Callable[[reset.Step], None] | None:
 
     def write(step: reset.Step) -> None:
         steps[step.number] = step.as_json()
-        _write_json(path, {"steps": [steps[n] for n in sorted(steps)], "finished": False})
+        progress_files.write(path, {"steps": [steps[n] for n in sorted(steps)], "finished": False})
 
-    _write_json(path, {"steps": [], "finished": False})
+    progress_files.write(path, {"steps": [], "finished": False})
     return write
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".p", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle)
-    os.replace(tmp, path)
 
 
 @operation(Op.QUEUE_RESET_PROGRESS)
@@ -292,9 +268,8 @@ def reset_progress(payload: Payload) -> dict[str, Any]:
     token = _progress_token(payload)
     if token is None:
         raise FieldError("progress", "progress is required")
-    try:
-        data: dict[str, Any] = json.loads(_progress_path(token).read_text())
-    except (OSError, ValueError):
+    data = progress_files.read(_progress_path(token))
+    if data is None:
         return {"steps": [], "finished": False, "started": False}
     return {**data, "started": True}
 
@@ -311,7 +286,9 @@ def reset_queue(payload: Payload) -> dict[str, Any]:
     with serialised():
         done = reset.reset(settings.roots, wait=_stop_wait(), on_step=on_step)
     if token is not None:
-        _write_json(_progress_path(token), {"steps": [s.as_json() for s in done.steps], "finished": True})
+        progress_files.write(
+            _progress_path(token), {"steps": [s.as_json() for s in done.steps], "finished": True}
+        )
     answer = done.as_json()
     answer["changes"] = reset_records(done)
     if done.ok:

@@ -9,21 +9,14 @@ small, written atomically, and removed an hour after their report ended.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import re
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from mailserver.qmail.errors import Conflict, FieldError
+from mailserver.qmail.errors import Conflict
 
-from .celeryapp import settings
+from . import progress_files
 
-_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
-KEEP = 3600.0
 EVERY = 0.25  # seconds between progress writes
 
 
@@ -34,24 +27,11 @@ class Cancelled(Conflict):
 
 
 def report_id(value: object, *, required: bool = False) -> str | None:
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not _ID.fullmatch(value):
-        raise FieldError("report_id", "report_id must be 8 to 64 letters, digits, - or _")
-    return value
+    return progress_files.token(value, "report_id", required=required)
 
 
 def _dir() -> Path:
-    path = settings.state_dir / "reports"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
-
-
-def _write(path: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".p", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle)
-    os.replace(tmp, path)
+    return progress_files.folder("reports")
 
 
 class Tracker:
@@ -63,7 +43,7 @@ class Tracker:
         self.last = 0.0
         self.data: dict[str, Any] = {"phase": "starting", "done": 0, "total": 0, "finished": False}
         if rid is not None:
-            _sweep()
+            progress_files.sweep(_dir())
             self._path = _dir() / f"{rid}.json"
             self._cancel = _dir() / f"{rid}.cancel"
             self._save()
@@ -91,14 +71,12 @@ class Tracker:
 
     def _save(self) -> None:
         self.data["elapsed"] = round(time.time() - self.started, 3)
-        _write(self._path, self.data)
+        progress_files.write(self._path, self.data)
 
 
 def read(rid: str) -> dict[str, Any]:
-    path = _dir() / f"{rid}.json"
-    try:
-        data: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError):
+    data = progress_files.read(_dir() / f"{rid}.json")
+    if data is None:
         return {"report_id": rid, "phase": "unknown", "done": 0, "total": 0, "finished": False}
     total = data.get("total") or 0
     data["percent"] = round(100.0 * data.get("done", 0) / total, 1) if total else None
@@ -109,12 +87,3 @@ def read(rid: str) -> dict[str, Any]:
 
 def cancel(rid: str) -> None:
     (_dir() / f"{rid}.cancel").touch()
-
-
-def _sweep() -> None:
-    now = time.time()
-    with contextlib.suppress(OSError):
-        for entry in _dir().iterdir():
-            with contextlib.suppress(OSError):
-                if now - entry.stat().st_mtime > KEEP:
-                    entry.unlink()
