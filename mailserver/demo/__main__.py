@@ -5,17 +5,13 @@ mark): anything else, ``/`` above all, is refused before a single file is touche
 """
 
 import sys
-from pathlib import Path
 
-from mailserver.agent.config import load
-
-from .builder import NotADemoRoot, build
+from .builder import NotADemoRoot, build, configured
 
 
 def main(argv: list[str]) -> int:
-    config = load()
-    if len(argv) > 1 and Path(argv[1]).resolve() != config.server_root.resolve():
-        print(f"NODEWORX_SERVER_ROOT ({config.server_root}) differs from {argv[1]}", file=sys.stderr)
+    config = configured(argv)
+    if config is None:
         return 2
     try:
         build(config.roots, smtpd_user=config.smtpd_user, log_user=config.log_user)

@@ -20,12 +20,17 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailserver.qmail import runscript
 from mailserver.qmail.paths import Roots
 from mailserver.qmail.runparams import SmtpdParams
+
+if TYPE_CHECKING:
+    from mailserver.agent.config import AgentConfig
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_RULES = {"smtp": '127.0.0.1:allow,RELAYCLIENT=""\n:allow\n', "submission": ":allow\n"}
@@ -43,6 +48,18 @@ class NotADemoRoot(Exception):
 def demo_root(roots: Roots) -> Path:
     """The one directory holding every root the builder writes (``/`` for the stock Roots())."""
     return Path(os.path.commonpath([roots.qmail, roots.service, roots.log, roots.tcprules]))
+
+
+def configured(argv: list[str]) -> AgentConfig | None:
+    """The agent's configuration for ``python -m mailserver.demo[.daemons] ROOT``; None (said on
+    stderr) when ROOT is not the tree it names (NODEWORX_SERVER_ROOT)."""
+    from mailserver.agent.config import load  # the commands' environment, read by them alone
+
+    config = load()
+    if len(argv) > 1 and Path(argv[1]).resolve() != config.server_root.resolve():
+        print(f"NODEWORX_SERVER_ROOT ({config.server_root}) differs from {argv[1]}", file=sys.stderr)
+        return None
+    return config
 
 
 def check_root(root: Path) -> None:

@@ -188,13 +188,10 @@ def set_up(roots: Roots, *, log_user: str, checkpassword: str) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    from mailserver.agent.config import load
+    from .builder import NotADemoRoot, check_root, configured, demo_root
 
-    from .builder import NotADemoRoot, check_root, demo_root
-
-    config = load()
-    if len(argv) > 1 and Path(argv[1]).resolve() != config.server_root.resolve():
-        print(f"NODEWORX_SERVER_ROOT ({config.server_root}) differs from {argv[1]}", file=sys.stderr)
+    config = configured(argv)
+    if config is None:
         return 2
     try:
         check_root(demo_root(config.roots))
