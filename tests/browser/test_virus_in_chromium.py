@@ -55,6 +55,19 @@ def test_the_eicar_button_answers_in_place(logged_in_page, live_server, roots):
     assert page.url == f"{live_server.url}/mailserver/virus/"
 
 
+def test_at_1280_px_the_definitions_sit_beside_the_clamav_box(logged_in_page, live_server, roots):
+    page = logged_in_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/mailserver/virus/")
+    clamav = page.get_by_test_id("section-clamav").bounding_box()
+    definitions = page.get_by_test_id("definitions").bounding_box()
+    updates = page.get_by_test_id("updates").bounding_box()
+    assert clamav and definitions and updates
+    assert definitions["y"] == clamav["y"]  # beside it: no empty half-row at the top
+    assert definitions["x"] > clamav["x"] + clamav["width"]
+    assert updates["y"] >= definitions["y"] + definitions["height"]  # under it, each as tall as its content
+
+
 def test_the_virus_page_after_a_save_and_an_eicar_test_has_no_violation(axe_page, admin_user, roots):  # noqa: F811
     log_in(axe_page)
     axe_page.goto("/mailserver/virus/")
