@@ -33,7 +33,7 @@ class SmtpScanningForm(FileValuesForm):
         self.fields["spam_hits"] = forms.CharField(
             label="SMTP Spam Score Threshold (simscan's spam_hits)",
             help_text="simscan rejects a message during SMTP when its score is this or higher. "
-            "It is simscan's own threshold, not SpamAssassin's Spam Score Threshold below, which only "
+            "It is simscan's own threshold, not the Spam score threshold of SpamAssassin Options, which only "
             "marks mail on delivery; keep it higher (the guide suggests 7 if you fear losing mail).",
         )
 
