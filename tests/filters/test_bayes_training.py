@@ -7,7 +7,6 @@ one, as sa-learn's own ``--dump magic`` confirms.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -18,34 +17,16 @@ from mailserver.agent.config import load
 from mailserver.agent.training import RECORD, daily_training, last_run
 from mailserver.core import agent
 from mailserver.protocol import Op
+from tests.support.mailboxes import OWNER, deliver, make_maildir, remove_mailboxes
 
 pytestmark = pytest.mark.integration
-OWNER = 1234  # vpopmail's mailboxes belong to one unprivileged user
 
 
 @pytest.fixture
 def mailbox(spamd_running) -> Path:
-    home = spamd_running.roots.system / "home/vpopmail/domains/example.test/alice"
-    for sub in ("cur", "new", "tmp"):
-        (home / "Maildir" / sub).mkdir(parents=True, exist_ok=True)
-    for path in (home, home / "Maildir", *(home / "Maildir").iterdir()):
-        os.chown(path, OWNER, OWNER)
-    yield home / "Maildir"
-    subprocess.run(["rm", "-rf", str(spamd_running.roots.system / "home/vpopmail")], check=True)
-    subprocess.run(["rm", "-rf", str(spamd_running.roots.system / "var/lib/spamassassin/users")], check=True)
+    yield make_maildir(spamd_running.roots.system)
+    remove_mailboxes(spamd_running.roots.system)
     agent.call(Op.SPAM_WRITE_TRAINING, {"enabled": False})
-
-
-def deliver(folder: Path, count: int, kind: str) -> None:
-    for number in range(count):
-        message = folder / f"{int(time.time())}.{number}{kind}.host:2,S"
-        words = " ".join(f"{kind}word{i} {kind}token{number}" for i in range(40))
-        message.write_text(
-            f"From: sender{number}@example.org\nTo: alice@example.test\nSubject: {kind} {number}\n"
-            f"Message-ID: <{kind}{number}@example.org>\n"
-            f"Date: Tue, 1 Dec 2026 10:00:0{number} +0000\n\n{words}\n"
-        )
-        os.chown(message, OWNER, OWNER)
 
 
 def magic(spamd_running, dbpath: str) -> dict[str, int]:

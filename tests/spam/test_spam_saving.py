@@ -6,16 +6,13 @@ restarts the spamd that tests/filters' ``spamd_running`` runs under the session'
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from mailserver.core.models import Change
 from mailserver.qmail import atomic, services
-from tests.filters.test_bayes_training import OWNER, deliver
 from tests.spam.helpers import post_section
 from tests.spam.test_spam_page import field_html
+from tests.support.mailboxes import deliver, make_maildir, remove_mailboxes
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -80,15 +77,9 @@ def test_the_gtube_button_shows_the_running_spamds_verdict(admin_client, fresh_s
 
 @pytest.fixture
 def mailbox(spamd_running):
-    """alice's vpopmail Maildir in the test tree (tests/filters/test_bayes_training.py's, for the page)."""
-    home = spamd_running.roots.system / "home/vpopmail/domains/example.test/alice"
-    for sub in ("cur", "new", "tmp"):
-        (home / "Maildir" / sub).mkdir(parents=True, exist_ok=True)
-    for path in (home, home / "Maildir", *(home / "Maildir").iterdir()):
-        os.chown(path, OWNER, OWNER)
-    yield home / "Maildir"
-    shutil.rmtree(spamd_running.roots.system / "home/vpopmail")
-    shutil.rmtree(spamd_running.roots.system / "var/lib/spamassassin/users", ignore_errors=True)
+    """alice's vpopmail Maildir in the test tree, as in tests/filters/test_bayes_training.py."""
+    yield make_maildir(spamd_running.roots.system)
+    remove_mailboxes(spamd_running.roots.system)
     (spamd_running.site / "nodeworx-imap-training").unlink(missing_ok=True)
 
 
