@@ -35,7 +35,7 @@ from mailserver.services import registry
 from mailserver.spamassassin import spamd
 
 SPAMD_PORT = 7830
-IMAP_PORTS = {"PORT": "10143", "SSLPORT": "10993"}
+IMAP_PORT, IMAP_SSL_PORT = 10143, 10993
 EICAR_SIGNATURE = "44d88612fea8a8f36de82e1278abb02f:68:Eicar-Test-Signature\n"  # test.hdb: MD5:size:name
 SPAMD_PROGRAMS = ("/usr/sbin/spamd", "/usr/bin/spamassassin", "/usr/bin/sa-learn")  # lint and training too
 
@@ -116,15 +116,19 @@ def clamav_service(name: str) -> Callable[[Roots, str], str]:
     return set_up
 
 
-def _courier_files(roots: Roots) -> Path:
+def courier_files(roots: Roots, port: int, ssl_port: int, *, keep: bool = False) -> Path:
+    """Copies of Debian's imapd and imapd-ssl in the tree, on loopback at ``port`` and ``ssl_port``.
+
+    With ``keep``, a copy already there (set up by an earlier start, edited by an admin) is left as it is.
+    """
     etc = roots.system / "etc/courier"
     etc.mkdir(parents=True, exist_ok=True)
     cache = roots.system / "var/lib/courier"
     cache.mkdir(parents=True, exist_ok=True)
-    values = {"ADDRESS": "127.0.0.1", "SSLADDRESS": "127.0.0.1", **IMAP_PORTS,
+    values = {"ADDRESS": "127.0.0.1", "PORT": str(port), "SSLADDRESS": "127.0.0.1", "SSLPORT": str(ssl_port),
               "TLS_CACHEFILE": str(cache / "couriersslimapcache")}  # fmt: skip
     for file in ("imapd", "imapd-ssl"):
-        if (etc / file).exists():
+        if keep and (etc / file).exists():
             continue
         lines = Path(f"/etc/courier/{file}").read_text().split("\n")
         for i, line in enumerate(lines):
@@ -137,11 +141,11 @@ def _courier_files(roots: Roots) -> Path:
 
 def courier_service(name: str) -> Callable[[Roots, str], str]:
     def set_up(roots: Roots, log_user: str) -> str:
-        etc = _courier_files(roots)
+        etc = courier_files(roots, IMAP_PORT, IMAP_SSL_PORT, keep=True)
         for program in (*_IMAP, "/usr/bin/couriertls") if name.endswith("-ssl") else _IMAP:
             _link(roots, program)
         _create(roots, name, mda_scripts.render_imapd(name, roots, str(etc)), log_user, start=True)
-        port = IMAP_PORTS["SSLPORT" if name.endswith("-ssl") else "PORT"]
+        port = IMAP_SSL_PORT if name.endswith("-ssl") else IMAP_PORT
         return f"{name} on 127.0.0.1:{port}, running (logins need Courier's authdaemond)"
 
     return set_up

@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from mailserver.demo.daemons import courier_files as courier_files  # the demo's, on the tests' ports
 from mailserver.qmail import daemonservice, services
 from mailserver.qmail.paths import Roots
 from mailserver.qmail.supervise_status import supervise_running
@@ -209,27 +210,6 @@ def clamav_files(roots: Roots, tcp_port: int) -> Path:
 
 
 # ---- Courier ----
-
-
-def courier_files(roots: Roots, port: int, ssl_port: int) -> Path:
-    """Copies of Debian's imapd and imapd-ssl in the tree, on free loopback ports."""
-    etc = roots.system / "etc/courier"
-    etc.mkdir(parents=True, exist_ok=True)
-    cache = roots.system / "var/lib/courier"
-    cache.mkdir(parents=True, exist_ok=True)
-    replacements = {
-        "imapd": {"ADDRESS": "127.0.0.1", "PORT": str(port)},
-        "imapd-ssl": {"SSLADDRESS": "127.0.0.1", "SSLPORT": str(ssl_port),
-                      "TLS_CACHEFILE": str(cache / "couriersslimapcache")},
-    }  # fmt: skip
-    for file, values in replacements.items():
-        lines = Path(f"/etc/courier/{file}").read_text().split("\n")
-        for i, line in enumerate(lines):
-            name = line.split("=", 1)[0]
-            if "=" in line and not line.startswith("#") and name in values:
-                lines[i] = f"{name}={values[name]}"
-        (etc / file).write_text("\n".join(lines))
-    return etc
 
 
 AUTHDAEMOND = Path("/usr/lib/courier/courier-authlib/authdaemond")
