@@ -40,6 +40,11 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _panel(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    """The panel (the form, and the report's area or results) alone for htmx, else in the page."""
+    return render(request, "logs/_panel.html" if _is_htmx(request) else "logs/page.html", context)
+
+
 def _query(params: QueryDict, **changes: Any) -> str:
     """The query string of this report with some fields changed (paging, sorting links)."""
     query = params.copy()
@@ -65,8 +70,7 @@ def page(request: PanelRequest) -> HttpResponse:
     else:
         form = LogQueryForm()
     context["form"] = form
-    template = "logs/_panel.html" if _is_htmx(request) else "logs/page.html"
-    return render(request, template, context)
+    return _panel(request, context)
 
 
 @view_required
@@ -83,8 +87,7 @@ def run(request: PanelRequest) -> HttpResponse:
             context["page"] = found["page"]
             for header in context["headers"]:
                 header["query"] = found["sort_query"][header["name"]]
-    template = "logs/_panel.html" if _is_htmx(request) else "logs/page.html"
-    return render(request, template, context)
+    return _panel(request, context)
 
 
 def run_report(form: LogQueryForm, node: str, report_id: str | None) -> dict[str, Any]:
