@@ -100,6 +100,13 @@ def test_a_viewer_cannot_purge(viewer_client, roots):
     assert not Change.objects.exists()
 
 
+def test_each_label_leads_to_its_own_field(admin_client, roots):
+    html = admin_client.get(PAGE).content.decode()
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []  # the filter's and the test message's sender
+    assert 'for="id_sender"' in html and 'for="id_test_sender"' in html
+
+
 def test_processing_is_off_with_the_agents_reason_where_qmail_send_is_missing(admin_client, roots):
     html = admin_client.get(PAGE).content.decode()
     button = re.search(r'<button[^>]*data-testid="process-now"[^>]*>', html)

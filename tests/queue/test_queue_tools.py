@@ -76,7 +76,7 @@ def test_the_test_message_is_off_with_the_agents_reason_where_qmail_inject_is_mi
 
 def test_a_bad_recipient_is_refused_beside_its_field_and_nothing_is_sent(admin_client, roots):
     html = admin_client.post(f"{URL}test/", {**TEST, "to": "bob@, -x@example.test"}, **HTMX).content.decode()
-    error = re.search(r'id="error_1_id_to"><strong>([^<]*)<', html)
+    error = re.search(r'id="error_1_id_test_to"><strong>([^<]*)<', html)
     assert error and error[1] == "The domain is empty."  # "bob@", the first bad address
     assert 'value="bob@, -x@example.test"' in html
     assert not Change.objects.exists()
