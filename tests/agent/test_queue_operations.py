@@ -20,6 +20,7 @@ import pytest
 from mailserver.core import agent
 from mailserver.qmail.paths import Roots
 from mailserver.qmail.queue.layout import discover
+from tests.support.daemons import wait_for
 from tests.support.queues import QSTAT, pattern, snapshot_queue, tree
 from tests.support.recording_send import Recorder, recording_qmail_send, unsupervised_qmail_send
 
@@ -177,18 +178,7 @@ def test_process_now_sends_alrm_and_says_when_qmail_send_is_not_running(queue, w
         data = call("process")
         assert data["changes"][0]["action"] == "svc -a"
         pid = recorder.started()[0]
-        assert _eventually(lambda: "SIGALRM" in recorder.of(pid))
-
-
-def _eventually(check, timeout: float = 5.0) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+        wait_for(lambda: "SIGALRM" in recorder.of(pid), 5, "qmail-send to get ALRM")
 
 
 def test_a_test_message_needs_qmail_inject(queue):

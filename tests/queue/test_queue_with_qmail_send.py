@@ -5,7 +5,6 @@ starts it again, and a qmail-send nobody supervises turns the queue's changes of
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from django.test import Client
 
 from mailserver.core.models import Change
 from mailserver.qmail.paths import Roots
+from tests.support.daemons import wait_for
 from tests.support.queues import snapshot_queue
 from tests.support.recording_send import Recorder, recording_qmail_send, unsupervised_qmail_send
 
@@ -45,22 +45,13 @@ def send(live_queue: Roots, work_dir: Path) -> Iterator[Recorder]:
         yield recorder
 
 
-def _eventually(check, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def test_processing_now_tells_the_running_qmail_send(admin, send):
     html = admin.get(URL).content.decode()
     button = re.search(r'<button[^>]*data-testid="process-now"[^>]*>', html)
     assert button and "disabled" not in button[0]
     html = admin.post(f"{URL}process/", **HTMX).content.decode()
     assert "qmail-send was told to process the queue now" in html
-    assert _eventually(lambda: "SIGALRM" in send.of(send.started()[0]))
+    wait_for(lambda: "SIGALRM" in send.of(send.started()[0]), 5, "qmail-send to get ALRM")
     assert Change.objects.get().action == "svc -a"
 
 
