@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+from tests.support.browser import PASSWORD, USERNAME, log_in
+
 # Django refuses database access from the async event loop that Playwright's sync API keeps
 # in the test thread; the live server thread is the only one serving requests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -31,14 +33,10 @@ def browser_type_launch_args(browser_type_launch_args):
 def admin_user(transactional_db):
     from django.contrib.auth.models import User
 
-    return User.objects.create_superuser("admin", "admin@example.test", "correct horse battery")
+    return User.objects.create_superuser(USERNAME, "admin@example.test", PASSWORD)
 
 
 @pytest.fixture
 def logged_in_page(page, live_server, admin_user, roots):
-    page.goto(f"{live_server.url}/mailserver/mta/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", "correct horse battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/mailserver/mta/")
+    log_in(page, f"{live_server.url}/mailserver/mta/")
     return page

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from mailserver.core.navigation import MAIL_SERVER_PAGES
+from tests.support.browser import log_in as log_in_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -70,11 +71,7 @@ def summary(report: dict[str, list[str]]) -> str:
 
 
 def log_in(page: Page) -> None:
-    page.goto("/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", "correct horse battery")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    log_in_at(page, "/login/", lands_on="**/")
 
 
 def test_the_login_page_has_no_violation(axe_page: Page, admin_user) -> None:

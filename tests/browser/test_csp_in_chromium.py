@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.browser import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 RECORD_VIOLATIONS = """
@@ -32,11 +34,7 @@ def _violations(page: Page, console: list[str]) -> list[str]:
 
 
 def _log_in(page: Page, live_server) -> None:
-    page.goto(f"{live_server.url}/mailserver/mta/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", "correct horse battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/mailserver/mta/")
+    log_in(page, f"{live_server.url}/mailserver/mta/")
 
 
 def test_the_mta_page_and_its_htmx_saves_raise_no_violation(watched_page, live_server, admin_user, roots):
@@ -104,11 +102,7 @@ def test_two_factor_enrolment_and_login_work_under_the_policy(watched_page, live
     expect(page.get_by_test_id("two-factor-on")).to_be_visible()
 
     page.get_by_role("button", name="Log out").click()
-    page.goto(f"{live_server.url}/mailserver/mta/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", "correct horse battery")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/login/code/")
+    log_in(page, f"{live_server.url}/mailserver/mta/", lands_on="**/login/code/")
     next_code = totp.totp(totp.key_of(secret), time.time() + totp.STEP)  # enrolment used the current one
     page.get_by_label("Code from your authenticator app").fill(next_code)
     page.get_by_test_id("submit-code").click()

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.browser import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,11 +136,7 @@ def server_with_big_log(agent_in_process, big_log):
 
 @pytest.fixture
 def in_process_page(page, live_server, admin_user, server_with_big_log):
-    page.goto(f"{live_server.url}/mailserver/logs/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", "correct horse battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/mailserver/logs/")
+    log_in(page, f"{live_server.url}/mailserver/logs/")
     return page
 
 
