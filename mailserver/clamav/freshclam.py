@@ -117,11 +117,13 @@ class LogUnreadable(QmailError):
 
 
 def tail_lines(path: Path, size: int = TAIL_BYTES) -> list[str]:
-    """The last complete lines of ``path`` (up to ``size`` bytes), never through a link."""
+    """The last complete lines of ``path`` (up to ``size`` bytes), never through a link.
+
+    No log yet is no line: freshclam has not run, which is a state to show, not a failure."""
     try:
         fd, st = open_regular(path)
     except FileNotFoundError:
-        raise LogUnreadable(f"{path} does not exist: freshclam has not logged anything yet.") from None
+        return []
     except (OSError, QmailError) as exc:
         raise LogUnreadable(f"{path} cannot be read: {exc}") from None
     try:

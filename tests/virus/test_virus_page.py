@@ -78,6 +78,19 @@ def test_a_clamd_conf_still_carrying_the_samples_example_line_is_flagged(admin_c
     assert 'data-testid="config-missing-freshclam"' in html  # and freshclam has no configuration at all
 
 
+def test_a_freshclam_that_has_not_logged_yet_has_made_no_update_attempt(admin_client, roots):
+    etc = roots.system / "etc/clamav"
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "freshclam.conf").write_text("UpdateLogFile /var/log/clamav/freshclam.log\n")
+    try:
+        html = admin_client.get(URL).content.decode()
+    finally:
+        daemons.remove_trees(roots, "etc/clamav")
+    none = re.search(r'data-testid="update-none">([^<]*)<', html)
+    assert none and "No update attempt in freshclam's log" in none[1] and "freshclam.log" in none[1]
+    assert 'data-testid="update-problem"' not in html  # not an error in red
+
+
 def test_the_page_says_clamd_does_not_answer_and_why(admin_client, roots):
     html = admin_client.get(URL).content.decode()
     assert "clamd does not answer:" in html
