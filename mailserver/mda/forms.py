@@ -206,11 +206,7 @@ class MdaServerForm(SectionForm):
                 before = {}
             for field in FIELDS:
                 if before.get(field) != now[field] and field in self.fields:
-                    self.add_error(
-                        field,
-                        f"Changed on the server while you edited; it now holds: {now[field]}. "
-                        "Save again to replace it with your value.",
-                    )
+                    self.add_error(field, section_seen.changed_meanwhile(now[field]))
         return {}
 
     def changed_on_server(self, state: Mapping[str, Any]) -> bool:

@@ -135,11 +135,7 @@ class FileValuesForm(SectionForm):
         for name in self.names:
             if name in saw and self.normalised(name, saw[name]) != self.normalised(name, now[name]):
                 shown = now[name] if now[name] not in ("", None) else "(nothing)"
-                self.add_error(
-                    name,
-                    f"Changed on the server while you edited; it now holds: {shown}. "
-                    "Save again to replace it with your value.",
-                )
+                self.add_error(name, seen_field.changed_meanwhile(shown))
         return {}
 
     def changed_on_server(self, state: Mapping[str, Any]) -> bool:

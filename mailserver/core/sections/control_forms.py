@@ -202,11 +202,7 @@ class ControlFilesForm(SectionForm):
         for name in self._changed(state, raw_posted):
             if name in self.fields:
                 value = self.display(name, state["controls"][name]["value"]) or "(no file: qmail's default)"
-                self.add_error(
-                    name,
-                    f"Changed on the server while you edited; it now holds: {value}. "
-                    "Save again to replace it with your value.",
-                )
+                self.add_error(name, seen.changed_meanwhile(value))
         return {}
 
     def changed_on_server(self, state: Mapping[str, Any]) -> bool:

@@ -17,6 +17,15 @@ STALE = (
     "Nothing was saved; reload the page to see what the server holds now, then make your change again."
 )
 
+
+def changed_meanwhile(now: object) -> str:
+    """Beside a field after a conflict: its file changed on the server since the page was read."""
+    return (
+        f"Changed on the server while you edited; it now holds: {now}. "
+        "Save again to replace it with your value."
+    )
+
+
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _SCALARS = (str, int, bool, type(None))
 
