@@ -74,7 +74,7 @@ def apply_retention(con: Any, store: Store, manifest: Manifest, now: float) -> N
                     source = f"read_parquet('{store.root / segment['name'] / table}.parquet')"
                     con.execute(
                         f"COPY (SELECT * FROM {source} WHERE {column} >= {cutoff} OR {column} IS NULL) "
-                        f"TO '{newer / table}.parquet' (FORMAT parquet, COMPRESSION zstd)"
+                        f"TO '{newer / table}.parquet' ({load.PARQUET})"
                     )
                     row = con.execute(f"SELECT count(*) FROM read_parquet('{newer / table}.parquet')")
                     counts[table] = int((row.fetchone() or (0,))[0])
@@ -91,6 +91,6 @@ def merge_parquet(con: Any, paths: list[str], out: Path) -> int:
     if not paths:
         return 0
     names = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-    con.execute(f"COPY (SELECT * FROM read_parquet({names})) TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
+    con.execute(f"COPY (SELECT * FROM read_parquet({names})) TO '{out}' ({load.PARQUET})")
     row = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()
     return int(row[0]) if row else 0
