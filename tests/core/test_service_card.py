@@ -87,6 +87,7 @@ def missing(name: str, **changes: Any) -> dict[str, Any]:
 def test_a_missing_daemon_the_panel_brings_can_be_set_up_from_its_card() -> None:
     html = card(missing("spamd"))
     assert "Not set up on this server: there is no service directory spamd for svscan." in html
+    assert "unable to chdir" not in html  # svstat's line, said in words instead
     assert "The panel can set it up with its own run script, stopped and not starting at boot." in html
     assert 'method="post" action="/services/spamd/setup/"' in html
     assert 'data-testid="setup-spamd"' in html
