@@ -91,6 +91,8 @@ def usable(log_dir: Path, skipped: list[str] | None = None) -> tuple[Store, Mani
             return None
         with contextlib.suppress(OSError):  # the follower reads at once instead of at its next tick
             (store.root / "wake").touch()
+            if manifest.newest > last.decode():  # newer lines than the log has: build it again
+                (store.root / "rebuild").touch()
         time.sleep(0.05)
         manifest = store.manifest() or manifest
     return store, manifest

@@ -160,3 +160,39 @@ def test_lines_cut_from_the_log_by_hand_leave_the_index_too(stack, test_server):
             time.sleep(0.5)
     assert data["total_rows"] == 101
     assert "cut@example.test" not in str(data["rows"])
+
+
+def test_the_newest_log_file_replaced_by_hand_leaves_the_index_too(stack, test_server):
+    """multilog rotates `current` to an @ file; when someone then deletes that file and puts an
+    older `current` back, the index holds lines newer than any in the log: a report asks the
+    follower to build it again, and until then reads the log."""
+    from mailserver.qmail.logs.tai64n import stamp
+
+    ready()
+    current = test_server.log_dir("send") / "current"
+    original = current.read_bytes()
+    t = 1795614090.0  # after the last real line, inside WHOLE
+    lines = [
+        f"{stamp(t)} new msg 9999003",
+        f"{stamp(t)} info msg 9999003: bytes 99 from <gone@example.test> qp 4244 uid 1002",
+        f"{stamp(t + 0.1)} starting delivery 9003: msg 9999003 to local bob@example.test",
+        f"{stamp(t + 0.2)} delivery 9003: failure: removed_by_hand/",
+        f"{stamp(t + 0.3)} end msg 9999003",
+    ]
+    current.write_bytes(original + "".join(f"{line}\n" for line in lines).encode())
+    assert agent.call("agent.logs.report", FAILURES_FROM_INDEX)["total_rows"] == 102
+    rotated = current.with_name(f"{stamp(t + 1)}.s")
+    current.rename(rotated)  # as multilog rotates it
+    current.write_bytes(original)  # an older copy put back in place
+    current.chmod(rotated.stat().st_mode)
+    rotated.unlink()
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            data = agent.call("agent.logs.report", FAILURES_FROM_INDEX)
+            break
+        except agent.AgentRefused as refused:
+            assert refused.kind == "invalid" and time.monotonic() < deadline, refused
+            time.sleep(0.5)
+    assert data["total_rows"] == 101
+    assert "gone@example.test" not in str(data["rows"])

@@ -96,8 +96,8 @@ def test_at_400_px_a_row_is_a_line_or_two_and_the_table_scrolls_sideways(logged_
 
 
 # -- a report that takes seconds: progress, Cancel --------------------------------------------
-# The agent runs in process here (as in the page tests), so the big log is put beside the test
-# server's own for this test only, without the stack's log follower indexing it for other tests.
+# The agent runs in process here (as in the page tests), reading a log directory of this test's
+# own: the test server's log files and a big generated log, hard-linked.
 BIG = "150M"
 
 
@@ -112,12 +112,19 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def server_with_big_log(agent_in_process, big_log):
-    """The generated log's files hard-linked into the test server's log as older rotated files."""
+def server_with_big_log(agent_in_process, big_log, tmp_path, monkeypatch):
+    """The test server's send log with the generated log's files as older rotated files, in a
+    directory of its own that the in-process agent reads: the stack's log follower keeps the
+    test server's log, and would keep these rows in its index after the files are gone."""
+    from mailserver.agent import logs_ops
     from mailserver.qmail.logs.tai64n import stamp, to_unix
 
-    send = agent_in_process.log_dir("send")
-    made = []
+    send = tmp_path / "send"
+    send.mkdir()
+    for source in agent_in_process.log_dir("send").iterdir():
+        if source.is_file() and not source.is_symlink():
+            os.link(source, send / source.name)
+    monkeypatch.setattr(logs_ops, "_log_dir", lambda: send)
     for source in sorted(big_log.iterdir()):
         if source.name == "current":  # multilog names a rotated file by when it was rotated
             data = source.read_bytes()
@@ -126,12 +133,7 @@ def server_with_big_log(agent_in_process, big_log):
         else:
             name = source.name
         os.link(source, send / name)
-        made.append(send / name)
-    try:
-        yield agent_in_process
-    finally:
-        for path in made:
-            path.unlink()
+    return agent_in_process
 
 
 @pytest.fixture

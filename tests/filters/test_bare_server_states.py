@@ -11,6 +11,10 @@ from mailserver.protocol import Op
 
 @pytest.fixture
 def roots(agent_in_process):
+    import shutil
+
+    for name in ("clamd", "freshclam", "spamd"):  # what a daemon an earlier test ran left in the log
+        shutil.rmtree(agent_in_process.log_dir(name), ignore_errors=True)
     return agent_in_process
 
 

@@ -108,6 +108,7 @@ def remove_service(roots: Roots, name: str) -> None:
         assert time.monotonic() < deadline, f"supervise of {name} did not exit"
         time.sleep(0.1)
     shutil.rmtree(directory, ignore_errors=True)
+    shutil.rmtree(roots.log_dir(name), ignore_errors=True)  # later tests read a log as the service's
 
 
 def supervised(roots: Roots, name: str) -> None:
