@@ -14,6 +14,7 @@ from tests.support import queues
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 PHONE = {"width": 400, "height": 800}
+LAPTOP = {"width": 1100, "height": 800}
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -53,6 +54,8 @@ def test_on_a_phone_the_sender_column_is_not_squeezed_to_a_letter(
     expect(page.get_by_test_id("row-1466767")).to_be_attached()
     assert column_width(page, "row-1466767") >= 150  # the table scrolls sideways instead
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # the table, not the page
+    page.set_viewport_size(LAPTOP)
+    assert column_width(page, "row-1466767") >= 150  # with the sidebar beside it
     page.set_viewport_size(DESKTOP)
     wide = page.locator("[data-testid=queue-table]").evaluate(
         "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth"
