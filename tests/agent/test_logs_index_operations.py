@@ -129,35 +129,43 @@ def test_the_next_pages_of_a_report_are_the_same_from_the_index_and_from_the_log
     assert rows[:500] == everything["rows"]
 
 
-def test_lines_cut_from_the_log_by_hand_leave_the_index_too(stack, test_server):
-    """multilog only appends; when someone cuts `current` back, the follower builds the index again."""
+def one_failed_message(sender: str) -> bytes:
+    """A message's lines at 13:41:30, after the last real line and inside WHOLE: one local failure."""
     from mailserver.qmail.logs.tai64n import stamp
 
-    ready()
-    current = test_server.log_dir("send") / "current"
-    original = current.read_bytes()
-    t = 1795614090.0  # after the last real line, inside WHOLE
-    extra = [
+    t = 1795614090.0
+    lines = [
         f"{stamp(t)} new msg 9999002",
-        f"{stamp(t)} info msg 9999002: bytes 99 from <cut@example.test> qp 4243 uid 1002",
+        f"{stamp(t)} info msg 9999002: bytes 99 from <{sender}> qp 4243 uid 1002",
         f"{stamp(t + 0.1)} starting delivery 9002: msg 9999002 to local bob@example.test",
-        f"{stamp(t + 0.2)} delivery 9002: failure: cut_from_the_log_by_hand/",
+        f"{stamp(t + 0.2)} delivery 9002: failure: changed_by_hand/",
         f"{stamp(t + 0.3)} end msg 9999002",
     ]
-    current.write_bytes(original + "".join(f"{line}\n" for line in extra).encode())
-    try:
-        data = agent.call("agent.logs.report", FAILURES_FROM_INDEX)
-        assert data["total_rows"] == 102
-    finally:
-        current.write_bytes(original)
+    return "".join(f"{line}\n" for line in lines).encode()
+
+
+def failures_once_rebuilt() -> dict:
+    """The index's show-failures once the follower has built it again (refused until then)."""
     deadline = time.monotonic() + 60
-    while True:  # the index is rebuilt: until then a report reads the log
+    while True:
         try:
-            data = agent.call("agent.logs.report", FAILURES_FROM_INDEX)
-            break
+            return agent.call("agent.logs.report", FAILURES_FROM_INDEX)
         except agent.AgentRefused as refused:
             assert refused.kind == "invalid" and time.monotonic() < deadline, refused
             time.sleep(0.5)
+
+
+def test_lines_cut_from_the_log_by_hand_leave_the_index_too(stack, test_server):
+    """multilog only appends; when someone cuts `current` back, the follower builds the index again."""
+    ready()
+    current = test_server.log_dir("send") / "current"
+    original = current.read_bytes()
+    current.write_bytes(original + one_failed_message("cut@example.test"))
+    try:
+        assert agent.call("agent.logs.report", FAILURES_FROM_INDEX)["total_rows"] == 102
+    finally:
+        current.write_bytes(original)
+    data = failures_once_rebuilt()
     assert data["total_rows"] == 101
     assert "cut@example.test" not in str(data["rows"])
 
@@ -171,28 +179,13 @@ def test_the_newest_log_file_replaced_by_hand_leaves_the_index_too(stack, test_s
     ready()
     current = test_server.log_dir("send") / "current"
     original = current.read_bytes()
-    t = 1795614090.0  # after the last real line, inside WHOLE
-    lines = [
-        f"{stamp(t)} new msg 9999003",
-        f"{stamp(t)} info msg 9999003: bytes 99 from <gone@example.test> qp 4244 uid 1002",
-        f"{stamp(t + 0.1)} starting delivery 9003: msg 9999003 to local bob@example.test",
-        f"{stamp(t + 0.2)} delivery 9003: failure: removed_by_hand/",
-        f"{stamp(t + 0.3)} end msg 9999003",
-    ]
-    current.write_bytes(original + "".join(f"{line}\n" for line in lines).encode())
+    current.write_bytes(original + one_failed_message("gone@example.test"))
     assert agent.call("agent.logs.report", FAILURES_FROM_INDEX)["total_rows"] == 102
-    rotated = current.with_name(f"{stamp(t + 1)}.s")
+    rotated = current.with_name(f"{stamp(1795614091.0)}.s")
     current.rename(rotated)  # as multilog rotates it
     current.write_bytes(original)  # an older copy put back in place
     current.chmod(rotated.stat().st_mode)
     rotated.unlink()
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            data = agent.call("agent.logs.report", FAILURES_FROM_INDEX)
-            break
-        except agent.AgentRefused as refused:
-            assert refused.kind == "invalid" and time.monotonic() < deadline, refused
-            time.sleep(0.5)
+    data = failures_once_rebuilt()
     assert data["total_rows"] == 101
     assert "gone@example.test" not in str(data["rows"])
