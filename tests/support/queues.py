@@ -96,3 +96,14 @@ def pattern(root: Path) -> dict[str, tuple[str, int, int, int]]:
     st = os.lstat(root)
     found["."] = ("dir", stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
     return found
+
+
+def qread_blocks(text: str) -> list[str]:
+    """qmail-qread output cut into one block per message (its header line and recipient lines)."""
+    found: list[list[str]] = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith(("\t", "  done\t")):
+            found[-1].append(line)
+        else:
+            found.append([line])
+    return sorted("".join(block) for block in found)

@@ -13,19 +13,9 @@ from mailserver.qmail.queue import index, listing, qread
 from mailserver.qmail.queue.layout import Layout
 from mailserver.qmail.queue.message import read_message
 from tests.support.queues import QREAD, QSTAT, SNAPSHOT_NOW
+from tests.support.queues import qread_blocks as blocks
 
 LIFETIME = 604800
-
-
-def blocks(text: str) -> list[str]:
-    """qmail-qread output cut into one block per message (its header line and recipient lines)."""
-    found: list[list[str]] = []
-    for line in text.splitlines(keepends=True):
-        if line.startswith(("\t", "  done\t")):
-            found[-1].append(line)
-        else:
-            found.append([line])
-    return sorted("".join(block) for block in found)
 
 
 def everything(layout: Layout) -> list:

@@ -25,6 +25,7 @@ from mailserver.qmail.logs.tai64n import encode
 from mailserver.qmail.paths import Roots
 from mailserver.qmail.queue import changes, inject, listing, qread, request, reset
 from mailserver.qmail.queue.layout import Layout, discover
+from tests.support.queues import qread_blocks as blocks
 
 REAL = Roots()  # /var/qmail, /service, /var/log/qmail, /usr/bin: the host's own
 QMAIL_SEND = REAL.qmail_program("qmail-send")
@@ -61,16 +62,6 @@ def qmail_qread() -> str:
     return subprocess.run(
         [str(REAL.qmail_program("qmail-qread"))], capture_output=True, text=True, check=True
     ).stdout
-
-
-def blocks(text: str) -> list[str]:
-    found: list[list[str]] = []
-    for line in text.splitlines(keepends=True):
-        if line.startswith(("\t", "  done\t")):
-            found[-1].append(line)
-        else:
-            found.append([line])
-    return sorted("".join(block) for block in found)
 
 
 def panel_qread(layout: Layout) -> str:
