@@ -152,12 +152,6 @@ class Follower:
         self.saved_at = time.monotonic()
         return True
 
-    def rebuild(self, progress: Progress | None = None) -> None:
-        """Build the index anew, for readers in place of the one they use now."""
-        old = self.manifest
-        self.close()  # DuckDB's threads too: the build forks its readers (see build)
-        self.build(progress, replacing=old)
-
     def build(self, progress: Progress | None = None, *, replacing: Manifest | None = None) -> None:
         started = time.monotonic()
         log = LogDir(self.log_dir)
