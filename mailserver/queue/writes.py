@@ -1,6 +1,6 @@
 """How the queue page changes the queue: through the agent, recorded in the change log.
 
-The same path as ``mailserver.core.agent.change`` with a longer wait: a purge or a reset stops
+Writes take ``mailserver.core.agent.change`` with a longer wait: a purge or a reset stops
 qmail-send and waits for its deliveries under way (up to 0.4 x the agent's timeout), so a big
 purge that is answered after 10 s must not read as "not confirmed". Dry runs change nothing
 and are sent as plain calls: the change log holds what was done or attempted, not counts.
@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mailserver.core import agent
-from mailserver.core.models import ChangeResult
 from mailserver.core.nodes import PanelRequest
 from mailserver.protocol import Op
 from mailserver.protocol.records import intended
@@ -25,12 +24,7 @@ def change(
     request: PanelRequest, op: Op, payload: dict[str, Any], intent: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """Run a write and record its outcome, whatever it is (refused, failed half-way, unconfirmed)."""
-    try:
-        data: dict[str, Any] = agent.call(op, payload, node=request.node, timeout=WRITE_TIMEOUT)
-    except agent.AgentError as exc:
-        agent.record(request.user, request.node, intent, exc.result, exc.message)
-        raise
-    agent.record(request.user, request.node, data.get("changes", []), ChangeResult.APPLIED)
+    data: dict[str, Any] = agent.change(request, op, payload, intent, timeout=WRITE_TIMEOUT)
     return data
 
 
