@@ -1,7 +1,11 @@
 """qmail-send's lines joined into rows: the joiner of messages.py, writing rows instead of objects.
 
 The pairing rules are those of :class:`~mailserver.qmail.logs.messages.Joiner`, line for line
-(the tests compare every report of the two): a result pairs with its ``starting delivery`` by
+(the tests compare every report of the two). The line dispatch is written out here again rather
+than shared: both loops keep the run-tracking state in locals and differ in what every branch
+emits (objects there, rows here), so one shared loop would need a callback per branch per line
+in the build's inner loop. A change to the rules is made in both; the equality tests fail until
+it is. A result pairs with its ``starting delivery`` by
 (qmail-send run, delivery number), the run of a line found from its stamp; an open ``new msg`` …
 ``end msg`` span owns its id; a damaged line is skipped. What differs is the output: each finished
 attempt, message, bounce and end becomes one text row (fields split by \\x1f, ``\\N`` for none)
