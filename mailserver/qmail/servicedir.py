@@ -3,7 +3,9 @@
 svscan starts supervise for whatever appears in its directory, so the link into the
 service directory comes last: only once run, log/run, the ``down`` files (a new
 service starts stopped), a log directory multilog can write and the tcprules cdb
-tcpserver -x needs all exist. If a step fails, what was created is removed again.
+tcpserver -x needs (for the SMTP services) all exist. If a step fails, what was created is
+removed again. Every service the panel sets up is made here: qmail-smtpd and qmail-submission
+(smtpd_ops) and the daemons that are not qmail (daemonservice).
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ def create_service(
     log_run: bytes,
     *,
     log_user: str,
-    rules: str,
+    rules: str | None,
+    log_name: str | None = None,
     expect: atomic.Expect = None,
-) -> None:
-    """ROOTS.qmail/supervise/SERVICE with ``run`` and ``log/run``, stopped, linked into ROOTS.service."""
+) -> Path:
+    """ROOTS.qmail/supervise/SERVICE with ``run`` and ``log/run``, stopped, linked into ROOTS.service;
+    returns the directory. ``rules``: the tcprules file tcpserver -x reads (None: no tcpserver);
+    ``log_name``: its directory under the log root (default: SERVICE without ``qmail-``)."""
     link = roots.service_dir(service)
     if link.is_symlink():
         raise QmailError(f"{link} points to a missing directory; remove or fix the link by hand.")
@@ -54,14 +59,15 @@ def create_service(
             down.touch(mode=0o644)
         atomic.write_atomic(directory / "run", run, expect_sha256=expect, default_mode=0o755)
         atomic.write_atomic(directory / "log" / "run", log_run, default_mode=0o755)
-        log_dir = roots.log_dir(service.removeprefix("qmail-"))
+        log_dir = roots.log_dir(log_name or service.removeprefix("qmail-"))
         try:
             log_dir.mkdir(mode=0o755)
             created.append(log_dir)
         except FileExistsError:
             pass  # whatever is there is checked, never followed, before it is given away
         give_to_log_user(log_dir, log_user, new=log_dir in created)
-        created += ensure_rules(roots, rules)
+        if rules is not None:
+            created += ensure_rules(roots, rules)
         link.symlink_to(directory)
     except BaseException:
         for path in reversed(created):
@@ -71,6 +77,7 @@ def create_service(
                 else:
                     path.unlink()
         raise
+    return directory
 
 
 def give_to_log_user(directory: Path, log_user: str, *, new: bool) -> None:
