@@ -173,16 +173,10 @@ def _show(request: ReportRequest, rep: Report, series: Series) -> dict[str, Any]
 
 
 def _table(request: ReportRequest, table: Any, series: Series, rep: Report) -> dict[str, Any]:
-    from .logs_ops import _column  # the one check of sort columns
+    from .logs_ops import page_of  # sorted and cut as the report read from the log is
 
     rep.top_series(series)
-    table.sort(_column(table.columns, request.sort) if request.sort else None, reverse=request.reverse)
-    return {
-        "columns": table.columns,
-        "rows": table.rows[request.offset : request.offset + request.limit],
-        "total_rows": len(table.rows),
-        "sort": table.sort_column,
-    }
+    return page_of(request, table)
 
 
 def _ranked(request: ReportRequest, rep: Report, series: Series) -> dict[str, Any]:

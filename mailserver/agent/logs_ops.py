@@ -219,6 +219,17 @@ def _column(columns: list[str], prefix: str) -> str:
     return matches[0]
 
 
+def page_of(request: ReportRequest, result: Any) -> dict[str, Any]:
+    """A whole table (top-*, causes) sorted as asked and cut to the request's page."""
+    result.sort(_column(result.columns, request.sort) if request.sort else None, reverse=request.reverse)
+    return {
+        "columns": result.columns,
+        "rows": result.rows[request.offset : request.offset + request.limit],
+        "total_rows": len(result.rows),
+        "sort": result.sort_column,
+    }
+
+
 def _show(request: ReportRequest, chunks: Iterable[bytes], series: Series) -> dict[str, Any]:
     """show-*: one row per delivery result, in log order; every result feeds the chart."""
     wanted = SHOW_REPORTS[request.report]
@@ -250,28 +261,14 @@ def _charted(messages_: Iterable[Message], series: Series, channel: str | None) 
 def _top(request: ReportRequest, chunks: Iterable[bytes], series: Series, domains: Domains) -> dict[str, Any]:
     stats = Stats(request.channel, domains, sides_for(request.report, request.by))
     stats.add_all(_charted(messages(chunks), series, request.channel))
-    result = table(request.report, stats, by=request.by)
-    result.sort(_column(result.columns, request.sort) if request.sort else None, reverse=request.reverse)
-    return {
-        "columns": result.columns,
-        "rows": result.rows[request.offset : request.offset + request.limit],
-        "total_rows": len(result.rows),
-        "sort": result.sort_column,
-    }
+    return page_of(request, table(request.report, stats, by=request.by))
 
 
 def _causes(
     request: ReportRequest, chunks: Iterable[bytes], series: Series, domains: Domains
 ) -> dict[str, Any]:
     causes = Causes(request.channel, domains).add_all(_charted(messages(chunks), series, request.channel))
-    result = causes.table()
-    result.sort(_column(result.columns, request.sort) if request.sort else None, reverse=request.reverse)
-    return {
-        "columns": result.columns,
-        "rows": result.rows[request.offset : request.offset + request.limit],
-        "total_rows": len(result.rows),
-        "sort": result.sort_column,
-    }
+    return page_of(request, causes.table())
 
 
 @operation(Op.LOGS_MESSAGE)
