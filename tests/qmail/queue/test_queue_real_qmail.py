@@ -4,11 +4,14 @@ process now, and a test message delivered and traced through the send log.
 It needs the development MTA that the real-qmail setup script (outside the project) builds from notqmail
 (/var/qmail with me and locals mail.example.test, /service -> /etc/service with qmail-send and
 qmail-smtpd supervised, alice with a Maildir, an SMTP sink answering 451 on 127.0.0.1:2529), and is
-skipped without /var/qmail/bin/qmail-send. It works on that host's own queue: purge, delete and
-reset through the same library the agent uses, process now, the test message and its trace through
-the agent's own operations (in this process, configured for server root /). A reset leaves the
-queue it moved aside as ``/var/qmail/queue.bad-…``, as it would for an admin. After each change
-qmail-qread must agree with the panel, and qmail-send must have logged no alert.
+skipped without /var/qmail/bin/qmail-send. A host whose supervision tree is installed but not running
+(after a reboot, or in CI, whose machine keeps the files but none of the processes) gets its svscan
+started for these tests and stopped afterwards, as its boot would have started it. It works on that
+host's own queue: purge, delete and reset through the same library the agent uses, process now, the
+test message and its trace through the agent's own operations (in this process, configured for
+server root /). A reset leaves the queue it moved aside as ``/var/qmail/queue.bad-…``, as it would
+for an admin. After each change qmail-qread must agree with the panel, and qmail-send must have
+logged no alert.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from mailserver.qmail.paths import Roots
 from mailserver.qmail.queue import changes, listing, qread, request, reset
 from mailserver.qmail.queue.layout import Layout, discover
 from tests.support.queues import qread_blocks as blocks
+from tests.support.svscan import running_svscan
 
 REAL = Roots()  # /var/qmail, /service, /var/log/qmail, /usr/bin: the host's own
 QMAIL_SEND = REAL.qmail_program("qmail-send")
@@ -96,8 +100,20 @@ def agree(layout: Layout) -> None:
     assert blocks(qmail_qread()) == blocks(panel_qread(layout))
 
 
+@pytest.fixture(scope="module")
+def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The host's services under svscan: the running one, or one started here and stopped afterwards."""
+    if services.read_status(REAL, "qmail-send").supervised:
+        yield
+        return
+    if not REAL.service_dir("qmail-send").is_dir():
+        pytest.skip(f"qmail is installed but not supervised: no {REAL.service_dir('qmail-send')}")
+    with running_svscan(REAL.service.resolve(), log=tmp_path_factory.mktemp("svscan") / "svscan.log"):
+        yield
+
+
 @pytest.fixture
-def real() -> Iterator[Layout]:
+def real(supervised: None) -> Iterator[Layout]:
     """The host's queue, DEFERRED routed to the 451 sink, ACCEPTED to the 250 one; no qmail-send alert
     (or warning) allowed."""
     assert services.wait_until(REAL, "qmail-send", "up", 10).up, "qmail-send is not running on this host"
