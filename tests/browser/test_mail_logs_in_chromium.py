@@ -181,7 +181,9 @@ def test_a_new_query_while_a_report_runs_stops_it_and_shows_its_own(in_process_p
     replaced = re.search(r"report_id=([A-Za-z0-9_-]+)", page.locator("#report-run").get_attribute("hx-get"))
     assert replaced
     run_query(page, "show-all", rows="20")
-    expect(page.get_by_test_id("report-row")).to_have_count(20)
+    # Its table comes once the long report has seen it is replaced (at its next progress step):
+    # seconds when the machine is busy.
+    expect(page.get_by_test_id("report-row")).to_have_count(20, timeout=20_000)
     state = agent.call(Op.LOGS_PROGRESS, {"report_id": replaced.group(1)})
     deadline = time.monotonic() + 10
     while not state["finished"] and time.monotonic() < deadline:
