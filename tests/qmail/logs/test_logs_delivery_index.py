@@ -128,7 +128,6 @@ def test_following_the_log_as_multilog_writes_it_gives_the_rows_of_a_build(gener
     assert rows(Store(store_dir)) == rows(build(live, tmp_path / "built", workers=1))
 
 
-
 @pytest.mark.parametrize("cut", ["shorter", "rewritten"])
 def test_a_current_cut_or_rewritten_by_hand_is_indexed_again_from_the_log(send_log, tmp_path, cut):
     """multilog only appends; a log someone cut back must not leave rows the log no longer has."""
@@ -155,6 +154,7 @@ def test_a_current_cut_or_rewritten_by_hand_is_indexed_again_from_the_log(send_l
     assert rows(Store(store_dir)) == rows(build(live, tmp_path / "built", workers=1))
     manifest = Store(store_dir).manifest()
     assert manifest is not None and manifest.newest < stamp(1795614090.0)[1:]
+
 
 def _windows(log_dir: Path, step: float, lengths: tuple[float, ...]) -> list[tuple[float, float]]:
     log = LogDir(log_dir)

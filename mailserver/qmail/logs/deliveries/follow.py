@@ -33,7 +33,7 @@ from . import load, segments
 from .build import Progress, join_files
 from .reading import Sink, read_range
 from .rows import RowJoiner
-from .store import Manifest, Store
+from .store import Manifest, Store, current_format
 
 MERGE_AT = 16  # small segments gathered before they are merged into one
 RETENTION_EVERY = 3600.0  # seconds between checks for rows past the retention
@@ -125,6 +125,10 @@ class Follower:
     def start(self, progress: Progress | None = None) -> None:
         """Load the saved state, or build the index from the whole log directory."""
         manifest = self.store.manifest()
+        if manifest is not None and manifest.format != current_format():
+            # Written by another version: readers keep it (on texts) until the new one is published.
+            self.build(progress, replacing=manifest)
+            return
         if manifest is not None and manifest.state and self._load(manifest):
             self.con = self.con or load.connect()
             return
@@ -170,7 +174,7 @@ class Follower:
             self.joiner = joiner
             self.known = {(st.st_dev, st.st_ino): n for n, st in zip(numbers, stats, strict=True)}
             self.positions = {(st.st_dev, st.st_ino): f.size for f, st in zip(log.files, stats, strict=True)}
-            manifest = Manifest(log_dir=str(self.log_dir))
+            manifest = Manifest(log_dir=str(self.log_dir), format=current_format())
             if replacing is not None:  # readers see a newer generation; the old files go after GRACE
                 manifest.gen, manifest.retired = replacing.gen, replacing.retired
                 old = [s["name"] for s in replacing.segments]

@@ -22,14 +22,45 @@ COLUMNS: dict[str, list[str]] = {
     "bounces": ["mkey", "msg", "label", "qp"],
     "ends": ["mkey", "msg", "label", "kind"],
 }  # fmt: skip
+_RKEY = "lower(rcpt)"
+_SKEY = "CASE WHEN sender = '' THEN '<>' ELSE lower(sender) END"
+
+
+def key_id(text: str) -> str:
+    """SQL: the integer key of an address (or domain) text, the same in every segment.
+
+    Grouping a week of attempts by (recipient, message) on texts cost most of a whole-log top-*
+    report; on integers it costs half. A 63-bit hash, so the key needs no dictionary shared by
+    the build's processes and the follower; ranked.py checks that the keys of the rows it shows
+    name one text each, and counts on the texts otherwise. DuckDB's hash may change between its
+    versions: the manifest records the version that wrote the index (store.FORMAT).
+    """
+    return f"(CASE WHEN {text} IS NOT NULL THEN (hash({text}) >> 1)::BIGINT END)"  # hash(NULL) is not NULL
+
+
+def domain_of(text: str) -> str:
+    """``address.rpartition("@")[2]`` in SQL: after the last @, or the whole text."""
+    return f"(CASE WHEN strpos({text}, '@') > 0 THEN split_part({text}, '@', -1) ELSE {text} END)"
+
+
 # Computed while loading, so that reports group by them without lower-casing millions of rows:
-# the recipient and the sender as the reports count them (reports.Stats: "<>" for the null sender).
+# the recipient and the sender as the reports count them (reports.Stats: "<>" for the null
+# sender), and their integer keys and their domains' (key_id).
+# The keys (KEYS) are computed from the texts computed before them (a second SELECT), so each
+# address is lower-cased once.
 DERIVED = {
-    "attempts": {"rkey": "lower(rcpt)", "skey": "CASE WHEN sender = '' THEN '<>' ELSE lower(sender) END"},
-    "messages": {"skey": "CASE WHEN sender = '' THEN '<>' ELSE lower(sender) END"},
-}
+    "attempts": {
+        "rkey": _RKEY, "skey": _SKEY, "rid": key_id("rkey"), "sid": key_id("skey"),
+        "rdom": key_id(domain_of("rkey")), "sdom": key_id(domain_of("skey")),
+    },
+    "messages": {"skey": _SKEY, "sid": key_id("skey"), "sdom": key_id(domain_of("skey"))},
+}  # fmt: skip
+KEYS = {"rid", "sid", "rdom", "sdom"}
+UNKNOWN = key_id("'?'")  # the key of a sender the selection does not know (reports count it as "?")
+KEYS_TABLE = "keys"  # a segment's keys and their texts (write_keys)
+SEGMENT_FILES = (*COLUMNS, KEYS_TABLE)
 STAMPS = {"started", "finished", "arrived", "info", "label"}
-INTEGERS = {"mkey", "msg", "number", "seq", "size", "uid", "info_file", "qp"}
+INTEGERS = {"mkey", "msg", "number", "seq", "size", "uid", "info_file", "qp", *KEYS}
 TEXTS = {"channel", "rcpt", "result", "text", "sender", "kind"}
 _OFFSET = 0x400000000000000A
 
@@ -120,9 +151,13 @@ def write_table(con: Any, table: str, files: list[Path], out: Path, remap: Path 
                     f"CASE WHEN {late} THEN r.r_{name} ELSE {select[i].rsplit(' AS ', 1)[0]} END AS {name}"
                 )
     query = f"SELECT {', '.join(select)} FROM {source}"
-    derived = DERIVED.get(table)
-    if derived:
-        query = f"SELECT *, {', '.join(f'{e} AS {c}' for c, e in derived.items())} FROM ({query})"
+    derived = DERIVED.get(table, {})
+    for layer in (
+        {c: e for c, e in derived.items() if c not in KEYS},
+        {c: e for c, e in derived.items() if c in KEYS},
+    ):
+        if layer:
+            query = f"SELECT *, {', '.join(f'{e} AS {c}' for c, e in layer.items())} FROM ({query})"
     con.execute(f"COPY ({query}) TO {_quote(str(out))} ({PARQUET})")
     row = con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(out))})").fetchone()
     return int(row[0]) if row else 0
@@ -136,4 +171,31 @@ def write_segment(
     counts = {}
     for table in COLUMNS:
         counts[table] = write_table(con, table, sources.get(table, []), out / f"{table}.parquet", remap)
+    counts[KEYS_TABLE] = write_keys(con, out)
     return counts
+
+
+def write_keys(con: Any, segment: Path) -> int:
+    """The segment's ``keys.parquet``: each address's and domain's key (key_id) with its text.
+
+    A page of a top-* table is grouped on keys and names its rows from here (keyed.py): reading
+    the few thousand keys of a segment costs nothing beside finding them among its attempts.
+    """
+    parts = []
+    for table, pairs in (("attempts", (("rid", "rkey"), ("sid", "skey"))), ("messages", (("sid", "skey"),))):
+        path = segment / f"{table}.parquet"
+        if path.exists():
+            parts += [
+                f"SELECT {k} AS k, {t} AS text FROM read_parquet({_quote(str(path))})" for k, t in pairs
+            ]
+    if not parts:
+        return 0
+    domain = domain_of("text")
+    query = (
+        f"WITH a AS ({' UNION '.join(parts)}) SELECT k, text FROM a WHERE k IS NOT NULL "
+        f"UNION SELECT {key_id(domain)}, {domain} FROM a WHERE k IS NOT NULL"
+    )
+    out = segment / f"{KEYS_TABLE}.parquet"
+    con.execute(f"COPY ({query}) TO {_quote(str(out))} ({PARQUET})")
+    row = con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(out))})").fetchone()
+    return int(row[0]) if row else 0

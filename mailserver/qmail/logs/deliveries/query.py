@@ -31,7 +31,7 @@ from typing import Any
 from ..selection import DELIVERY_HORIZON
 from ..tai64n import encode
 from . import load
-from .store import Manifest
+from .store import Manifest, current_format
 
 NS = 1_000_000_000
 
@@ -89,13 +89,15 @@ class Period:
         threads: int | None = None,
     ) -> None:
         self.root, self.manifest = root, manifest
+        # Integer address keys (load.key_id) where this code and DuckDB wrote them; texts otherwise.
+        self.ids = manifest.format == current_format()
         self.S = label_ns(encode(start))
         self.E = max(label_ns(encode(end)), self.S)
         self.S_ctx = label_ns(encode(max(0.0, start - DELIVERY_HORIZON)))
         oldest = label_ns(encode(max(0.0, start - lookback)))
         self.F_min = self._first_findable(oldest)
         self.con = load.connect(threads)
-        for table in load.COLUMNS:
+        for table in load.SEGMENT_FILES:
             self._view(table, manifest.paths(root, table), table)
         # Finished attempts (in segments, sorted by time) apart from those under way: a period's
         # bounds on ``finished`` then skip whole row groups of the Parquet files.
@@ -106,9 +108,10 @@ class Period:
         if paths:
             source = "read_parquet([" + ", ".join(_q(p) for p in paths) + "])"
         else:
-            columns = [*load.COLUMNS[table], *load.DERIVED.get(table, {})]
+            columns = [*load.COLUMNS.get(table, ["k", "text"]), *load.DERIVED.get(table, {})]
             empty = (
-                f"NULL::{'BIGINT' if c in load.INTEGERS | load.STAMPS else 'VARCHAR'} AS {c}" for c in columns
+                f"NULL::{'BIGINT' if c in load.INTEGERS | load.STAMPS | {'k'} else 'VARCHAR'} AS {c}"
+                for c in columns
             )
             source = "(SELECT " + ", ".join(empty) + " WHERE FALSE)"
         self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
@@ -184,12 +187,13 @@ class Period:
                     match = f"(lower(rcpt) IN {_list(rule.values)} OR rkey IN {_list(rule.values)})"
                     tables.append((f"k{i}", f"SELECT DISTINCT mkey FROM {prev} WHERE {match}"))
                 else:  # owner: mail from the owned domains (all of it), mail to them (those deliveries)
-                    owned = domain_match_sql(_domain("m.sender"), rule.values)
+                    owned = domain_match_sql(load.domain_of("m.sender"), rule.values)
                     own_sender_m = f"({self.known('m')} AND m.sender != '' AND {owned})"
                     own_sender_a = (
-                        f"(known AND sender != '' AND {domain_match_sql(_domain('sender'), rule.values)})"
+                        "(known AND sender != '' AND "
+                        f"{domain_match_sql(load.domain_of('sender'), rule.values)})"
                     )
-                    match = f"({own_sender_a} OR {domain_match_sql(_domain('rcpt'), rule.values)})"
+                    match = f"({own_sender_a} OR {domain_match_sql(load.domain_of('rcpt'), rule.values)})"
                     tables.append(
                         (
                             f"k{i}",
@@ -216,11 +220,6 @@ class Period:
 
     def close(self) -> None:
         self.con.close()
-
-
-def _domain(expr: str) -> str:
-    """``address.rpartition("@")[2]`` in SQL: after the last @, or the whole text."""
-    return f"(CASE WHEN strpos({expr}, '@') > 0 THEN split_part({expr}, '@', -1) ELSE {expr} END)"
 
 
 def fetch(con: Any, sql: str) -> list[tuple[Any, ...]]:

@@ -14,13 +14,31 @@ second. Row for row and in the same order as reports.table(...).sort(column, rev
 from __future__ import annotations
 
 # ruff: noqa: S608  (SQL built from our own column names and Report's queries)
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..records import readable
 from ..reports import Stats, Table, sides_for, table
+from . import keyed
+from .load import domain_of
 
 if TYPE_CHECKING:
     from .reports import Report
+
+
+@dataclass(frozen=True)
+class Keys:
+    """What a table's rows are grouped on: the texts, or their integer keys (load.key_id)."""
+
+    recipient: str  # a column of att
+    sender: str  # a column of att and of messages
+    ids: bool
+    domains: bool = False  # the keys are domains' (top-domain-stats on ids)
+
+
+TEXTS = Keys("rkey", "skey", ids=False)
+ADDRESS_IDS = Keys("rid", "sid", ids=True)
+DOMAIN_IDS = Keys("rdom", "sdom", ids=True, domains=True)
 
 _READABLE = "replace(replace(rtrim({0}, '/'), '_', ' '), '/', ' / ')"  # records.readable
 _SENDER = ["sent", "bytes", "ok", "def", "fail", "bounced"]
@@ -34,17 +52,18 @@ _RESULTS = (
 )  # last_d / last_f: the seq of the deferral / failure logged last; its text is fetched for the rows shown
 
 
-def _senders(report: Report) -> str:
+def _senders(report: Report, keys: Keys) -> str:
+    s = keys.sender
     return (
-        f"s_arr AS ({report.arrived()}), s_bnc AS ({report.bounced()}), "
-        f"s_res AS (SELECT skey AS k, {_RESULTS.format(p='')} FROM att WHERE res IS NOT NULL GROUP BY k), "
+        f"s_arr AS ({report.arrived(s)}), s_bnc AS ({report.bounced(s)}), "
+        f"s_res AS (SELECT {s} AS k, {_RESULTS.format(p='')} FROM att WHERE res IS NOT NULL GROUP BY k), "
         "senders AS (SELECT k, coalesce(a.n, 0) AS sent, coalesce(a.b, 0) AS bytes, coalesce(ok, 0) AS ok, "
         "coalesce(def, 0) AS def, coalesce(fail, 0) AS fail, coalesce(x.n, 0) AS bounced, last_d, last_f "
         "FROM s_arr a FULL JOIN s_res r USING (k) FULL JOIN s_bnc x USING (k))"
     )
 
 
-def _recipients(name: str) -> str:
+def _recipients(name: str, keys: Keys) -> str:
     """The recipients' counters, computed no further than the report needs them.
 
     Messages per recipient count each (recipient, message) once: a grouping by both, the costly
@@ -56,20 +75,24 @@ def _recipients(name: str) -> str:
     bounce = "bool_or(known AND sender IN ('', '#@[]'))"
     if name in ("top-recipients", "top-deferrals", "top-failures"):
         return (
-            f"r_pairs AS (SELECT rkey AS k, mkey, {bounce} AS b, {_RESULTS.format(p='')} "
+            f"r_pairs AS (SELECT {keys.recipient} AS k, mkey, {bounce} AS b, {_RESULTS.format(p='')} "
             "FROM att GROUP BY k, mkey), "
             "recipients AS (SELECT k, count(*) AS msgs, count(*) FILTER (WHERE b) AS rbounces, "
             "sum(ok) AS rok, sum(def) AS rdef, sum(fail) AS rfail, max(last_d) AS rlast_d, "
             "max(last_f) AS rlast_f FROM r_pairs GROUP BY k)"
         )
     return (  # user and domain stats: 1 for "has a row" (its messages are not shown)
-        f"recipients AS (SELECT rkey AS k, 1 AS msgs, {_RESULTS.format(p='r')}, 0 AS rbounces "
+        f"recipients AS (SELECT {keys.recipient} AS k, 1 AS msgs, {_RESULTS.format(p='r')}, 0 AS rbounces "
         "FROM att GROUP BY k)"
     )
 
 
-def _rows(name: str, by: str) -> tuple[str, list[str]]:
-    """The SELECT of the table's rows (columns named as reports.table names them)."""
+def _rows(name: str, by: str, keys: Keys) -> tuple[str, list[str]]:
+    """The SELECT of the table's rows (columns named as reports.table names them).
+
+    On domain keys the domain stats are the user stats of the domains: every counter is a count
+    or a sum, so summing an address's counters per domain and counting per domain agree.
+    """
     if name == "top-senders":
         return (
             "SELECT k AS sender, sent AS messages, bytes, ok AS success, def AS deferral, fail AS failure, "
@@ -95,7 +118,7 @@ def _rows(name: str, by: str) -> tuple[str, list[str]]:
             [],
         )
     key = "domain" if name == "top-domain-stats" else "user"
-    group = "CASE WHEN strpos(k, '@') > 0 THEN split_part(k, '@', -1) ELSE k END" if key == "domain" else "k"
+    group = domain_of("k") if key == "domain" else "k"
     sums = ", ".join(f"sum(coalesce({c}, 0)) AS {c}" for c in [*_SENDER, *_RCPT])
     nonzero = " OR ".join(f"{c} != 0" for c in [*_SENDER, *_RCPT])
     # Both sides have one row per address, so the join has one per address: the user stats
@@ -103,7 +126,7 @@ def _rows(name: str, by: str) -> tuple[str, list[str]]:
     per_key = f"SELECT k AS g, {', '.join(f'coalesce({c}, 0) AS {c}' for c in [*_SENDER, *_RCPT])} "
     rows = (
         f"{per_key} FROM senders FULL JOIN recipients USING (k)"
-        if key == "user"
+        if key == "user" or keys.domains
         else f"SELECT {group} AS g, {sums} FROM senders FULL JOIN recipients USING (k) GROUP BY g"
     )
     return (
@@ -119,22 +142,24 @@ def ranked(
     """(``limit`` rows of the table after ``offset``, in the order asked; how many rows it has)."""
     empty = table(name, Stats(), by=by)
     columns = empty.columns
-    shape = Table(columns, [], empty.sort_column)
-    column = shape.column(sort) if sort else shape.sort_column
-    rows_sql, _ = _rows(name, by)
+    column = Table(columns, [], empty.sort_column).column(sort) if sort else empty.sort_column
     text = column == columns[0] or column == "last_reason"
+    if report.p.ids and not text:  # sorted by a number: grouped on integer keys, named at the end
+        keys = DOMAIN_IDS if name == "top-domain-stats" else ADDRESS_IDS
+        rows_sql, _ = _rows(name, by, keys)
+        sides = _sides(report, name, by, keys)
+        paged = keyed.page(report, sides, rows_sql, columns, column, reverse, limit, offset)
+        if paged is not None:
+            return _with_reasons(report, paged[0], columns, column), paged[1]
+    rows_sql, _ = _rows(name, by, TEXTS)
     first = f'"{columns[0]}"'
     order = f'"{column}" {"DESC" if not text else "ASC"}, {first} ASC'
     if reverse:
         order = f'"{column}" {"ASC" if not text else "DESC"}, {first} DESC'
     if column == columns[0]:
         order = f"{first} {'DESC' if reverse else 'ASC'}"
-    wanted = sides_for(name, by)
-    ctes = [_senders(report)] if "senders" in wanted else []
-    ctes += [_recipients(name)] if "recipients" in wanted else []
-    sides = ", ".join(ctes)
-    reasons = "last_reason" in columns
-    if reasons and column == "last_reason":  # sorted by the texts: every listed row needs its own
+    sides = _sides(report, name, by, TEXTS)
+    if "last_reason" in columns and column == "last_reason":  # sorted by the texts: each row needs its own
         rows_sql = (
             f"SELECT t0.* REPLACE ({_READABLE.format('x.text')} AS last_reason) FROM ({rows_sql}) t0 "
             "LEFT JOIN (SELECT seq, text FROM seg_attempts) x ON x.seq = t0.last_reason"
@@ -150,14 +175,26 @@ def ranked(
             report.con.execute(f"WITH {sides}, t AS ({rows_sql}) SELECT count(*) FROM t").fetchone()[0]
         )
     rows: list[list[str | int]] = [[_value(v) for v in row[:-1]] for row in fetched]
-    if reasons and column != "last_reason":  # the texts of just the rows shown
+    return _with_reasons(report, rows, columns, column), total
+
+
+def _sides(report: Report, name: str, by: str, keys: Keys) -> str:
+    wanted = sides_for(name, by)
+    ctes = [_senders(report, keys)] if "senders" in wanted else []
+    ctes += [_recipients(name, keys)] if "recipients" in wanted else []
+    return ", ".join(ctes)
+
+
+def _with_reasons(report: Report, rows: list[list[str | int]], columns: list[str], column: str) -> Table:
+    """The table, with the reply texts of just the rows shown where it lists the last reason."""
+    if "last_reason" in columns and column != "last_reason":
         seqs = ", ".join(str(row[3]) for row in rows) or "NULL"
         texts = dict(
             report.con.execute(f"SELECT seq, text FROM seg_attempts WHERE seq IN ({seqs})").fetchall()
         )
         for row in rows:
             row[3] = readable(texts.get(row[3], ""))
-    return Table(columns, rows, column), total
+    return Table(columns, rows, column)
 
 
 def _value(value: Any) -> str | int:

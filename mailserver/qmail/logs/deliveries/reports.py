@@ -16,7 +16,8 @@ from ..causes import CAUSES, Cause, Causes
 from ..domains import Domains
 from ..reports import Stats, Table, sides_for, table
 from ..series import Series
-from .query import Period, Rule, _domain, _list, _q, fetch, ns_unix
+from .load import UNKNOWN, domain_of, key_id
+from .query import Period, Rule, _list, _q, fetch, ns_unix
 
 # The text of the result logged last (results' seq follow the log), as Stats keeps it.
 LATEST = "arg_max(text, seq) FILTER (WHERE res != 's')"
@@ -41,9 +42,15 @@ class Report:
         # A view: each report's query reads the Parquet files once, skipping the row groups
         # outside the period. Only virtual-domain recipients need a table (to rewrite them).
         kind = "TABLE" if self.domains is not None else "VIEW"
+        keys = (
+            f", rid, CASE WHEN known THEN sid ELSE {UNKNOWN} END AS sid, rdom, "
+            f"CASE WHEN known THEN sdom ELSE {UNKNOWN} END AS sdom"
+            if period.ids
+            else ""
+        )
         self.con.execute(
             f"CREATE OR REPLACE TEMP {kind} a0 AS SELECT mkey, msg, channel, rcpt, rkey, res, text, "
-            "finished, seq, sender, CASE WHEN known THEN skey ELSE '?' END AS skey, size, known "
+            f"finished, seq, sender, CASE WHEN known THEN skey ELSE '?' END AS skey, size, known{keys} "
             f"FROM ({period.attempts()})"
         )
         if self.domains is not None:
@@ -67,7 +74,9 @@ class Report:
         self.con.execute("CREATE OR REPLACE TEMP TABLE rmap (raw VARCHAR, orig VARCHAR)")
         if pairs:
             self.con.executemany("INSERT INTO rmap VALUES (?, ?)", pairs)
-            self.con.execute("UPDATE a0 SET rkey = rmap.orig FROM rmap WHERE a0.rkey = rmap.raw")
+            orig = "rmap.orig"
+            ids = f", rid = {key_id(orig)}, rdom = {key_id(domain_of(orig))}" if self.p.ids else ""
+            self.con.execute(f"UPDATE a0 SET rkey = rmap.orig{ids} FROM rmap WHERE a0.rkey = rmap.raw")
 
     def sql(self, body: str) -> str:
         return body
@@ -76,23 +85,26 @@ class Report:
         return "mkey NOT IN (SELECT mkey FROM lost)"
 
     # -- top-* ------------------------------------------------------------------------------
-    def arrived(self) -> str:
-        """Per sender: messages that arrived in the period (k, n, b: their bytes)."""
+    def arrived(self, key: str = "skey") -> str:
+        """Per sender: messages that arrived in the period (k, n, b: their bytes).
+
+        ``key``: the sender's column in ``messages`` (skey, or sid / sdom: load.key_id).
+        """
         p = self.p
         on_channel = " AND mkey IN (SELECT mkey FROM att)" if self.channel else ""
         return (
-            f"SELECT CASE WHEN {p.known('m')} THEN m.skey ELSE '?' END AS k, count(*) AS n, "
+            f"SELECT CASE WHEN {p.known('m')} THEN m.{key} ELSE {_unknown(key)} END AS k, count(*) AS n, "
             f"sum(CASE WHEN {p.known('m')} THEN m.size ELSE 0 END) AS b "
             f"FROM (SELECT * FROM messages WHERE {p.in_period('arrived')} AND {self.keep} "
             f"AND mkey NOT IN ({p.lost()}){on_channel}) m GROUP BY k"
         )
 
-    def bounced(self) -> str:
+    def bounced(self, key: str = "skey") -> str:
         """Per sender: ``bounce msg`` lines in the period of its messages (k, n)."""
         p = self.p
         failed = "" if self.channel is None else " AND mkey IN (SELECT mkey FROM att WHERE res = 'f')"
         return (
-            f"SELECT CASE WHEN {p.known('m')} THEN m.skey ELSE '?' END AS k, count(*) AS n "
+            f"SELECT CASE WHEN {p.known('m')} THEN m.{key} ELSE {_unknown(key)} END AS k, count(*) AS n "
             f"FROM (SELECT * FROM bounces WHERE {p.in_period('label')} AND {self.bounce_keep} "
             f"AND mkey NOT IN ({p.lost()}){failed}) b LEFT JOIN messages m USING (mkey) GROUP BY k"
         )
@@ -223,13 +235,17 @@ class Report:
             "max(seq) AS s FROM att WHERE res IN ('d', 'f') GROUP BY rkey, text), "
             f"k AS (SELECT text, {cause_sql('text', 'lt')} AS c "
             "FROM (SELECT text, lower(text) AS lt FROM (SELECT DISTINCT text FROM r))) "
-            f"SELECT {_domain('rkey')} AS d, c, sum(de)::BIGINT AS deferrals, sum(fa)::BIGINT AS failures, "
+            f"SELECT {domain_of('rkey')} AS d, c, sum(de)::BIGINT AS deferrals, sum(fa)::BIGINT AS failures, "
             "min(first) AS first, max(last) AS last, arg_max(text, s) AS example "
             "FROM r JOIN k USING (text) GROUP BY d, c"
         )
         for d, c, deferrals, failures, first, last, example in fetch(self.con, body):
             causes.rows[(d, c)] = Cause(deferrals, failures, ns_unix(first), ns_unix(last), example)
         return causes
+
+
+def _unknown(key: str) -> str:
+    return "'?'" if key == "skey" else UNKNOWN
 
 
 def cause_sql(column: str, lowered: str | None = None) -> str:

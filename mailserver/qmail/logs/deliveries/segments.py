@@ -10,6 +10,7 @@ on disk for a grace period, see store.py) in the manifest that no longer names t
 from __future__ import annotations
 
 # ruff: noqa: S608  (SQL built from our own paths and column names)
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,11 @@ def merge_small(con: Any, store: Store, manifest: Manifest) -> None:
         return
     merged = store.new_dir("seg")
     counts = {}
-    for table in load.COLUMNS:
+    for table in load.SEGMENT_FILES:
         paths = [str(store.root / s["name"] / f"{table}.parquet") for s in parts if s["rows"].get(table)]
-        counts[table] = merge_parquet(con, paths, merged / f"{table}.parquet")
+        counts[table] = merge_parquet(
+            con, paths, merged / f"{table}.parquet", distinct=table == load.KEYS_TABLE
+        )
     names = {s["name"] for s in parts}
     manifest.segments = [s for s in manifest.segments if s["name"] not in names]
     manifest.segments.append(describe(con, merged, counts, None))
@@ -78,6 +81,10 @@ def apply_retention(con: Any, store: Store, manifest: Manifest, now: float) -> N
                     )
                     row = con.execute(f"SELECT count(*) FROM read_parquet('{newer / table}.parquet')")
                     counts[table] = int((row.fetchone() or (0,))[0])
+            if segment["rows"].get(load.KEYS_TABLE):  # keys of rows now gone name nothing shown: kept
+                name = f"{load.KEYS_TABLE}.parquet"
+                shutil.copyfile(store.root / segment["name"] / name, newer / name)
+                counts[load.KEYS_TABLE] = segment["rows"][load.KEYS_TABLE]
             kept.append(describe(con, newer, counts, segment.get("since")))
             retired.append(segment["name"])
         else:
@@ -87,10 +94,11 @@ def apply_retention(con: Any, store: Store, manifest: Manifest, now: float) -> N
         store.retire(manifest, retired)
 
 
-def merge_parquet(con: Any, paths: list[str], out: Path) -> int:
+def merge_parquet(con: Any, paths: list[str], out: Path, *, distinct: bool = False) -> int:
     if not paths:
         return 0
     names = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-    con.execute(f"COPY (SELECT * FROM read_parquet({names})) TO '{out}' ({load.PARQUET})")
+    rows = "DISTINCT *" if distinct else "*"
+    con.execute(f"COPY (SELECT {rows} FROM read_parquet({names})) TO '{out}' ({load.PARQUET})")
     row = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()
     return int(row[0]) if row else 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -37,9 +38,22 @@ RETENTION_DAYS = 90  # default: rows older than this leave at the next compactio
 INDEX_ENV = "NODEWORX_LOG_INDEX"
 
 
+@functools.cache
+def current_format() -> str:
+    """What the rows' layout depends on: this code's row format and DuckDB's version (whose hash
+    makes the address keys, load.key_id). An index of another format is built again."""
+    from importlib.metadata import version
+
+    return f"{ROW_FORMAT} duckdb {version('duckdb')}"
+
+
+ROW_FORMAT = 2  # 2: integer address and domain keys (rid, sid, rdom, sdom)
+
+
 @dataclass
 class Manifest:
     gen: int = 0
+    format: str = ""  # current_format() of the code that built it; "" before formats were recorded
     log_dir: str = ""
     files: list[dict[str, Any]] = field(default_factory=list)  # no, name, dev, ino, size, first, done
     segments: list[dict[str, Any]] = field(default_factory=list)  # name, rows {table: n}, newest

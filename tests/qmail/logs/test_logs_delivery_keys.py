@@ -1,0 +1,141 @@
+"""Top-* pages grouped on the addresses' integer keys are the streaming tables, sorted and cut.
+
+ranked.py groups on load.key_id hashes when the index was written with them and the page is
+sorted by a number; keyed.py names just the rows that can be on the page. Held here to the
+streaming tables for every numeric column, both orders and pages past the first (where ties
+straddle the page's edges), with virtual-domain recipients rewritten, on keys that collide, and
+on an index written before the keys existed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from index_support import TOPS, Both, build
+
+from mailserver.qmail.logs.deliveries import keyed, load
+from mailserver.qmail.logs.deliveries.follow import Follower
+from mailserver.qmail.logs.deliveries.ranked import ranked
+from mailserver.qmail.logs.deliveries.store import Store, current_format
+from mailserver.qmail.logs.domains import Domains
+from mailserver.qmail.logs.files import LogDir
+from mailserver.qmail.logs.messages import messages
+from mailserver.qmail.logs.reports import Stats, sides_for, table
+from mailserver.qmail.logs.tai64n import to_unix
+
+PAGES = ((0, 5), (3, 5), (10, 4), (40, 6))  # (offset, limit)
+
+
+def whole(log_dir: Path) -> tuple[float, float]:
+    log = LogDir(log_dir)
+    try:
+        return to_unix(log.first_label() or b"") - 1, to_unix(log.last_label() or b"") + 1
+    finally:
+        log.close()
+
+
+def same_pages(both: Both, names: tuple[str, ...] = TOPS) -> int:
+    """Every numeric column, both orders, each of PAGES: ranked == the streaming table's slice.
+
+    Returns how many pages were compared.
+    """
+    compared = 0
+    for name in names:
+        for by in ("recipient", "sender") if name in ("top-deferrals", "top-failures") else ("recipient",):
+            stats = Stats(None, both.domains, sides_for(name, by)).add_all(messages(both.chunks()))
+            streamed = table(name, stats, by=by)
+            for column in streamed.columns[1:]:
+                if column == "last_reason":
+                    continue
+                for reverse in (False, True):
+                    streamed.sort(column, reverse=reverse)
+                    for offset, limit in PAGES:
+                        got, total = ranked(both.report(None), name, by, column, reverse, limit, offset)
+                        expected = streamed.rows[offset : offset + limit]
+                        assert (got.rows, total) == (expected, len(streamed.rows)), (
+                            name, by, column, reverse, offset,
+                        )  # fmt: skip
+                        compared += 1
+    return compared
+
+
+@pytest.fixture
+def keyed_pages(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each page came from the integer keys (True) or fell back to the texts (False)."""
+    seen: list[bool] = []
+    page = keyed.page
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        result = page(*args, **kwargs)
+        seen.append(result is not None)
+        return result
+
+    monkeypatch.setattr(keyed, "page", spy)
+    return seen
+
+
+def test_pages_on_integer_keys_are_the_streaming_tables_pages(send_log, tmp_path, keyed_pages):
+    store = build(send_log, tmp_path / "ix")
+    start, end = whole(send_log)
+    both = Both(send_log, store, tmp_path / "cache", start, end)
+    assert both.period.ids
+    assert same_pages(both) > 100
+    both.close()
+    assert keyed_pages and all(keyed_pages)  # no fallback: the fixture's addresses share no key
+
+
+def test_virtual_domain_recipients_are_counted_under_the_address_they_were_sent_to(
+    send_log, tmp_path, keyed_pages
+):
+    """alice-lists@example.test is lists@example.test once example.test maps to the prefix alice."""
+    store = build(send_log, tmp_path / "ix")
+    start, end = whole(send_log)
+    both = Both(send_log, store, tmp_path / "cache", start, end, domains=Domains({"example.test": "alice"}))
+    table_ = both.report(None).table("top-recipients")
+    assert "lists@example.test" in [row[0] for row in table_.rows]
+    same_pages(both, ("top-recipients", "top-user-stats", "top-domain-stats"))
+    both.close()
+    assert keyed_pages and all(keyed_pages)
+
+
+def test_addresses_that_share_a_key_are_counted_on_their_texts(send_log, tmp_path, monkeypatch, keyed_pages):
+    """Keys made to collide (every address one key): every page falls back and is still right."""
+    one_key = {
+        table: {c: "0::BIGINT" if c in load.KEYS else e for c, e in columns.items()}
+        for table, columns in load.DERIVED.items()
+    }
+    monkeypatch.setattr(load, "DERIVED", one_key)
+    store = build(send_log, tmp_path / "ix")
+    start, end = whole(send_log)
+    both = Both(send_log, store, tmp_path / "cache", start, end)
+    same_pages(both, ("top-senders", "top-recipients", "top-domain-stats"))
+    both.close()
+    assert keyed_pages and not any(keyed_pages)
+
+
+def test_an_index_of_an_older_format_is_read_on_texts_and_built_again(send_log, tmp_path, keyed_pages):
+    store = build(send_log, tmp_path / "ix")
+    manifest_path = store.root / "manifest.json"
+    data = json.loads(manifest_path.read_text())
+    data.pop("format")  # as an index written before the integer keys
+    manifest_path.write_text(json.dumps(data))
+    start, end = whole(send_log)
+    both = Both(send_log, store, tmp_path / "cache", start, end)
+    assert not both.period.ids
+    same_pages(both, ("top-recipients",))
+    both.close()
+    assert not keyed_pages  # never tried: the segments have no keys
+
+    follower = Follower(send_log, store, workers=1)
+    follower.start()
+    follower.close()
+    manifest = Store(store.root).manifest()
+    assert manifest is not None and manifest.format == current_format()
+    both = Both(send_log, Store(store.root), tmp_path / "cache2", start, end)
+    assert both.period.ids
+    same_pages(both, ("top-recipients",))
+    both.close()
+    assert keyed_pages and all(keyed_pages)
