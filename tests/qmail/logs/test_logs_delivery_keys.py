@@ -101,13 +101,22 @@ def test_virtual_domain_recipients_are_counted_under_the_address_they_were_sent_
     assert keyed_pages and all(keyed_pages)
 
 
-def test_addresses_that_share_a_key_are_counted_on_their_texts(send_log, tmp_path, monkeypatch, keyed_pages):
-    """Keys made to collide (every address one key): every page falls back and is still right."""
-    one_key = {
-        table: {c: "0::BIGINT" if c in load.KEYS else e for c, e in columns.items()}
-        for table, columns in load.DERIVED.items()
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {c: "0::BIGINT" for c in load.KEYS},  # every address and domain one key
+        {"sid": load.key_id("'<>'")},  # every sender the null sender's key: all would count as bounces
+    ],
+    ids=["one-key", "senders-as-null-sender"],
+)
+def test_addresses_that_share_a_key_are_counted_on_their_texts(
+    send_log, tmp_path, monkeypatch, keyed_pages, keys
+):
+    """Keys made to collide: every page falls back to the texts and is still right."""
+    colliding = {
+        table: {c: keys.get(c, e) for c, e in columns.items()} for table, columns in load.DERIVED.items()
     }
-    monkeypatch.setattr(load, "DERIVED", one_key)
+    monkeypatch.setattr(load, "DERIVED", colliding)
     store = build(send_log, tmp_path / "ix")
     start, end = whole(send_log)
     both = Both(send_log, store, tmp_path / "cache", start, end)

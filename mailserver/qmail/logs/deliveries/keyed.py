@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from .reports import Report
 
 Row = list[str | int]
+# A bounce is a message from the null sender ("<>" as counted) or qmail's "#@[]"; on keys, a
+# sender whose key is one of these (SQL constants). page() makes sure no other sender has one.
+BOUNCE_TEXTS = ("<>", "#@[]")
+BOUNCE_KEYS = tuple(key_id(f"'{text}'") for text in BOUNCE_TEXTS)
 
 
 def page(
@@ -39,6 +43,9 @@ def page(
 ) -> tuple[list[Row], int] | None:
     """(the page's rows, named; how many rows the table has), or None when two texts share a key."""
     con = report.con
+    bounce_keys = f"SELECT DISTINCT text FROM keys WHERE k IN ({', '.join(BOUNCE_KEYS)})"
+    if any(text not in BOUNCE_TEXTS for (text,) in con.execute(bounce_keys).fetchall()):
+        return None
     con.execute(f"CREATE OR REPLACE TEMP TABLE keyed AS WITH {sides}, t AS ({rows_sql}) SELECT * FROM t")
     total = int(con.execute("SELECT count(*) FROM keyed").fetchone()[0])
     if offset >= total or limit <= 0:  # no row shown: the count holds if no key names two texts

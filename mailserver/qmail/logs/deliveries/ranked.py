@@ -72,7 +72,11 @@ def _recipients(name: str, keys: Keys) -> str:
     more: the recipients they list hold most attempts, and picking them out compares texts);
     the user and domain stats need no pairs (a recipient with any attempt has a row there).
     """
-    bounce = "bool_or(known AND sender IN ('', '#@[]'))"
+    bounce = (
+        f"bool_or(known AND sid IN ({', '.join(keyed.BOUNCE_KEYS)}))"  # keyed.page checks these keys
+        if keys.ids
+        else "bool_or(known AND sender IN ('', '#@[]'))"
+    )
     if name in ("top-recipients", "top-deferrals", "top-failures"):
         return (
             f"r_pairs AS (SELECT {keys.recipient} AS k, mkey, {bounce} AS b, {_RESULTS.format(p='')} "
