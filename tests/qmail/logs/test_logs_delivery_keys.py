@@ -121,6 +121,8 @@ def test_addresses_that_share_a_key_are_counted_on_their_texts(
     start, end = whole(send_log)
     both = Both(send_log, store, tmp_path / "cache", start, end)
     same_pages(both, ("top-senders", "top-recipients", "top-domain-stats"))
+    streamed, indexed = both.causes(None)  # deferrals by cause: grouped per domain key, then named
+    assert streamed == indexed
     both.close()
     assert keyed_pages and not any(keyed_pages)
 

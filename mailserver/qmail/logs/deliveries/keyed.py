@@ -50,7 +50,7 @@ def page(
     total = int(con.execute("SELECT count(*) FROM keyed").fetchone()[0])
     if offset >= total or limit <= 0:  # no row shown: the count holds if no key names two texts
         every = f'SELECT "{columns[0]}" FROM keyed'
-        return ([], total) if _names(report, every) is not None else None
+        return ([], total) if names(report, every) is not None else None
     number = f'"{column}"'
     way = "ASC" if reverse else "DESC"
     edge = f"SELECT {number} FROM keyed ORDER BY {number} {way} LIMIT 1 OFFSET "
@@ -63,21 +63,21 @@ def page(
         f"CREATE OR REPLACE TEMP TABLE shown AS SELECT * FROM keyed WHERE {number} BETWEEN ? AND ?",
         [low, high],
     )
-    names = _names(report, f'SELECT "{columns[0]}" FROM shown')
-    if names is None:
+    named = names(report, f'SELECT "{columns[0]}" FROM shown')
+    if named is None:
         return None
     i = columns.index(column)
     rows: list[Row] = []
     for fetched in con.execute("SELECT * FROM shown").fetchall():
-        if fetched[0] not in names:  # a row without an address: counted on the texts, as before
+        if fetched[0] not in named:  # a row without an address: counted on the texts, as before
             return None
-        rows.append([names[fetched[0]], *(int(v or 0) for v in fetched[1:])])
+        rows.append([named[fetched[0]], *(int(v or 0) for v in fetched[1:])])
     rows.sort(key=lambda row: (-int(row[i]), str(row[0])), reverse=reverse)
     start = offset - ahead
     return rows[start : start + limit], total
 
 
-def _names(report: Report, shown: str) -> dict[int, str] | None:
+def names(report: Report, shown: str) -> dict[int, str] | None:
     """The text of each key in ``shown`` (a query of keys), or None if a key names two texts.
 
     The segments' ``keys`` files hold every address's and domain's key (load.write_keys).

@@ -16,6 +16,7 @@ from ..causes import CAUSES, Cause, Causes
 from ..domains import Domains
 from ..reports import Stats, Table, sides_for, table
 from ..series import Series
+from . import keyed
 from .load import UNKNOWN, domain_of, key_id
 from .query import Period, Rule, _list, _q, fetch, ns_unix
 
@@ -225,23 +226,36 @@ class Report:
     # -- deferrals by cause -------------------------------------------------------------------
     def causes(self) -> Causes:
         causes = Causes(self.channel, None)
-        # Replies repeat: each distinct one is classified once (the rules are many substring tests),
-        # and the results are counted per (recipient, reply) before they meet the causes: joining
-        # every result's text to its cause cost 60 % of a whole-log report. The example is the
-        # text of the result logged last (seq is unique), as arg_max over every row gives it.
-        body = (
-            "WITH r AS (SELECT rkey, text, count(*) FILTER (WHERE res = 'd') AS de, "
-            "count(*) FILTER (WHERE res = 'f') AS fa, min(finished) AS first, max(finished) AS last, "
-            "max(seq) AS s FROM att WHERE res IN ('d', 'f') GROUP BY rkey, text), "
-            f"k AS (SELECT text, {cause_sql('text', 'lt')} AS c "
-            "FROM (SELECT text, lower(text) AS lt FROM (SELECT DISTINCT text FROM r))) "
-            f"SELECT {domain_of('rkey')} AS d, c, sum(de)::BIGINT AS deferrals, sum(fa)::BIGINT AS failures, "
-            "min(first) AS first, max(last) AS last, arg_max(text, s) AS example "
-            "FROM r JOIN k USING (text) GROUP BY d, c"
-        )
-        for d, c, deferrals, failures, first, last, example in fetch(self.con, body):
-            causes.rows[(d, c)] = Cause(deferrals, failures, ns_unix(first), ns_unix(last), example)
+        named: dict[int, str] | None = None
+        if self.p.ids:  # domains grouped as integers and named afterwards (keyed.names)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE cause_rows AS {_causes_sql('rdom')}")
+            named = keyed.names(self, "SELECT d FROM cause_rows")
+        if named is None:  # on the texts: an older index, or two domains that share a key
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE cause_rows AS {_causes_sql(domain_of('rkey'))}")
+        for d, c, deferrals, failures, first, last, example in fetch(self.con, "SELECT * FROM cause_rows"):
+            domain = named[d] if named is not None else d
+            causes.rows[(domain, c)] = Cause(deferrals, failures, ns_unix(first), ns_unix(last), example)
         return causes
+
+
+def _causes_sql(domain: str) -> str:
+    """Deferrals and failures per (recipient's ``domain``, cause), with the latest reply as example.
+
+    Replies repeat: each distinct one is classified once (the rules are many substring tests), and
+    the results are counted per (domain, reply) before they meet the causes: joining every
+    result's text to its cause cost 60 % of a whole-log report. The example is the text of the
+    result logged last (seq is unique), as arg_max over every row gives it.
+    """
+    return (
+        f"WITH r AS (SELECT {domain} AS rd, text, count(*) FILTER (WHERE res = 'd') AS de, "
+        "count(*) FILTER (WHERE res = 'f') AS fa, min(finished) AS first, max(finished) AS last, "
+        "max(seq) AS s FROM att WHERE res IN ('d', 'f') GROUP BY rd, text), "
+        f"k AS (SELECT text, {cause_sql('text', 'lt')} AS c "
+        "FROM (SELECT text, lower(text) AS lt FROM (SELECT DISTINCT text FROM r))) "
+        "SELECT rd AS d, c, sum(de)::BIGINT AS deferrals, sum(fa)::BIGINT AS failures, "
+        "min(first) AS first, max(last) AS last, arg_max(text, s) AS example "
+        "FROM r JOIN k USING (text) GROUP BY d, c"
+    )
 
 
 def _unknown(key: str) -> str:
