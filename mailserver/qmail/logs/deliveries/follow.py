@@ -357,7 +357,7 @@ class Follower:
             sink.add("attempts", self.joiner.running())
             sink.add("messages", self.joiner.unwritten())
             running = self.store.new_dir("run")
-            load.write_segment(self.con, sink.files, running)
+            load.write_segment(self.con, sink.files, running, keys=False)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         self.store.retire(self.manifest, [self.manifest.running or ""])

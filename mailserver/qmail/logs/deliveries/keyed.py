@@ -80,9 +80,15 @@ def page(
 def names(report: Report, shown: str) -> dict[int, str] | None:
     """The text of each key in ``shown`` (a query of keys), or None if a key names two texts.
 
-    The segments' ``keys`` files hold every address's and domain's key (load.write_keys).
+    The segments' ``keys`` files hold every address's and domain's key (load.write_keys); the
+    running segment has none (the follower rewrites it at every read), so its few rows are
+    asked directly.
     """
     parts = ["SELECT k, text FROM keys WHERE k IN (SELECT * FROM wanted)"]
+    for table, k, text in (("run_attempts", "rid", "rkey"), ("run_attempts", "sid", "skey"),
+                           ("run_messages", "sid", "skey")):  # fmt: skip
+        for key, name in ((k, text), (f"{k[0]}dom", domain_of(text))):
+            parts.append(f"SELECT {key}, {name} FROM {table} WHERE {key} IN (SELECT * FROM wanted)")
     # A sender the selection does not know is counted under "?" (load.UNKNOWN), and the
     # virtual-domain recipients under the addresses they were sent to (Report._map_recipients).
     parts.append(f"SELECT {UNKNOWN}, '?'")

@@ -164,14 +164,18 @@ def write_table(con: Any, table: str, files: list[Path], out: Path, remap: Path 
 
 
 def write_segment(
-    con: Any, sources: dict[str, list[Path]], out: Path, remap: Path | None = None
+    con: Any, sources: dict[str, list[Path]], out: Path, remap: Path | None = None, *, keys: bool = True
 ) -> dict[str, int]:
-    """One segment directory from row files per table; tables without rows get no file."""
+    """One segment directory from row files per table; tables without rows get no file.
+
+    ``keys``: write its keys file too (not for the running segment: keyed.names reads its rows).
+    """
     out.mkdir(exist_ok=True)
     counts = {}
     for table in COLUMNS:
         counts[table] = write_table(con, table, sources.get(table, []), out / f"{table}.parquet", remap)
-    counts[KEYS_TABLE] = write_keys(con, out)
+    if keys:
+        counts[KEYS_TABLE] = write_keys(con, out)
     return counts
 
 

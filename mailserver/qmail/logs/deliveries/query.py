@@ -103,6 +103,7 @@ class Period:
         # bounds on ``finished`` then skip whole row groups of the Parquet files.
         self._view("seg_attempts", manifest.paths(root, "attempts", running=False), "attempts")
         self._view("run_attempts", manifest.paths(root, "attempts", segments=False), "attempts")
+        self._view("run_messages", manifest.paths(root, "messages", segments=False), "messages")
 
     def _view(self, name: str, paths: list[str], table: str) -> None:
         if paths:
