@@ -238,7 +238,8 @@ class Follower:
             if joiner.lines == lines:
                 return False
             segment = self.store.new_dir("seg")
-            counts = load.write_segment(self.con, sink.files, segment)
+            # No keys file: small, named from its rows until merged (keyed.names, segments.merge_small).
+            counts = load.write_segment(self.con, sink.files, segment, keys=False)
             self.manifest.segments.append(self._segment(segment, counts, self.manifest.state))
             self._write_running()
             if self._small() >= MERGE_AT or time.monotonic() - self.saved_at > SAVE_EVERY:

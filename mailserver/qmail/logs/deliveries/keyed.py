@@ -81,12 +81,12 @@ def names(report: Report, shown: str) -> dict[int, str] | None:
     """The text of each key in ``shown`` (a query of keys), or None if a key names two texts.
 
     The segments' ``keys`` files hold every address's and domain's key (load.write_keys); the
-    running segment has none (the follower rewrites it at every read), so its few rows are
-    asked directly.
+    follower's small segments and the running one have none (written at every read of the log,
+    they are merged into one that has), so their few rows are asked directly.
     """
     parts = ["SELECT k, text FROM keys WHERE k IN (SELECT * FROM wanted)"]
-    for table, k, text in (("run_attempts", "rid", "rkey"), ("run_attempts", "sid", "skey"),
-                           ("run_messages", "sid", "skey")):  # fmt: skip
+    for table, k, text in (("keyless_attempts", "rid", "rkey"), ("keyless_attempts", "sid", "skey"),
+                           ("keyless_messages", "sid", "skey")):  # fmt: skip
         for key, name in ((k, text), (f"{k[0]}dom", domain_of(text))):
             parts.append(f"SELECT {key}, {name} FROM {table} WHERE {key} IN (SELECT * FROM wanted)")
     # A sender the selection does not know is counted under "?" (load.UNKNOWN), and the

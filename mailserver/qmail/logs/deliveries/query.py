@@ -103,7 +103,10 @@ class Period:
         # bounds on ``finished`` then skip whole row groups of the Parquet files.
         self._view("seg_attempts", manifest.paths(root, "attempts", running=False), "attempts")
         self._view("run_attempts", manifest.paths(root, "attempts", segments=False), "attempts")
-        self._view("run_messages", manifest.paths(root, "messages", segments=False), "messages")
+        # The rows of segments without a keys file (the follower's small ones, the running one):
+        # keyed.names reads their keys from them.
+        for table in ("attempts", "messages"):
+            self._view(f"keyless_{table}", manifest.paths(root, table, lacking=load.KEYS_TABLE), table)
 
     def _view(self, name: str, paths: list[str], table: str) -> None:
         if paths:

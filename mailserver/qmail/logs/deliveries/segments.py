@@ -51,11 +51,10 @@ def merge_small(con: Any, store: Store, manifest: Manifest) -> None:
         return
     merged = store.new_dir("seg")
     counts = {}
-    for table in load.SEGMENT_FILES:
+    for table in load.COLUMNS:
         paths = [str(store.root / s["name"] / f"{table}.parquet") for s in parts if s["rows"].get(table)]
-        counts[table] = merge_parquet(
-            con, paths, merged / f"{table}.parquet", distinct=table == load.KEYS_TABLE
-        )
+        counts[table] = merge_parquet(con, paths, merged / f"{table}.parquet")
+    counts[load.KEYS_TABLE] = load.write_keys(con, merged)  # the parts written by ticks had none
     names = {s["name"] for s in parts}
     manifest.segments = [s for s in manifest.segments if s["name"] not in names]
     manifest.segments.append(describe(con, merged, counts, None))
@@ -94,11 +93,10 @@ def apply_retention(con: Any, store: Store, manifest: Manifest, now: float) -> N
         store.retire(manifest, retired)
 
 
-def merge_parquet(con: Any, paths: list[str], out: Path, *, distinct: bool = False) -> int:
+def merge_parquet(con: Any, paths: list[str], out: Path) -> int:
     if not paths:
         return 0
     names = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-    rows = "DISTINCT *" if distinct else "*"
-    con.execute(f"COPY (SELECT {rows} FROM read_parquet({names})) TO '{out}' ({load.PARQUET})")
+    con.execute(f"COPY (SELECT * FROM read_parquet({names})) TO '{out}' ({load.PARQUET})")
     row = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()
     return int(row[0]) if row else 0

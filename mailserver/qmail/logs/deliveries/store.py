@@ -76,9 +76,15 @@ class Manifest:
     def next_no(self) -> int:
         return max((f["no"] for f in self.files), default=-1) + 1
 
-    def paths(self, root: Path, table: str, *, segments: bool = True, running: bool = True) -> list[str]:
-        """The Parquet files of ``table`` in the current segments and the running segment."""
-        names = [s["name"] for s in self.segments if s["rows"].get(table)] if segments else []
+    def paths(
+        self, root: Path, table: str, *, segments: bool = True, running: bool = True, lacking: str = ""
+    ) -> list[str]:
+        """The Parquet files of ``table`` in the current segments and the running segment.
+
+        ``lacking``: only the segments without a file of that table (the running one has none).
+        """
+        kept = [s for s in self.segments if not (lacking and s["rows"].get(lacking))] if segments else []
+        names = [s["name"] for s in kept if s["rows"].get(table)]
         out = [str(root / name / f"{table}.parquet") for name in names]
         if running and self.running and (root / self.running / f"{table}.parquet").exists():
             out.append(str(root / self.running / f"{table}.parquet"))
