@@ -198,3 +198,41 @@ def test_addresses_first_seen_while_following_are_named(send_log, tmp_path, keye
         assert wanted <= {row[0] for row in got.rows}, name
     both.close()
     assert keyed_pages and all(keyed_pages)
+
+
+def test_a_sender_seen_while_following_with_the_null_senders_key_sends_pages_to_the_texts(
+    send_log, tmp_path, monkeypatch, keyed_pages
+):
+    """The bounce keys are checked against the rows without a keys file too."""
+    import shutil
+
+    from mailserver.qmail.logs.deliveries.follow import Follower
+    from mailserver.qmail.logs.tai64n import stamp
+
+    live = tmp_path / "send"
+    shutil.copytree(send_log, live)
+    _, end = whole(live)
+    store = build(live, tmp_path / "ix")
+    lines = [
+        "new msg 990001",
+        "info msg 990001: bytes 1234 from <first.time@sender.example> qp 4242 uid 0",
+        "starting delivery 991: msg 990001 to remote done@fresh.example",
+        "delivery 991: success: 250_ok/",
+    ]
+    with open(live / "current", "a") as current:
+        for i, line in enumerate(lines):
+            current.write(f"{stamp(end + i)} {line}\n")
+    colliding = {table: {**columns, "sid": load.key_id("'<>'")} for table, columns in load.DERIVED.items()}
+    monkeypatch.setattr(load, "DERIVED", colliding)  # the new rows' sender: the null sender's key
+    follower = Follower(live, store, workers=1)
+    follower.start()
+    assert follower.tick()
+    follower._save_state()
+    follower.close()
+    both = Both(live, store, tmp_path / "cache", end - 86400 * 30, end + 10)
+    stats = Stats(None, both.domains, sides_for("top-recipients")).add_all(messages(both.chunks()))
+    streamed = table("top-recipients", stats).sort("bounces")
+    got, total = ranked(both.report(None), "top-recipients", "recipient", "bounces", False, 10_000)
+    assert (got.rows, total) == (streamed.rows, len(streamed.rows))
+    both.close()
+    assert keyed_pages == [False]

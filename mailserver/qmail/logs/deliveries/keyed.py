@@ -43,9 +43,11 @@ def page(
 ) -> tuple[list[Row], int] | None:
     """(the page's rows, named; how many rows the table has), or None when two texts share a key."""
     con = report.con
-    bounce_keys = f"SELECT DISTINCT text FROM keys WHERE k IN ({', '.join(BOUNCE_KEYS)})"
-    if any(text not in BOUNCE_TEXTS for (text,) in con.execute(bounce_keys).fetchall()):
-        return None
+    bounce_ids = [int(k) for k in con.execute(f"SELECT {', '.join(BOUNCE_KEYS)}").fetchone()]
+    bounces = names(report, f"SELECT unnest({bounce_ids})")
+    pairs = zip(bounce_ids, BOUNCE_TEXTS, strict=True)
+    if bounces is None or any(bounces.get(k, text) != text for k, text in pairs):
+        return None  # a sender would pass for the null sender
     con.execute(f"CREATE OR REPLACE TEMP TABLE keyed AS WITH {sides}, t AS ({rows_sql}) SELECT * FROM t")
     total = int(con.execute("SELECT count(*) FROM keyed").fetchone()[0])
     if offset >= total or limit <= 0:  # no row shown: the count holds if no key names two texts
