@@ -10,6 +10,7 @@ on an index written before the keys existed.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from mailserver.qmail.logs.domains import Domains
 from mailserver.qmail.logs.files import LogDir
 from mailserver.qmail.logs.messages import messages
 from mailserver.qmail.logs.reports import Stats, sides_for, table
-from mailserver.qmail.logs.tai64n import to_unix
+from mailserver.qmail.logs.tai64n import stamp, to_unix
 
 PAGES = ((0, 5), (3, 5), (10, 4), (40, 6))  # (offset, limit)
 
@@ -152,29 +153,28 @@ def test_an_index_of_an_older_format_is_read_on_texts_and_built_again(send_log, 
     assert keyed_pages and all(keyed_pages)
 
 
-@pytest.mark.parametrize("merged", [False, True], ids=["as-followed", "merged"])
-def test_addresses_first_seen_while_following_are_named(send_log, tmp_path, keyed_pages, merged):
-    """The follower's small segments and the running one have no keys file: an address first
-    seen in them is named from their rows; once merged, from the merged segment's keys file."""
-    import shutil
+NEW_MESSAGE = [  # a new sender, to a new recipient, in a new domain
+    "new msg 990001",
+    "info msg 990001: bytes 1234 from <first.time@sender.example> qp 4242 uid 0",
+    "starting delivery 991: msg 990001 to remote done@fresh.example",
+    "delivery 991: success: 250_ok/",
+]
+UNDER_WAY = "starting delivery 990: msg 990001 to remote newbie@fresh.example"
 
-    from mailserver.qmail.logs.deliveries.follow import Follower
-    from mailserver.qmail.logs.tai64n import stamp
 
+def indexed_copy(send_log: Path, tmp_path: Path) -> tuple[Path, Store, float]:
+    """A copy of the fixture log, indexed: (its directory, the index, just after its last line)."""
     live = tmp_path / "send"
     shutil.copytree(send_log, live)
-    _, end = whole(live)
-    store = build(live, tmp_path / "ix")
-    lines = [
-        "new msg 990001",
-        "info msg 990001: bytes 1234 from <first.time@sender.example> qp 4242 uid 0",
-        "starting delivery 990: msg 990001 to remote newbie@fresh.example",  # stays under way
-        "starting delivery 991: msg 990001 to remote done@fresh.example",
-        "delivery 991: success: 250_ok/",
-    ]
+    return live, build(live, tmp_path / "ix"), whole(live)[1]
+
+
+def follow(live: Path, store: Store, after: float, lines: list[str], *, merged: bool = False) -> None:
+    """``lines`` appended to ``current`` from ``after`` on, read by the follower in one tick (its
+    segment then merged with the build's when ``merged``)."""
     with open(live / "current", "a") as current:
         for i, line in enumerate(lines):
-            current.write(f"{stamp(end + i)} {line}\n")
+            current.write(f"{stamp(after + i)} {line}\n")
     follower = Follower(live, store, workers=1)
     follower.start()
     assert follower.tick()
@@ -182,6 +182,14 @@ def test_addresses_first_seen_while_following_are_named(send_log, tmp_path, keye
         follower._merge_small()
     follower._save_state()
     follower.close()
+
+
+@pytest.mark.parametrize("merged", [False, True], ids=["as-followed", "merged"])
+def test_addresses_first_seen_while_following_are_named(send_log, tmp_path, keyed_pages, merged):
+    """The follower's small segments and the running one have no keys file: an address first
+    seen in them is named from their rows; once merged, from the merged segment's keys file."""
+    live, store, end = indexed_copy(send_log, tmp_path)
+    follow(live, store, end, [*NEW_MESSAGE[:2], UNDER_WAY, *NEW_MESSAGE[2:]], merged=merged)
     manifest = store.manifest()
     assert manifest is not None
     assert any(not s["rows"].get("keys") for s in manifest.segments) is not merged
@@ -204,31 +212,10 @@ def test_a_sender_seen_while_following_with_the_null_senders_key_sends_pages_to_
     send_log, tmp_path, monkeypatch, keyed_pages
 ):
     """The bounce keys are checked against the rows without a keys file too."""
-    import shutil
-
-    from mailserver.qmail.logs.deliveries.follow import Follower
-    from mailserver.qmail.logs.tai64n import stamp
-
-    live = tmp_path / "send"
-    shutil.copytree(send_log, live)
-    _, end = whole(live)
-    store = build(live, tmp_path / "ix")
-    lines = [
-        "new msg 990001",
-        "info msg 990001: bytes 1234 from <first.time@sender.example> qp 4242 uid 0",
-        "starting delivery 991: msg 990001 to remote done@fresh.example",
-        "delivery 991: success: 250_ok/",
-    ]
-    with open(live / "current", "a") as current:
-        for i, line in enumerate(lines):
-            current.write(f"{stamp(end + i)} {line}\n")
+    live, store, end = indexed_copy(send_log, tmp_path)
     colliding = {table: {**columns, "sid": load.key_id("'<>'")} for table, columns in load.DERIVED.items()}
     monkeypatch.setattr(load, "DERIVED", colliding)  # the new rows' sender: the null sender's key
-    follower = Follower(live, store, workers=1)
-    follower.start()
-    assert follower.tick()
-    follower._save_state()
-    follower.close()
+    follow(live, store, end, NEW_MESSAGE)
     both = Both(live, store, tmp_path / "cache", end - 86400 * 30, end + 10)
     stats = Stats(None, both.domains, sides_for("top-recipients")).add_all(messages(both.chunks()))
     streamed = table("top-recipients", stats).sort("bounces")
