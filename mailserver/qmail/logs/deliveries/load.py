@@ -31,9 +31,9 @@ def key_id(text: str) -> str:
 
     Grouping a week of attempts by (recipient, message) on texts cost most of a whole-log top-*
     report; on integers it costs half. A 63-bit hash, so the key needs no dictionary shared by
-    the build's processes and the follower; ranked.py checks that the keys of the rows it shows
+    the build's processes and the follower; keyed.py checks that the keys of the rows it shows
     name one text each, and counts on the texts otherwise. DuckDB's hash may change between its
-    versions: the manifest records the version that wrote the index (store.FORMAT).
+    versions: the manifest records the version that wrote the index (store.current_format).
     """
     return f"(CASE WHEN {text} IS NOT NULL THEN (hash({text}) >> 1)::BIGINT END)"  # hash(NULL) is not NULL
 
@@ -58,9 +58,9 @@ DERIVED = {
 KEYS = {"rid", "sid", "rdom", "sdom"}
 UNKNOWN = key_id("'?'")  # the key of a sender the selection does not know (reports count it as "?")
 KEYS_TABLE = "keys"  # a segment's keys and their texts (write_keys)
-SEGMENT_FILES = (*COLUMNS, KEYS_TABLE)
+SEGMENT_FILES = {**COLUMNS, KEYS_TABLE: ["k", "text"]}  # each Parquet file of a segment: its columns
 STAMPS = {"started", "finished", "arrived", "info", "label"}
-INTEGERS = {"mkey", "msg", "number", "seq", "size", "uid", "info_file", "qp", *KEYS}
+INTEGERS = {"mkey", "msg", "number", "seq", "size", "uid", "info_file", "qp", "k", *KEYS}
 TEXTS = {"channel", "rcpt", "result", "text", "sender", "kind"}
 _OFFSET = 0x400000000000000A
 
@@ -168,7 +168,8 @@ def write_segment(
 ) -> dict[str, int]:
     """One segment directory from row files per table; tables without rows get no file.
 
-    ``keys``: write its keys file too (not for the running segment: keyed.names reads its rows).
+    ``keys``: write its keys file too. The follower's segments of one read and its running one get
+    none (written every few seconds, they are small: keyed.names reads their rows instead).
     """
     out.mkdir(exist_ok=True)
     counts = {}

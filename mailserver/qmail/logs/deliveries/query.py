@@ -112,10 +112,9 @@ class Period:
         if paths:
             source = "read_parquet([" + ", ".join(_q(p) for p in paths) + "])"
         else:
-            columns = [*load.COLUMNS.get(table, ["k", "text"]), *load.DERIVED.get(table, {})]
+            columns = [*load.SEGMENT_FILES[table], *load.DERIVED.get(table, {})]
             empty = (
-                f"NULL::{'BIGINT' if c in load.INTEGERS | load.STAMPS | {'k'} else 'VARCHAR'} AS {c}"
-                for c in columns
+                f"NULL::{'BIGINT' if c in load.INTEGERS | load.STAMPS else 'VARCHAR'} AS {c}" for c in columns
             )
             source = "(SELECT " + ", ".join(empty) + " WHERE FALSE)"
         self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")

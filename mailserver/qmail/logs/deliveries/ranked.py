@@ -91,7 +91,7 @@ def _recipients(name: str, keys: Keys) -> str:
     )
 
 
-def _rows(name: str, by: str, keys: Keys) -> tuple[str, list[str]]:
+def _rows(name: str, by: str, keys: Keys) -> str:
     """The SELECT of the table's rows (columns named as reports.table names them).
 
     On domain keys the domain stats are the user stats of the domains: every counter is a count
@@ -100,14 +100,12 @@ def _rows(name: str, by: str, keys: Keys) -> tuple[str, list[str]]:
     if name == "top-senders":
         return (
             "SELECT k AS sender, sent AS messages, bytes, ok AS success, def AS deferral, fail AS failure, "
-            "bounced AS bounces FROM senders WHERE sent > 0 OR ok > 0 OR def > 0 OR fail > 0 OR bounced > 0",
-            [],
+            "bounced AS bounces FROM senders WHERE sent > 0 OR ok > 0 OR def > 0 OR fail > 0 OR bounced > 0"
         )
     if name == "top-recipients":
         return (
             "SELECT k AS recipient, msgs AS messages, rok AS success, rdef AS deferral, rfail AS failure, "
-            "rbounces AS bounces FROM recipients",
-            [],
+            "rbounces AS bounces FROM recipients"
         )
     if name in ("top-deferrals", "top-failures"):
         short, result = ("def", "deferral") if name == "top-deferrals" else ("fail", "failure")
@@ -118,8 +116,7 @@ def _rows(name: str, by: str, keys: Keys) -> tuple[str, list[str]]:
         )
         return (
             f"SELECT k AS {by}, {count} AS {result}s, {messages} AS messages, {last} AS last_reason "
-            f"FROM {side} WHERE {count} > 0",
-            [],
+            f"FROM {side} WHERE {count} > 0"
         )
     key = "domain" if name == "top-domain-stats" else "user"
     group = domain_of("k") if key == "domain" else "k"
@@ -135,8 +132,7 @@ def _rows(name: str, by: str, keys: Keys) -> tuple[str, list[str]]:
     )
     return (
         f"SELECT g AS {key}, sent, bytes, ok AS sent_ok, def AS sent_deferred, fail AS sent_failed, bounced, "
-        f"rok AS received, rdef AS rcvd_deferred, rfail AS rcvd_failed FROM ({rows}) WHERE {nonzero}",
-        [],
+        f"rok AS received, rdef AS rcvd_deferred, rfail AS rcvd_failed FROM ({rows}) WHERE {nonzero}"
     )
 
 
@@ -150,12 +146,12 @@ def ranked(
     text = column == columns[0] or column == "last_reason"
     if report.p.ids and not text:  # sorted by a number: grouped on integer keys, named at the end
         keys = DOMAIN_IDS if name == "top-domain-stats" else ADDRESS_IDS
-        rows_sql, _ = _rows(name, by, keys)
+        rows_sql = _rows(name, by, keys)
         sides = _sides(report, name, by, keys)
         paged = keyed.page(report, sides, rows_sql, columns, column, reverse, limit, offset)
         if paged is not None:
             return _with_reasons(report, paged[0], columns, column), paged[1]
-    rows_sql, _ = _rows(name, by, TEXTS)
+    rows_sql = _rows(name, by, TEXTS)
     first = f'"{columns[0]}"'
     order = f'"{column}" {"DESC" if not text else "ASC"}, {first} ASC'
     if reverse:

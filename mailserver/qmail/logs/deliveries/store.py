@@ -1,6 +1,7 @@
 """Where the delivery index lives: Parquet segments, a manifest naming them, the follower's state.
 
-A segment is a directory of up to four Parquet files (attempts, messages, bounces, ends) that is
+A segment is a directory of up to four Parquet files of rows (attempts, messages, bounces, ends),
+and for a built or merged one a fifth of its address keys (load.write_keys), that is
 never changed once written; new rows make a new segment, and compaction writes the union of
 several as one new segment. The manifest (``manifest.json``, replaced atomically) names the
 segments that make up the index now, the log files read and how far, and the small "running"
@@ -32,7 +33,6 @@ from typing import Any
 
 from .. import index as log_index
 
-TABLES = ("attempts", "messages", "bounces", "ends")
 GRACE = 120.0  # seconds a retired segment stays on disk for readers of an older manifest
 RETENTION_DAYS = 90  # default: rows older than this leave at the next compaction
 INDEX_ENV = "NODEWORX_LOG_INDEX"
