@@ -36,8 +36,8 @@ def rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
     out = {}
     m = "SELECT mkey, arrived, qp FROM messages"
     for table, columns in {
-        "attempts": "a.msg, number, channel, rcpt, started, result, text, finished, seq, a.sender, a.size, "
-        "a.uid, a.info, a.info_file, m.arrived, m.qp",
+        "attempts": "a.msg, number, channel, rcpt, started, prev_started, prev_finished, result, text, "
+        "finished, seq, a.sender, a.size, a.uid, a.info, a.info_file, m.arrived, m.qp",
         "messages": "msg, arrived, qp, sender, size, uid, info, info_file, 0, 0",
         "bounces": "b.msg, label, b.qp, m.arrived, 0",
         "ends": "e.msg, label, kind, m.arrived",
@@ -74,7 +74,7 @@ def test_a_parallel_build_stitches_its_seams_into_the_rows_of_a_sequential_one(s
 
 def test_every_result_of_the_log_is_one_attempt_row(send_log, tmp_path):
     attempts = rows(build(send_log, tmp_path / "ix"))["attempts"]
-    results = [a[5] for a in attempts]
+    results = [a[7] for a in attempts]
     # grep -c ': success:' / ': deferral:' / ': failure:' over the fixture logs (test_logs_counts.py)
     assert (results.count("s"), results.count("d"), results.count("f")) == (426, 86, 101)
 
@@ -352,8 +352,8 @@ def test_rows_past_the_retention_leave_even_when_their_log_file_is_gone(generate
     after = rows(store)
     cut = int(middle * 1e9)
     # (an attempt keeps its message's sender; the message's own row may be older and gone)
-    kept = sorted((a[:14] for a in before["attempts"] if (a[7] or a[4]) >= cut), key=repr)
-    assert sorted((a[:14] for a in after["attempts"]), key=repr) == kept
+    kept = sorted((a[:16] for a in before["attempts"] if (a[9] or a[4]) >= cut), key=repr)
+    assert sorted((a[:16] for a in after["attempts"]), key=repr) == kept
     assert sorted(b[:3] for b in after["bounces"]) == sorted(b[:3] for b in before["bounces"] if b[1] >= cut)
     assert 0 < len(after["attempts"]) < len(before["attempts"])
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from mailserver.qmail.logs.deliveries.follow import Follower, State
-from mailserver.qmail.logs.deliveries.rows import ID, RowJoiner
+from mailserver.qmail.logs.deliveries.rows import ID, PAIRS, STATE_VERSION, RowJoiner, pair_key
 from mailserver.qmail.logs.deliveries.store import Store
 
 
@@ -27,7 +27,8 @@ def log_lines(send_log: Path) -> list[bytes]:
 
 def shared(joiner: RowJoiner) -> int:
     """How many distinct message objects the open messages and attempts under way hold."""
-    held = [*joiner.open.values(), *(m for m, _ in joiner.pending.values()), *joiner.seam_messages.values()]
+    under_way = (m for m, _, _ in joiner.pending.values())
+    held = [*joiner.open.values(), *under_way, *joiner.seam_messages.values()]
     return len({id(m) for m in held})
 
 
@@ -49,7 +50,9 @@ def test_a_joiner_saved_as_json_goes_on_as_if_it_had_never_stopped(send_log, sea
 
     # An attempt under way holds its open message itself: one object, as before the save.
     assert shared(resumed) == shared(first)
-    assert any(m is resumed.open.get(m[ID]) for m, _ in resumed.pending.values())
+    assert any(m is resumed.open.get(m[ID]) for m, _, _ in resumed.pending.values())
+    # ... and the entry of its recipient's last attempt, which its result completes.
+    assert all(pair is m[PAIRS][pair_key(start)] for m, start, pair in resumed.pending.values())
     resumed.feed(lines[cut:])
     after = resumed.take()
     assert [b + a for b, a in zip(before, after, strict=True)] == list(whole.take())
@@ -103,7 +106,7 @@ def saved(send_log, tmp_path) -> tuple[Path, Path, Path]:
 
 def test_a_restarted_follower_loads_its_json_state_and_reads_on(saved, monkeypatch):
     live, store_dir, state = saved
-    assert json.loads(state.read_text())["joiner"]["version"] == 1
+    assert json.loads(state.read_text())["joiner"]["version"] == STATE_VERSION
     follower = _follower(live, store_dir)
     builds = _watch_builds(follower, monkeypatch)
     follower.start()

@@ -10,7 +10,10 @@ process before it ended with (:func:`stitch`):
 * results whose start it had not seen (in its first two qmail-send runs) pair with the
   previous share's attempts still under way, by run and delivery number as the joiner pairs;
 * an id whose first line in the share is a ``new msg`` while the previous share held it open:
-  the joiner drops the old message there, and so does the stitch (an ``l`` end row).
+  the joiner drops the old message there, and so does the stitch (an ``l`` end row);
+* a re-keyed message's first attempt here to each recipient was written without the attempt
+  before it (``prev_*``), which the previous share may hold: those rows get it while loading
+  (``prev``, by their ``seq``), and its attempts still under way get it now.
 
 Two seams the stitch cannot resolve (a qmail-send crash exactly at the seam, which renumbers
 the runs, or a share starting at the very stamp of a ``status: exiting``) make it join that
@@ -24,11 +27,27 @@ import os
 import pickle
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import LogDir
 from .reading import Sink, read_range
-from .rows import INFO, KEY, MKEY, NO_INFO, NULL, QP, SEAM, SEP, WRITTEN, RowJoiner
+from .rows import (
+    INFO,
+    KEY,
+    MKEY,
+    NO_INFO,
+    NO_PREV,
+    NULL,
+    PAIRS,
+    QP,
+    SEAM,
+    SEP,
+    WRITTEN,
+    RowJoiner,
+    orphan,
+    pair_key,
+)
 
 KEY_SPAN = 1 << 40  # message keys of share i start at i << 40
 Progress = Callable[[str, int, int], None]
@@ -70,10 +89,25 @@ def _row(m: list[object]) -> bytes:
     return SEP.join((m[KEY], m[3] or NULL, m[QP], m[INFO]))  # type: ignore[arg-type]
 
 
+@dataclass
+class Seams:
+    """What the loader changes in rows a later share wrote (see the module docstring)."""
+
+    remap: Path  # old mkey, new mkey, and the message's sender, size, uid, info, info_file
+    prev: Path  # seq, prev_started, prev_finished
+
+
 def stitch(
-    left: RowJoiner, right: RowJoiner, right_first: bytes, extra: Sink, remap: list[bytes]
+    left: RowJoiner,
+    right: RowJoiner,
+    right_first: bytes,
+    extra: Sink,
+    remap: list[bytes],
+    prev: list[bytes] | None = None,
 ) -> RowJoiner:
-    """``right`` continued from ``left``'s end state; rows it changes go to ``extra``."""
+    """``right`` continued from ``left``'s end state; rows it changes go to ``extra``, rows the
+    loader is to change to ``remap`` and ``prev``."""
+    prev = [] if prev is None else prev
     e1 = len(left.exits)
     if (
         right.first_start is not None
@@ -87,12 +121,14 @@ def stitch(
     attempts: list[bytes] = []
     ends: list[bytes] = []
     merged: dict[int, list[object]] = {}
+    merged_ids: dict[int, tuple[list[object], list[object]]] = {}  # id -> (left's, right's)
     for msg_id, rm in right.seam_messages.items():
         rm[SEAM] = False
         lm = left.open.pop(msg_id, None)
         target = rm
         if lm is not None:
             target = merged[id(rm)] = lm
+            merged_ids[msg_id] = (lm, rm)
             if lm[INFO] == NO_INFO and rm[INFO] != NO_INFO and not lm[WRITTEN]:
                 lm[INFO], lm[QP] = rm[INFO], rm[QP]
             remap.append(SEP.join((b"%d" % rm[MKEY], b"%d" % lm[MKEY], lm[INFO])))  # type: ignore[arg-type,str-format]
@@ -104,9 +140,6 @@ def stitch(
         if not target[WRITTEN] and (not open_now or target[INFO] != NO_INFO):
             target[WRITTEN] = True
             messages.append(_row(target))
-    for key, (m, start) in list(right.pending.items()):
-        if id(m) in merged:
-            right.pending[key] = (merged[id(m)], start)
     for msg_id, label in right.first_new.items():
         lm = left.open.pop(msg_id, None)
         if lm is not None:  # the joiner drops a message whose id a `new msg` takes
@@ -120,10 +153,12 @@ def stitch(
         if found is None and run_key:
             found = left.pending.pop((run_key - 1, number), None)
         if found is None:
-            attempts.append(b"\\N\x1f\\N\x1f%d\x1f\x1f\x1f\\N\x1f%s\x1f%s" % (number, tail, NO_INFO))
+            attempts.append(orphan(number, tail))
         else:
-            m, start = found
+            m, start, pair = found
+            pair[1] = tail.rsplit(SEP, 2)[1]
             attempts.append(SEP.join((m[KEY], start, tail, m[INFO])))  # type: ignore[arg-type]
+    _carry_prev(right, merged_ids, merged, prev)
     for run, number in right.seam_starts:  # a start on the right replaced the left's entry
         left.pending.pop((e1 + run, number), None)
     pending = dict(left.pending)
@@ -137,20 +172,45 @@ def stitch(
     right.lines += left.lines
     right.seam = False
     right.seam_messages, right.seam_results, right.seam_starts = {}, [], set()
-    right.first_new, right.closed, right.end_only = {}, set(), set()
+    right.first_new, right.closed, right.end_only, right.seam_firsts = {}, set(), set(), []
     extra.add("messages", messages)
     extra.add("attempts", attempts)
     extra.add("ends", ends)
     return right
 
 
+def _carry_prev(
+    right: RowJoiner,
+    merged_ids: dict[int, tuple[list[object], list[object]]],
+    merged: dict[int, list[object]],
+    prev: list[bytes],
+) -> None:
+    """The previous attempts the left share holds for the right's re-keyed messages (after the
+    left's attempts under way at the seam have their results): into ``prev`` for written rows,
+    into the starts of attempts under way; then the right's later attempts join the left's."""
+    for msg_id, seq, start in right.seam_firsts:
+        if msg_id in merged_ids:
+            before = merged_ids[msg_id][0][PAIRS].get(pair_key(start))  # type: ignore[attr-defined]
+            if before is not None:
+                prev.append(b"%d\x1f%s\x1f%s" % (seq, before[0], before[1]))
+    for key, (m, start, pair) in list(right.pending.items()):
+        if id(m) in merged:
+            lm = merged[id(m)]
+            before = lm[PAIRS].get(pair_key(start))  # type: ignore[attr-defined]
+            if before is not None and start.endswith(NO_PREV) and before is not pair:
+                start = start[: -len(NO_PREV)] + before[0] + SEP + before[1]
+            right.pending[key] = (lm, start, pair)
+    for lm, rm in merged_ids.values():
+        lm[PAIRS].update(rm[PAIRS])  # type: ignore[attr-defined]  # the right's are the later ones
+
+
 def join_files(
     log: LogDir, numbers: list[int], tmp: Path, workers: int = 2, progress: Progress | None = None
-) -> tuple[RowJoiner, dict[str, list[Path]], Path]:
+) -> tuple[RowJoiner, dict[str, list[Path]], Seams]:
     """Join ``log``'s files (all of them, numbered ``numbers``) into row files under ``tmp``.
 
     Returns the joiner's end state (to go on following the log from), the row files per table,
-    and the remap file for the loader.
+    and the seams' files for the loader.
     """
     sizes = [f.size for f in log.files]
     groups = shares(sizes, max(1, workers))
@@ -168,6 +228,7 @@ def join_files(
     files: dict[str, list[Path]] = {}
     extra = Sink(tmp, "stitch")
     remap: list[bytes] = []
+    prev: list[bytes] = []
     joiner: RowJoiner | None = None
     for i, output in enumerate(outputs):
         right, right_files = pickle.loads(output)  # noqa: S301 (our own child's output)
@@ -178,7 +239,7 @@ def join_files(
             continue
         first = log.firsts[groups[i][0]]
         try:
-            joiner = stitch(joiner, right, first, extra, remap)
+            joiner = stitch(joiner, right, first, extra, remap, prev)
         except SeamError:  # join this share again after the previous one, in this process
             for table, paths in right_files.items():
                 for path in paths:
@@ -194,9 +255,10 @@ def join_files(
     assert joiner is not None
     for table, paths in extra.files.items():
         files.setdefault(table, []).extend(paths)
-    remap_path = tmp / "remap.tsv"
-    remap_path.write_bytes(b"\n".join(remap) + b"\n" if remap else b"")
-    return joiner, files, remap_path
+    seams = Seams(tmp / "remap.tsv", tmp / "prev.tsv")
+    for path, rows in ((seams.remap, remap), (seams.prev, prev)):
+        path.write_bytes(b"\n".join(rows) + b"\n" if rows else b"")
+    return joiner, files, seams
 
 
 def now() -> float:

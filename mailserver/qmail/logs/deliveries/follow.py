@@ -165,12 +165,12 @@ class Follower:
             numbers = list(range(len(log.files)))
             # DuckDB only after the join: it runs threads, and a process forked while another
             # thread holds a lock (malloc's, say) can wait for it forever in the child.
-            joiner, files, remap = join_files(log, numbers, tmp, self.workers, progress)
+            joiner, files, seams = join_files(log, numbers, tmp, self.workers, progress)
             self.con = self.con or load.connect()
             if progress:
                 progress("writing", 1, 1)
             segment = self.store.new_dir("seg")
-            counts = load.write_segment(self.con, files, segment, remap)
+            counts = load.write_segment(self.con, files, segment, seams)
             self.joiner = joiner
             self.known = {(st.st_dev, st.st_ino): n for n, st in zip(numbers, stats, strict=True)}
             self.positions = {(st.st_dev, st.st_ino): f.size for f, st in zip(log.files, stats, strict=True)}

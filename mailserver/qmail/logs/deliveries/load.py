@@ -11,12 +11,15 @@ and cast with TRY_CAST, so a damaged value becomes NULL instead of failing a who
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .build import Seams
 
 COLUMNS: dict[str, list[str]] = {
     "attempts": [
-        "mkey", "msg", "number", "channel", "rcpt", "started", "result", "text", "finished", "seq",
-        "sender", "size", "uid", "info", "info_file",
+        "mkey", "msg", "number", "channel", "rcpt", "started", "prev_started", "prev_finished",
+        "result", "text", "finished", "seq", "sender", "size", "uid", "info", "info_file",
     ],
     "messages": ["mkey", "msg", "arrived", "qp", "sender", "size", "uid", "info", "info_file"],
     "bounces": ["mkey", "msg", "label", "qp"],
@@ -59,7 +62,7 @@ KEYS = {"rid", "sid", "rdom", "sdom"}
 UNKNOWN = key_id("'?'")  # the key of a sender the selection does not know (reports count it as "?")
 KEYS_TABLE = "keys"  # a segment's keys and their texts (write_keys)
 SEGMENT_FILES = {**COLUMNS, KEYS_TABLE: ["k", "text"]}  # each Parquet file of a segment: its columns
-STAMPS = {"started", "finished", "arrived", "info", "label"}
+STAMPS = {"started", "prev_started", "prev_finished", "finished", "arrived", "info", "label"}
 INTEGERS = {"mkey", "msg", "number", "seq", "size", "uid", "info_file", "qp", "k", *KEYS}
 TEXTS = {"channel", "rcpt", "result", "text", "sender", "kind"}
 _OFFSET = 0x400000000000000A
@@ -119,19 +122,27 @@ def _typed(table: str, alias: str) -> list[str]:
     return out
 
 
-def write_table(con: Any, table: str, files: list[Path], out: Path, remap: Path | None = None) -> int:
+def _has_rows(path: Path | None) -> bool:
+    return path is not None and path.exists() and path.stat().st_size > 0
+
+
+def write_table(
+    con: Any, table: str, files: list[Path], out: Path, remap: Path | None = None, prev: Path | None = None
+) -> int:
     """Load ``files`` (rows of ``table``) into ``out`` (Parquet); returns the number of rows.
 
     ``remap`` (old mkey, new mkey, sender, size, uid, info, info_file as text) re-keys the rows of
     messages a parallel build's later worker first saw without their ``new msg`` (see build.py);
     its attempts written before the message's sender was known take the sender from it.
+    ``prev`` (seq, prev_started, prev_finished) gives such a message's attempts the attempt before
+    them that the earlier worker saw.
     """
     files = [f for f in files if f.exists() and f.stat().st_size]
     if not files:
         return 0
     select = _typed(table, "a")
     source = _scan(table, files) + " a"
-    if remap is not None and remap.exists() and remap.stat().st_size:
+    if remap is not None and _has_rows(remap):
         source += (
             " LEFT JOIN (SELECT TRY_CAST(old AS BIGINT) AS old, TRY_CAST(new AS BIGINT) AS new,"
             " sender AS r_sender,"
@@ -150,6 +161,17 @@ def write_table(con: Any, table: str, files: list[Path], out: Path, remap: Path 
                 select[i] = (
                     f"CASE WHEN {late} THEN r.r_{name} ELSE {select[i].rsplit(' AS ', 1)[0]} END AS {name}"
                 )
+    if table == "attempts" and prev is not None and _has_rows(prev):
+        source += (
+            " LEFT JOIN (SELECT TRY_CAST(seq AS BIGINT) AS p_seq, ns(ps) AS p_started, ns(pf) AS p_finished"
+            f" FROM read_csv({_quote(str(prev))}, delim='\x1f', quote='', escape='', header=false,"
+            " nullstr='\\N', auto_detect=false,"
+            " columns={'seq': 'VARCHAR', 'ps': 'VARCHAR', 'pf': 'VARCHAR'})) p"
+            " ON TRY_CAST(a.seq AS BIGINT) = p.p_seq"
+        )
+        for name in ("prev_started", "prev_finished"):
+            i = COLUMNS[table].index(name)
+            select[i] = f"CASE WHEN p.p_seq IS NOT NULL THEN p.p_{name[5:]} ELSE ns(a.{name}) END AS {name}"
     query = f"SELECT {', '.join(select)} FROM {source}"
     derived = DERIVED.get(table, {})
     for layer in (
@@ -164,7 +186,12 @@ def write_table(con: Any, table: str, files: list[Path], out: Path, remap: Path 
 
 
 def write_segment(
-    con: Any, sources: dict[str, list[Path]], out: Path, remap: Path | None = None, *, keys: bool = True
+    con: Any,
+    sources: dict[str, list[Path]],
+    out: Path,
+    seams: Seams | None = None,
+    *,
+    keys: bool = True,
 ) -> dict[str, int]:
     """One segment directory from row files per table; tables without rows get no file.
 
@@ -174,7 +201,8 @@ def write_segment(
     out.mkdir(exist_ok=True)
     counts = {}
     for table in COLUMNS:
-        counts[table] = write_table(con, table, sources.get(table, []), out / f"{table}.parquet", remap)
+        remap, prev = (seams.remap, seams.prev) if seams is not None else (None, None)
+        counts[table] = write_table(con, table, sources.get(table, []), out / f"{table}.parquet", remap, prev)
     if keys:
         counts[KEYS_TABLE] = write_keys(con, out)
     return counts

@@ -89,7 +89,8 @@ class Period:
         threads: int | None = None,
     ) -> None:
         self.root, self.manifest = root, manifest
-        # Integer address keys (load.key_id) where this code and DuckDB wrote them; texts otherwise.
+        # Integer address keys (load.key_id) and each attempt's previous one (prev_*) where this
+        # code and DuckDB wrote the index; texts and (recipient, message) groupings otherwise.
         self.ids = manifest.format == current_format()
         self.S = label_ns(encode(start))
         self.E = max(label_ns(encode(end)), self.S)
@@ -152,6 +153,18 @@ class Period:
             f"AND (a.started >= {S} OR (a.started >= {self.S_ctx} AND a.finished < {E})) "
             f"UNION ALL {select} FROM run_attempts a WHERE a.started >= {S} AND a.started < {E}"
         )
+
+    def first_of_pair(self) -> str:
+        """SQL: an attempt of the selection is the first of its message to its recipient in it.
+
+        The attempt before it (prev_*, the same message and recipient) is in the selection when it
+        started in the period, or in the horizon before it and finished in it (it finished before
+        this one started, so before E). An earlier one cannot be in it when that one is not: it
+        started and finished earlier still. So "messages per recipient" is a count of these, with
+        no grouping by (recipient, message).
+        """
+        S, ctx = self.S, self.S_ctx
+        return f"NOT coalesce(prev_started >= {S} OR (prev_started >= {ctx} AND prev_finished >= {S}), FALSE)"
 
     def orphans(self) -> str:
         """Results in the period whose start the selection does not hold."""

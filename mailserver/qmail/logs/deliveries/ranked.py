@@ -63,20 +63,28 @@ def _senders(report: Report, keys: Keys) -> str:
     )
 
 
-def _recipients(name: str, keys: Keys) -> str:
+def _recipients(report: Report, name: str, keys: Keys) -> str:
     """The recipients' counters, computed no further than the report needs them.
 
-    Messages per recipient count each (recipient, message) once: a grouping by both, the costly
-    part over a week of log, which top-recipients, -deferrals and -failures need (grouping the
-    results in the same pass; for the last two, the pairs of just the recipients they list cost
-    more: the recipients they list hold most attempts, and picking them out compares texts);
-    the user and domain stats need no pairs (a recipient with any attempt has a row there).
+    Messages per recipient count each (recipient, message) once. On the keys, where the report
+    can (Report.firsts), that is a count of each pair's first attempt in the period, in the one
+    grouping by recipient. Otherwise it is a grouping by both, the costly part over a week of
+    log (grouping the results in the same pass; for top-deferrals and -failures, the pairs of
+    just the recipients they list cost more: those recipients hold most attempts). The user and
+    domain stats need no pairs (a recipient with any attempt has a row there).
     """
-    bounce = (
-        f"bool_or(known AND sid IN ({', '.join(keyed.BOUNCE_KEYS)}))"  # keyed.page checks these keys
+    is_bounce = (
+        f"known AND sid IN ({', '.join(keyed.BOUNCE_KEYS)})"  # keyed.page checks these keys
         if keys.ids
-        else "bool_or(known AND sender IN ('', '#@[]'))"
+        else "known AND sender IN ('', '#@[]')"
     )
+    if name in ("top-recipients", "top-deferrals", "top-failures") and keys.ids and report.firsts:
+        return (
+            f"recipients AS (SELECT {keys.recipient} AS k, count(*) FILTER (WHERE first) AS msgs, "
+            f"count(*) FILTER (WHERE first AND {is_bounce}) AS rbounces, {_RESULTS.format(p='r')} "
+            "FROM att GROUP BY k)"
+        )
+    bounce = f"bool_or({is_bounce})"
     if name in ("top-recipients", "top-deferrals", "top-failures"):
         return (
             f"r_pairs AS (SELECT {keys.recipient} AS k, mkey, {bounce} AS b, {_RESULTS.format(p='')} "
@@ -181,7 +189,7 @@ def ranked(
 def _sides(report: Report, name: str, by: str, keys: Keys) -> str:
     wanted = sides_for(name, by)
     ctes = [_senders(report, keys)] if "senders" in wanted else []
-    ctes += [_recipients(name, keys)] if "recipients" in wanted else []
+    ctes += [_recipients(report, name, keys)] if "recipients" in wanted else []
     return ", ".join(ctes)
 
 

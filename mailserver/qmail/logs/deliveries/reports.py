@@ -45,7 +45,7 @@ class Report:
         kind = "TABLE" if self.domains is not None else "VIEW"
         keys = (
             f", rid, CASE WHEN known THEN sid ELSE {UNKNOWN} END AS sid, rdom, "
-            f"CASE WHEN known THEN sdom ELSE {UNKNOWN} END AS sdom"
+            f"CASE WHEN known THEN sdom ELSE {UNKNOWN} END AS sdom, {period.first_of_pair()} AS first"
             if period.ids
             else ""
         )
@@ -54,8 +54,13 @@ class Report:
             f"finished, seq, sender, CASE WHEN known THEN skey ELSE '?' END AS skey, size, known{keys} "
             f"FROM ({period.attempts()})"
         )
+        # Messages per recipient counted from ``first`` (Period.first_of_pair), one grouping by
+        # recipient: not where rewriting makes two recipients of the period one (two of a
+        # message would be one pair), nor on one channel (a retry may change channel when the
+        # control files change between attempts).
+        self.firsts = period.ids and not channel
         if self.domains is not None:
-            self._map_recipients()
+            self.firsts = self._map_recipients() and self.firsts
         tables, self.att, self.keep, self.bounce_keep = period.filtered(rules)
         for name, query in tables:  # the x-filters' steps: small tables of what each keeps
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}")
@@ -66,11 +71,13 @@ class Report:
             f"CREATE OR REPLACE TEMP VIEW att AS SELECT * FROM {self.att} WHERE {self.lost()}{channel}"
         )
 
-    def _map_recipients(self) -> None:
-        """Virtual-domain addresses as sent (Domains.original), for the recipients in the period."""
+    def _map_recipients(self) -> bool:
+        """Virtual-domain addresses as sent (Domains.original), for the recipients in the period;
+        whether no two of them became one."""
         assert self.domains is not None
         rows = fetch(self.con, "SELECT DISTINCT rkey FROM a0 WHERE rkey IS NOT NULL")
         pairs = [(r, self.domains.original(r)) for (r,) in rows]
+        distinct = len({o for _, o in pairs}) == len(pairs)
         pairs = [(r, o) for r, o in pairs if r != o]
         self.con.execute("CREATE OR REPLACE TEMP TABLE rmap (raw VARCHAR, orig VARCHAR)")
         if pairs:
@@ -78,6 +85,7 @@ class Report:
             orig = "rmap.orig"
             ids = f", rid = {key_id(orig)}, rdom = {key_id(domain_of(orig))}" if self.p.ids else ""
             self.con.execute(f"UPDATE a0 SET rkey = rmap.orig{ids} FROM rmap WHERE a0.rkey = rmap.raw")
+        return distinct
 
     def sql(self, body: str) -> str:
         return body

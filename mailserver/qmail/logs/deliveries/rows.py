@@ -10,14 +10,17 @@ it is. A result pairs with its ``starting delivery`` by
 ``end msg`` span owns its id; a damaged line is skipped. What differs is the output: each finished
 attempt, message, bounce and end becomes one text row (fields split by \\x1f, ``\\N`` for none)
 that DuckDB loads in bulk, and nothing is kept for a message once its row is written but what
-later rows of it repeat (its key and sender).
+later rows of it repeat (its key and sender) and the stamps of its last attempt to each
+recipient (a retry's row carries them: the reports count a recipient's messages from them).
 
 Rows (labels are the 24 hex digits of the stamp; ``seq`` is file number << 36 | the result's
 count in its file, so results sort in log order):
 
-* attempts: mkey, msg, number, channel, rcpt, started, result (s/d/f), text, finished, seq,
-  sender, size, uid, info (label of the ``info msg`` line), info_file;
-  a result whose start is not in the log has no mkey, msg, channel or recipient;
+* attempts: mkey, msg, number, channel, rcpt, started, prev_started, prev_finished, result
+  (s/d/f), text, finished, seq, sender, size, uid, info (label of the ``info msg`` line),
+  info_file; a result whose start is not in the log has no mkey, msg, channel or recipient;
+  prev_*: the stamps of the attempt before it of the same message to the same recipient (as
+  the reports count recipients: lower-cased), when there was one;
 * messages: mkey, msg, arrived (``new msg`` label), qp, sender, size, uid, info, info_file;
   written at the message's ``info msg`` line, or at its end when it has none;
 * bounces: mkey, msg, label, qp;   ends: mkey, msg, label, kind (e end, t triple bounce,
@@ -33,33 +36,33 @@ from typing import Any
 SEP = b"\x1f"
 NULL = b"\\N"
 NO_INFO = b"\\N\x1f0\x1f-1\x1f\\N\x1f\\N"  # sender, size, uid, info label, info file
+NO_PREV = b"\\N\x1f\\N"  # prev_started, prev_finished of a message's first attempt to a recipient
 SEQ_SHIFT = 36  # byte offsets below 64 GB; file numbers above
 
-# An open message: [key bytes "mkey\x1fmsg", mkey, id, arrived label, info part, qp, written, seam]
-KEY, MKEY, ID, NEW, INFO, QP, WRITTEN, SEAM = range(8)
-STATE_VERSION = 1  # of RowJoiner.to_json's data: another version is not loaded (the index is built again)
-# Attributes saved as they are (numbers, flags).
-_PLAIN = (
-    "last_start", "next_key", "file_no", "seam", "first_start", "exits_at_first_start", "lines",
-    "results", "counted_file",
-)  # fmt: skip
+# An open message: [key bytes "mkey\x1fmsg", mkey, id, arrived label, info part, qp, written, seam,
+# its recipients' last attempts {recipient lower-cased: [started label, finished label or NULL]}]
+KEY, MKEY, ID, NEW, INFO, QP, WRITTEN, SEAM, PAIRS = range(9)
+# A start waiting for its result: (message, row part from ``number`` to ``prev_finished``, the
+# [started, finished] its result completes).
+Pending = tuple[list[object], bytes, list[bytes]]
+STATE_VERSION = 2  # of RowJoiner.to_json's data: another version is not loaded (the index is built again)
 
 
-def _text(raw: bytes) -> str:
-    """Bytes as JSON can hold them: latin-1 maps each byte to one character and back, losslessly
-    (log lines need not be UTF-8)."""
-    return raw.decode("latin-1")
+def fold(rcpt: bytes) -> bytes:
+    """A recipient lower-cased as the reports compare them (str.lower of the logged text; lines
+    reach the joiner as UTF-8), for one that is not ASCII."""
+    return rcpt.decode("utf-8", "surrogateescape").lower().encode("utf-8", "surrogateescape")
 
 
-def _raw(text: str) -> bytes:
-    if not isinstance(text, str):
-        raise TypeError(f"expected text, found {type(text).__name__}")
-    return text.encode("latin-1")  # a character above 255: UnicodeEncodeError, a ValueError
+def pair_key(start: bytes) -> bytes:
+    """The PAIRS key of a start's part of a row (number, channel, rcpt, started, prev_*)."""
+    rcpt = start.split(SEP)[2]
+    return rcpt.lower() if rcpt.isascii() else fold(rcpt)
 
 
-def _message_of(saved: list[Any]) -> list[object]:
-    key, mkey, msg_id, new, info, qp, written, seam = saved
-    return [_raw(key), int(mkey), int(msg_id), _raw(new), _raw(info), _raw(qp), bool(written), bool(seam)]
+def orphan(number: int, tail: bytes) -> bytes:
+    """The attempts row of a result whose start is not in the log."""
+    return b"\\N\x1f\\N\x1f%d\x1f\x1f\x1f\\N\x1f%s\x1f%s\x1f%s" % (number, NO_PREV, tail, NO_INFO)
 
 
 class RowJoiner:
@@ -73,7 +76,7 @@ class RowJoiner:
 
     def __init__(self, first_key: int = 0, *, seam: bool = False) -> None:
         self.open: dict[int, list[object]] = {}
-        self.pending: dict[tuple[int, int], tuple[list[object], bytes]] = {}
+        self.pending: dict[tuple[int, int], Pending] = {}
         self.exits: list[bytes] = []
         self.latest = b""
         self.last_start = 0
@@ -88,6 +91,9 @@ class RowJoiner:
         self.first_new: dict[int, bytes] = {}  # id -> label of its first `new msg` here (seam)
         self.seam_messages: dict[int, list[object]] = {}  # id -> message first seen without `new msg`
         self.seam_results: list[tuple[int, int, bytes]] = []  # (run, number, row tail)
+        # (id, seq, start) of results of seam messages' first attempts to a recipient here: their
+        # prev_* may be in the share before (build.stitch)
+        self.seam_firsts: list[tuple[int, int, bytes]] = []
         self.end_only: set[int] = set()  # keys of messages first seen at their `end msg` (seam)
         self.seam_starts: set[tuple[int, int]] = set()  # (run, number) started in the first two runs
         self.first_start: int | None = None  # number of the first in-order start (seam check)
@@ -99,7 +105,7 @@ class RowJoiner:
     def _message(self, msg_id: int, label: bytes = b"") -> list[object]:
         key = self.next_key
         self.next_key += 1
-        return [b"%d\x1f%d" % (key, msg_id), key, msg_id, label, NO_INFO, NULL, False, False]
+        return [b"%d\x1f%d" % (key, msg_id), key, msg_id, label, NO_INFO, NULL, False, False, {}]
 
     def _placeholder(self, msg_id: int) -> list[object]:
         """A message referenced before its ``new msg`` (it arrived before the input)."""
@@ -160,11 +166,17 @@ class RowJoiner:
                         m = self._placeholder(msg_id)
                         key = self.next_key
                     if line[space + 4] == 114:
-                        start = SEP.join((line[44:colon], b"remote", line[space + 11 :], label))
+                        channel, rcpt = b"remote", line[space + 11 :]
                     else:
-                        start = SEP.join((line[44:colon], b"local", line[space + 10 :], label))
+                        channel, rcpt = b"local", line[space + 10 :]
+                    pairs = m[PAIRS]
+                    rk = rcpt.lower() if rcpt.isascii() else fold(rcpt)
+                    before = pairs.get(rk)  # type: ignore[attr-defined]
+                    pair = pairs[rk] = [label, NULL]  # type: ignore[index]
+                    prev = before[0] + SEP + before[1] if before else NO_PREV
+                    start = SEP.join((line[44:colon], channel, rcpt, label, prev))
                     run = runs if label > last_exit else bisect_left(exits, label)
-                    pending[(run, number)] = (m, start)
+                    pending[(run, number)] = (m, start, pair)
                     if seam and run < 2:
                         self.seam_starts.add((run, number))
                     continue
@@ -192,11 +204,12 @@ class RowJoiner:
                         if seam and run < 2:
                             self.seam_results.append((run, number, tail))
                         else:
-                            attempts.append(
-                                b"\\N\x1f\\N\x1f%d\x1f\x1f\x1f\\N\x1f%s\x1f%s" % (number, tail, NO_INFO)
-                            )
+                            attempts.append(orphan(number, tail))
                     else:
-                        m, start = found
+                        m, start, pair = found
+                        pair[1] = label
+                        if seam and m[SEAM] and start.endswith(NO_PREV):
+                            self.seam_firsts.append((m[ID], seq, start))  # type: ignore[arg-type]
                         attempts.append(SEP.join((m[KEY], start, tail, m[INFO])))  # type: ignore[arg-type]
                 elif c == 110:  # new msg N
                     msg_id = int(line[34:])
@@ -215,6 +228,7 @@ class RowJoiner:
                         NULL,
                         False,
                         False,
+                        {},
                     ]
                     key += 1
                 elif c == 105:  # info msg N: bytes B from <S> qp Q uid U
@@ -281,7 +295,7 @@ class RowJoiner:
         """Rows of the attempts under way (started, no result yet), as attempts rows."""
         return [
             SEP.join((m[KEY], start, b"\\N\x1f\\N\x1f\\N\x1f\\N", m[INFO]))  # type: ignore[arg-type]
-            for m, start in self.pending.values()
+            for m, start, _ in self.pending.values()
         ]
 
     def unwritten(self) -> list[bytes]:
@@ -293,63 +307,17 @@ class RowJoiner:
         ]
 
     def to_json(self) -> dict[str, Any]:
-        """The joiner as plain data for json.dumps (bytes as latin-1 text). An open message is held
-        by ``open``, by each of its attempts under way and maybe by ``seam_messages``: it is saved
-        once, in ``message_table``, and named by its place there, so that after :meth:`from_json`
-        a change to it (its ``info msg``, its row written) is seen from every one of them again."""
-        places: dict[int, int] = {}
-        table: list[list[object]] = []
+        """The joiner as plain data for json.dumps (see joinstate.py)."""
+        from .joinstate import dump
 
-        def ref(m: list[object]) -> int:
-            if id(m) not in places:
-                places[id(m)] = len(table)
-                table.append([_text(v) if isinstance(v, bytes) else v for v in m])
-            return places[id(m)]
-
-        return {
-            "version": STATE_VERSION,
-            "open": [[msg_id, ref(m)] for msg_id, m in self.open.items()],
-            "pending": [[run, no, ref(m), _text(start)] for (run, no), (m, start) in self.pending.items()],
-            "seam_messages": [[msg_id, ref(m)] for msg_id, m in self.seam_messages.items()],
-            "message_table": table,
-            "exits": [_text(label) for label in self.exits],
-            "latest": _text(self.latest),
-            "rows": [
-                [_text(row) for row in rows]
-                for rows in (self.attempts, self.messages, self.bounces, self.ends)
-            ],
-            "closed": sorted(self.closed),
-            "first_new": [[msg_id, _text(label)] for msg_id, label in self.first_new.items()],
-            "seam_results": [[run, no, _text(tail)] for run, no, tail in self.seam_results],
-            "end_only": sorted(self.end_only),
-            "seam_starts": sorted(self.seam_starts),
-            **{name: getattr(self, name) for name in _PLAIN},
-        }
+        return dump(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RowJoiner:
         """The joiner :meth:`to_json` gave; KeyError, TypeError or ValueError when ``data`` is not one."""
-        if data["version"] != STATE_VERSION:
-            raise ValueError(f"a joiner state of version {data['version']!r}, not {STATE_VERSION}")
-        joiner = cls()
-        table = [_message_of(saved) for saved in data["message_table"]]
-        joiner.open = {int(msg_id): table[place] for msg_id, place in data["open"]}
-        joiner.pending = {
-            (int(run), int(no)): (table[place], _raw(start)) for run, no, place, start in data["pending"]
-        }
-        joiner.seam_messages = {int(msg_id): table[place] for msg_id, place in data["seam_messages"]}
-        joiner.exits = [_raw(label) for label in data["exits"]]
-        joiner.latest = _raw(data["latest"])
-        attempts, messages, bounces, ends = ([_raw(row) for row in rows] for rows in data["rows"])
-        joiner.attempts, joiner.messages, joiner.bounces, joiner.ends = attempts, messages, bounces, ends
-        joiner.closed = {int(msg_id) for msg_id in data["closed"]}
-        joiner.first_new = {int(msg_id): _raw(label) for msg_id, label in data["first_new"]}
-        joiner.seam_results = [(int(run), int(no), _raw(tail)) for run, no, tail in data["seam_results"]]
-        joiner.end_only = {int(key) for key in data["end_only"]}
-        joiner.seam_starts = {(int(run), int(no)) for run, no in data["seam_starts"]}
-        for name in _PLAIN:
-            setattr(joiner, name, data[name])
-        return joiner
+        from .joinstate import load
+
+        return load(cls(), data)
 
     def take(self) -> tuple[list[bytes], list[bytes], list[bytes], list[bytes]]:
         """The rows collected so far (attempts, messages, bounces, ends), leaving the lists empty."""

@@ -47,7 +47,7 @@ def current_format() -> str:
     return f"{ROW_FORMAT} duckdb {version('duckdb')}"
 
 
-ROW_FORMAT = 2  # 2: integer address and domain keys (rid, sid, rdom, sdom)
+ROW_FORMAT = 3  # 2: integer address and domain keys (rid, sid, rdom, sdom); 3: prev_started, prev_finished
 
 
 @dataclass
