@@ -197,7 +197,7 @@ def _carry_prev(
         if id(m) in merged:
             lm = merged[id(m)]
             before = lm[PAIRS].get(pair_key(start))  # type: ignore[attr-defined]
-            if before is not None and start.endswith(NO_PREV) and before is not pair:
+            if before is not None and start.endswith(NO_PREV):
                 start = start[: -len(NO_PREV)] + before[0] + SEP + before[1]
             right.pending[key] = (lm, start, pair)
     for lm, rm in merged_ids.values():
