@@ -103,11 +103,10 @@ def stitch(
     right_first: bytes,
     extra: Sink,
     remap: list[bytes],
-    prev: list[bytes] | None = None,
+    prev: list[bytes],
 ) -> RowJoiner:
     """``right`` continued from ``left``'s end state; rows it changes go to ``extra``, rows the
     loader is to change to ``remap`` and ``prev``."""
-    prev = [] if prev is None else prev
     e1 = len(left.exits)
     if (
         right.first_start is not None

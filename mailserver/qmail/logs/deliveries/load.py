@@ -142,7 +142,7 @@ def write_table(
         return 0
     select = _typed(table, "a")
     source = _scan(table, files) + " a"
-    if remap is not None and _has_rows(remap):
+    if _has_rows(remap):
         source += (
             " LEFT JOIN (SELECT TRY_CAST(old AS BIGINT) AS old, TRY_CAST(new AS BIGINT) AS new,"
             " sender AS r_sender,"
@@ -161,7 +161,7 @@ def write_table(
                 select[i] = (
                     f"CASE WHEN {late} THEN r.r_{name} ELSE {select[i].rsplit(' AS ', 1)[0]} END AS {name}"
                 )
-    if table == "attempts" and prev is not None and _has_rows(prev):
+    if table == "attempts" and _has_rows(prev):
         source += (
             " LEFT JOIN (SELECT TRY_CAST(seq AS BIGINT) AS p_seq, ns(ps) AS p_started, ns(pf) AS p_finished"
             f" FROM read_csv({_quote(str(prev))}, delim='\x1f', quote='', escape='', header=false,"
@@ -200,8 +200,8 @@ def write_segment(
     """
     out.mkdir(exist_ok=True)
     counts = {}
+    remap, prev = (seams.remap, seams.prev) if seams is not None else (None, None)
     for table in COLUMNS:
-        remap, prev = (seams.remap, seams.prev) if seams is not None else (None, None)
         counts[table] = write_table(con, table, sources.get(table, []), out / f"{table}.parquet", remap, prev)
     if keys:
         counts[KEYS_TABLE] = write_keys(con, out)

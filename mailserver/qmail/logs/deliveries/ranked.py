@@ -42,6 +42,7 @@ DOMAIN_IDS = Keys("rdom", "sdom", ids=True, domains=True)
 
 _READABLE = "replace(replace(rtrim({0}, '/'), '_', ' '), '/', ' / ')"  # records.readable
 _SENDER = ["sent", "bytes", "ok", "def", "fail", "bounced"]
+_PER_MESSAGE = ("top-recipients", "top-deferrals", "top-failures")  # they show messages per recipient
 _RCPT = ["msgs", "rok", "rdef", "rfail", "rbounces"]
 
 
@@ -78,14 +79,14 @@ def _recipients(report: Report, name: str, keys: Keys) -> str:
         if keys.ids
         else "known AND sender IN ('', '#@[]')"
     )
-    if name in ("top-recipients", "top-deferrals", "top-failures") and keys.ids and report.firsts:
+    if name in _PER_MESSAGE and keys.ids and report.firsts:
         return (
             f"recipients AS (SELECT {keys.recipient} AS k, count(*) FILTER (WHERE first) AS msgs, "
             f"count(*) FILTER (WHERE first AND {is_bounce}) AS rbounces, {_RESULTS.format(p='r')} "
             "FROM att GROUP BY k)"
         )
     bounce = f"bool_or({is_bounce})"
-    if name in ("top-recipients", "top-deferrals", "top-failures"):
+    if name in _PER_MESSAGE:
         return (
             f"r_pairs AS (SELECT {keys.recipient} AS k, mkey, {bounce} AS b, {_RESULTS.format(p='')} "
             "FROM att GROUP BY k, mkey), "
