@@ -190,6 +190,11 @@ def write(payload: Payload) -> dict[str, Any]:
     with serialised():
         path, state, parsed = _local_cf()
         request, rendered, place = _candidate(payload)
+        if _nothing_asked(request, state, parsed, rendered):
+            # As a control file the admin did not change is not sent: nothing written, linted or
+            # restarted, whatever the expectation (the page compares it with what it showed).
+            return {"changes": [], "lint": None, "spamd": {"restarted": False, "note": "Nothing changed."},
+                    "state": spam_state()}  # fmt: skip
         if not atomic.still_as_seen(state, request.expect):
             raise Conflict("local.cf was changed on the server since you opened this page; reload it.")
         if state.exists and (parsed.hand_edited or not parsed.managed) and not request.replace_hand_edit:
@@ -199,9 +204,6 @@ def write(payload: Payload) -> dict[str, Any]:
                 "preferences, "
                 "its comments are not."
             )
-        if state.exists and state.content == rendered.text.encode():
-            return {"changes": [], "lint": None, "spamd": {"restarted": False, "note": "Nothing changed."},
-                    "state": spam_state()}  # fmt: skip
         result = _lint(rendered, place)
         if not result.ok:
             raise LintFailed(result.problems)
@@ -217,6 +219,23 @@ def write(payload: Payload) -> dict[str, Any]:
         "spamd": restart,
         "state": spam_state(),
     }
+
+
+def _nothing_asked(
+    request: spam_changes.SpamRequest,
+    state: atomic.FileState,
+    parsed: localcf.Parsed,
+    rendered: localcf.Rendered,
+) -> bool:
+    """Whether the write would change nothing SpamAssassin reads, and replace no file the admin asked to.
+
+    Without local.cf SpamAssassin uses its own defaults, which are what the page shows: a save that
+    changes no field must not write them into a new local.cf (nor restart spamd to read them).
+    """
+    if state.exists and state.content == rendered.text.encode():
+        return True
+    replacing = state.exists and (parsed.hand_edited or not parsed.managed) and request.replace_hand_edit
+    return request.settings == parsed.settings and not replacing
 
 
 def _bayes_directory(bayes_path: str, user: str) -> None:

@@ -170,3 +170,11 @@ def test_a_value_spamassassin_ignores_in_local_cf_is_pointed_out(admin_client, s
     assert "line 1: &#x27;required_score lots&#x27; is ignored by SpamAssassin (not a number)." in html
     assert "line 2: &#x27;report_safe 3&#x27; is ignored by SpamAssassin (report_safe is 0, 1 or 2)." in html
     assert 'value="5.0"' in field_html(html, "required_score")  # what SpamAssassin uses instead
+
+
+def test_saving_the_options_unchanged_without_local_cf_writes_nothing_and_says_so(admin_client, site):
+    html = post_section(admin_client, "settings").content.decode()
+
+    assert "Nothing changed: the server already holds these values." in html
+    assert not (site / "local.cf").exists()  # SpamAssassin's defaults stay its own, unwritten
+    assert not Change.objects.exists()

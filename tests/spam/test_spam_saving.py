@@ -34,6 +34,48 @@ def test_a_save_is_linted_written_to_local_cf_and_read_back_by_the_page(admin_cl
     assert 'value="[SPAM]"' in field_html(page, "rewrite_subject")
 
 
+def test_saving_the_options_unchanged_on_a_server_without_local_cf_writes_and_restarts_nothing(
+    admin_client, fresh_site
+):
+    pid = services.read_status(fresh_site.roots, "spamd").pid
+
+    html = post_section(admin_client, "settings").content.decode()
+
+    assert "Nothing changed: the server already holds these values." in html
+    assert "--lint passed" not in html and "spamd was restarted" not in html
+    assert not (fresh_site.site / "local.cf").exists()
+    assert services.read_status(fresh_site.roots, "spamd").pid == pid
+    assert not Change.objects.exists()
+
+    # A real change still creates local.cf: the panel's whole file, the untouched fields with the
+    # values the page showed (SpamAssassin's own), so the page reads it back as its own.
+    post_section(admin_client, "settings", required_score="6")
+    text = (fresh_site.site / "local.cf").read_text()
+    assert text.startswith("# nodeworx-managed: local.cf v1\n")
+    assert "required_score 6\n" in text and "report_safe 1\n" in text and "bayes_auto_learn 1\n" in text
+    assert services.read_status(fresh_site.roots, "spamd").pid != pid
+    assert [(c.target, c.result) for c in Change.objects.all()] == [("spamassassin local.cf", "applied")]
+    page = admin_client.get("/mailserver/spam/").content.decode()
+    assert "Replace the hand-written local.cf" not in page
+
+
+def test_an_unchanged_save_leaves_a_hand_written_local_cf_alone_unless_the_admin_ticks_replace(
+    admin_client, fresh_site
+):
+    local = fresh_site.site / "local.cf"
+    local.write_text("# mine\nrequired_score 6.5\nscore MY_RULE 2\n")
+
+    html = post_section(admin_client, "settings").content.decode()
+    assert "Nothing changed: the server already holds these values." in html
+    assert local.read_text() == "# mine\nrequired_score 6.5\nscore MY_RULE 2\n"
+    assert not Change.objects.exists()
+
+    post_section(admin_client, "settings", replace_hand_edits=True)  # asked for: the panel's own file
+    text = local.read_text()
+    assert text.startswith("# nodeworx-managed: local.cf v1\n") and "required_score 6.5\n" in text
+    assert Change.objects.get().result == "applied"
+
+
 def test_a_directive_that_fails_lint_is_refused_beside_its_field_in_spamassassins_words(
     admin_client, fresh_site
 ):
