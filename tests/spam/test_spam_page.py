@@ -178,3 +178,41 @@ def test_saving_the_options_unchanged_without_local_cf_writes_nothing_and_says_s
     assert "Nothing changed: the server already holds these values." in html
     assert not (site / "local.cf").exists()  # SpamAssassin's defaults stay its own, unwritten
     assert not Change.objects.exists()
+
+
+def test_an_unchanged_save_after_local_cf_appeared_meanwhile_says_so_and_writes_nothing(admin_client, site):
+    data = section_data("settings")  # the page showed SpamAssassin's defaults: no local.cf
+    written = localcf.render(SpamSettings(required_score="6")).text
+    (site / "local.cf").write_text(written)  # meanwhile
+
+    html = admin_client.post("/mailserver/spam/save/settings/", data, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "Nothing changed" not in html
+    assert "Not saved: the server no longer holds what this page showed" in html
+    assert "Changed on the server while you edited; it now holds: 6." in field_html(html, "required_score")
+    assert (site / "local.cf").read_text() == written
+    assert not Change.objects.exists()
+
+
+# In the page's two other boxes a save that changes nothing still writes the defaults. The defect lies
+# in their agent operations (SIMSCAN_WRITE in mailserver/agent/simscan_ops.py, shared with the Virus
+# page; SPAM_WRITE_TRAINING in training_ops.py), which write the whole file from the defaults when it
+# is absent. Once fixed there these pass: unmark them.
+@pytest.mark.xfail(
+    strict=True, reason="SIMSCAN_WRITE writes control/simcontrol for a save that changes nothing"
+)
+def test_saving_smtp_scanning_unchanged_without_simcontrol_writes_nothing(admin_client, roots):
+    html = post_section(admin_client, "smtp").content.decode()
+    assert "Nothing changed: the server already holds these values." in html
+    assert not roots.control("simcontrol").exists()
+    assert not Change.objects.exists()
+
+
+@pytest.mark.xfail(
+    strict=True, reason="SPAM_WRITE_TRAINING writes its settings for a save that changes nothing"
+)
+def test_saving_training_unchanged_without_its_settings_writes_nothing(admin_client, site):
+    html = post_section(admin_client, "training").content.decode()
+    assert "Nothing changed: the server already holds these values." in html
+    assert not (site / "nodeworx-imap-training").exists()
+    assert not Change.objects.exists()
