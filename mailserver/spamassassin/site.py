@@ -47,26 +47,42 @@ class Override:
         return f"{self.file} line {self.line} also sets it: {self.text}"
 
 
+def _settings_lines(path: Path) -> list[tuple[int, str, str]]:
+    """(line number, field, line) of each line of a ``*.cf`` file that sets a field of the page."""
+    data = read_optional(path) or b""
+    found = []
+    for number, line in enumerate(data.decode("utf-8", "replace").split("\n"), start=1):
+        name = directive_of(line)
+        if name is None or name not in MANAGED:
+            continue
+        if name == "rewrite_header" and not re.match(r"\s*\S+\s+subject\b", line, re.IGNORECASE):
+            continue
+        found.append((number, name, line))
+    return found
+
+
 def overrides(site: Path) -> list[Override]:
     """Lines of other ``*.cf`` files that set a field of the page.
 
-    A single-valued setting in a file read after ``local.cf`` wins over the page; list
-    entries anywhere add to the page's lists. Both are what the page must point out.
+    A single-valued setting in a file read after ``local.cf`` wins over the page, and one in a
+    file read before it holds while ``local.cf`` does not set it (no local.cf yet: the page shows
+    SpamAssassin's default); list entries anywhere add to the page's lists. All are what the page
+    must point out.
     """
+    local = site / "local.cf"
+    in_local = (
+        {MANAGED[name] for _, name, _ in _settings_lines(local) if name in _SINGLE}
+        if local.is_file()
+        else set()
+    )
     found = []
     for path in sorted(site.glob("*.cf")):
         if path.name == "local.cf" or not path.is_file():
             continue
         after = path.name > "local.cf"
-        data = read_optional(path) or b""
-        for number, line in enumerate(data.decode("utf-8", "replace").split("\n"), start=1):
-            name = directive_of(line)
-            if name is None or name not in MANAGED:
-                continue
-            if name == "rewrite_header" and not re.match(r"\s*\S+\s+subject\b", line, re.IGNORECASE):
-                continue
-            if name in _SINGLE and not after:
-                continue  # local.cf, read later, wins
+        for number, name, line in _settings_lines(path):
+            if name in _SINGLE and not after and MANAGED[name] in in_local:
+                continue  # local.cf, read later, sets it too and wins
             found.append(Override(path.name, number, MANAGED[name], line.strip()))
     return found
 

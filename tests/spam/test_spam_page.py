@@ -56,6 +56,17 @@ def test_another_cf_file_that_sets_a_field_is_pointed_out_beside_it(admin_client
     assert "zz_mine.cf line 3 also sets it: required_score 9" in field_html(html, "required_score")
 
 
+def test_a_file_read_before_local_cf_is_pointed_out_only_while_local_cf_does_not_set_the_field(
+    admin_client, site
+):
+    (site / "10_site.cf").write_text("required_score 9\n")
+    also = "10_site.cf line 1 also sets it: required_score 9"
+    assert also in field_html(admin_client.get("/mailserver/spam/").content.decode(), "required_score")
+
+    (site / "local.cf").write_text(localcf.render(SpamSettings(required_score="6")).text)  # read later: wins
+    assert also not in field_html(admin_client.get("/mailserver/spam/").content.decode(), "required_score")
+
+
 def test_a_trusted_network_spamassassin_would_skip_is_refused_beside_its_field(admin_client, site):
     response = post_section(admin_client, "settings", trusted_networks="10.0.0.0/8\n300.1.2.3")
 
