@@ -181,12 +181,10 @@ def write(payload: Payload) -> dict[str, Any]:
 
     Validated field by field, then linted as a whole on a copy of the site directory; only a
     clean candidate replaces local.cf (a lint failure is refused line by line, nothing
-    written). Then spamd, if it runs, is restarted so that it reads the new settings.
+    written). Then spamd, if it runs, is restarted so that it reads the new settings. A payload
+    that changes nothing SpamAssassin reads writes nothing: above all no local.cf of defaults.
     """
     _candidate(payload)  # a payload refused field by field never takes the write lock
-    site_dir = site.site_dir(settings.roots)
-    if not site_dir.is_dir():
-        raise InvalidValue(f"{site_dir} is missing: is SpamAssassin installed?")
     with serialised():
         path, state, parsed = _local_cf()
         request, rendered, place = _candidate(payload)
@@ -195,6 +193,8 @@ def write(payload: Payload) -> dict[str, Any]:
             # restarted, whatever the expectation (the page compares it with what it showed).
             return {"changes": [], "lint": None, "spamd": {"restarted": False, "note": "Nothing changed."},
                     "state": spam_state()}  # fmt: skip
+        if not path.parent.is_dir():
+            raise InvalidValue(f"{path.parent} is missing: is SpamAssassin installed?")
         if not atomic.still_as_seen(state, request.expect):
             raise Conflict("local.cf was changed on the server since you opened this page; reload it.")
         if state.exists and (parsed.hand_edited or not parsed.managed) and not request.replace_hand_edit:

@@ -191,6 +191,22 @@ def test_saving_the_options_unchanged_without_local_cf_writes_nothing_and_says_s
     assert not Change.objects.exists()
 
 
+def test_without_spamassassins_site_directory_an_unchanged_save_is_no_refusal_and_a_change_is(
+    admin_client, roots
+):
+    site_dir = roots.system / "etc/spamassassin"
+    assert not site_dir.exists()
+
+    html = post_section(admin_client, "settings").content.decode()
+    assert "Nothing changed: the server already holds these values." in html
+    assert not Change.objects.exists()
+
+    html = post_section(admin_client, "settings", required_score="6").content.decode()
+    assert "is missing: is SpamAssassin installed?" in html
+    assert not site_dir.exists()
+    assert Change.objects.get().result == "refused"
+
+
 def test_an_unchanged_save_after_local_cf_appeared_meanwhile_says_so_and_writes_nothing(admin_client, site):
     data = section_data("settings")  # the page showed SpamAssassin's defaults: no local.cf
     written = localcf.render(SpamSettings(required_score="6")).text
