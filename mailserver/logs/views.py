@@ -146,12 +146,17 @@ def links(params: QueryDict, result: dict[str, Any], turned: bool) -> dict[str, 
         again = column == result.get("sort") and not turned
         return _query(params, sort=column, reverse="on" if again else None, offset=None)
 
+    # A page past the last row (a bookmarked page of a report that has fewer rows now) leads back
+    # to the last page that has rows.
+    past = offset >= total and offset > 0
+    back = ((total - 1) // limit) * limit if past and total else max(0, offset - limit)
     return {
         "page": {
             "first": offset + 1 if shown else 0,
             "last": offset + shown,
             "total": total,
-            "previous": _query(params, offset=max(0, offset - limit) or None) if offset else None,
+            "past": past,
+            "previous": _query(params, offset=back or None) if offset else None,
             "next": _query(params, offset=offset + limit) if offset + limit < total else None,
         },
         "sort_query": {column: sorted_by(column) for column in result["columns"]},
