@@ -16,6 +16,21 @@ from django.utils import timezone
 _UNITS = ((604800, "week"), (86400, "day"), (3600, "hour"), (60, "minute"), (1, "second"))
 TIME_COLUMNS = frozenset(("time", "first_seen", "last_seen"))
 TEXT_COLUMNS = frozenset(("text", "last_reason", "example"))
+# The results a report is about, the only ones its chart plots (the others: every result).
+CHARTED = {
+    "show-success": ["success"],
+    "show-deferrals": ["deferral"],
+    "show-failures": ["failure"],
+    "top-deferrals": ["deferral"],
+    "top-failures": ["failure"],
+    "deferrals-by-cause": ["deferral", "failure"],
+}
+TITLES = {
+    ("success",): "Successes",
+    ("deferral",): "Deferrals",
+    ("failure",): "Failures",
+    ("deferral", "failure"): "Deferrals and failures",
+}
 # A chart whose data fills fewer buckets than this is drawn again over the data's own range.
 NARROW = 12
 # The newest log line is "old" when this long before the period's end (and a quarter of it).
@@ -134,8 +149,8 @@ def headers(
 def chart_data(series: dict[str, Any], report: str) -> dict[str, Any]:
     """Labels in the panel's zone (the date only when buckets are whole days), counts per result.
 
-    show-failures plots only failures: the chart counts every result of the selection, but the
-    admin asked about failures.
+    A report about some results plots only those (show-failures, top-failures: failures): the
+    chart counts every result of the selection, but the admin asked about these.
     """
     bucket = int(series["bucket"])
     if bucket >= 86400:
@@ -144,13 +159,14 @@ def chart_data(series: dict[str, Any], report: str) -> dict[str, Any]:
         pattern = "%m-%d %H:%M"
     else:
         pattern = "%H:%M" if bucket >= 60 else "%H:%M:%S"
-    shown = {"show-success": ["success"], "show-deferrals": ["deferral"], "show-failures": ["failure"]}
+    results = CHARTED.get(report, ["success", "deferral", "failure"])
     return {
         "labels": [local(t).strftime(pattern) for t in series["times"]],
         "success": series["success"],
         "deferral": series["deferral"],
         "failure": series["failure"],
-        "results": shown.get(report, ["success", "deferral", "failure"]),
+        "results": results,
+        "title": TITLES.get(tuple(results), "Deliveries"),
         "bucket": duration(bucket),
     }
 

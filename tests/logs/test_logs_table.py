@@ -161,6 +161,15 @@ def test_show_failures_charts_only_failures(admin_client):
     ]
 
 
+def test_the_reports_about_deferrals_and_failures_chart_only_those(admin_client):
+    # A table of what failed beside a chart of 426 successes answered another question.
+    assert chart(query(admin_client, report="top-failures", limit="1"))["results"] == ["failure"]
+    assert chart(query(admin_client, report="top-deferrals", limit="1"))["results"] == ["deferral"]
+    html = query(admin_client, report="deferrals-by-cause", limit="1")
+    assert chart(html)["results"] == ["deferral", "failure"]
+    assert "Deferrals and failures over time" in html
+
+
 def test_the_chart_ends_at_the_newest_log_line_not_the_periods_end(admin_client):
     data = chart(query(admin_client, limit="1"))  # 13:00-14:00; the log has 13:33:02-13:41:12
     assert data["labels"][0] == "13:33:00" and data["labels"][-1] == "13:41:00"
