@@ -85,9 +85,23 @@
     const opened = document.querySelector(".timeline-row");
     if (opened && !opened.dataset.shown) {
       opened.dataset.shown = "true";
-      opened.scrollIntoView({ block: "nearest" });
+      showTimeline(opened);
     }
   });
+
+  // As much of the timeline as the table's box shows, but never its row (nor the timeline's own
+  // head) under the box's sticky header: a timeline is often taller than the box.
+  function showTimeline(opened) {
+    const row = opened.previousElementSibling;
+    const box = opened.closest(".log-table");
+    if (!row || !box) { opened.scrollIntoView({ block: "nearest" }); return; }
+    const head = box.querySelector("thead");
+    const top = box.getBoundingClientRect().top + (head ? head.offsetHeight : 0);
+    const rowBelowTop = row.getBoundingClientRect().top - top;
+    const hiddenBelow = opened.getBoundingClientRect().bottom - box.getBoundingClientRect().bottom;
+    box.scrollTop += rowBelowTop < 0 ? rowBelowTop : Math.min(Math.max(hiddenBelow, 0), rowBelowTop);
+    box.scrollIntoView({ block: "nearest" });
+  }
 
   // A new query (the form, a page or sort link) while a report runs: that report is stopped, so
   // it does not keep one of the agent's readers busy for an answer nobody will see.

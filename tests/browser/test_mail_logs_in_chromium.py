@@ -193,3 +193,27 @@ def test_a_new_query_while_a_report_runs_stops_it_and_shows_its_own(in_process_p
     page.wait_for_timeout(1000)  # its "cancelled" answer has come back by now, and was dropped
     expect(page.get_by_test_id("report-row")).to_have_count(20)
     expect(page.get_by_test_id("report-cancelled")).to_have_count(0)
+
+
+# -- a timeline taller than the table's box ---------------------------------------
+
+
+def test_a_timeline_taller_than_the_tables_box_opens_with_its_row_and_head_in_view(logged_in_page, roots):
+    page = logged_in_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(page.url.split("/mailserver/")[0] + "/mailserver/logs/")
+    run_query(page, "show-all", rows="100")
+    expect(page.get_by_test_id("report-row")).to_have_count(100)
+    link = page.get_by_test_id("timeline-link").nth(30)  # message 1466748: a dozen events
+    link.click()
+    timeline = page.get_by_test_id("timeline")
+    expect(timeline.locator('[data-kind="end"]')).to_have_count(1)
+    page.wait_for_timeout(300)  # settled
+    box = page.locator(".log-table").bounding_box()
+    assert timeline.bounding_box()["height"] > box["height"]  # the case: it cannot all be in view
+    head = page.locator(".log-table thead").bounding_box()
+    row = page.locator("[data-testid=report-row]").nth(30).bounding_box()
+    # The row clicked and the timeline's own head show below the table's sticky header.
+    assert row["y"] >= head["y"] + head["height"] - 1, (row, head)
+    assert row["y"] + row["height"] <= box["y"] + box["height"]
+    assert timeline.locator(".card-header").bounding_box()["y"] >= head["y"] + head["height"] - 1
