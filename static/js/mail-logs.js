@@ -103,6 +103,23 @@
     box.scrollIntoView({ block: "nearest" });
   }
 
+  // Keyboard: a report's answer replaces the panel, and with it the control that asked for it (a
+  // column header, Previous / Next, Run report). Focus goes back to that control in the new panel
+  // (or to the table's title when it is gone), not to the top of the page.
+  let refocus = null;
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const target = event.detail.target;
+    if (!target || target.id !== "mail-logs" || event.detail.elt.id === "report-run") return;
+    const active = document.activeElement;
+    refocus = active && active.id && target.contains(active) ? active.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!refocus || document.getElementById("report-run")) return;
+    const again = document.getElementById(refocus) || document.getElementById("report-name");
+    refocus = null;
+    if (again) again.focus();
+  });
+
   // A new query (the form, a page or sort link) while a report runs: that report is stopped, so
   // it does not keep one of the agent's readers busy for an answer nobody will see.
   document.addEventListener("htmx:beforeRequest", (event) => {

@@ -195,7 +195,35 @@ def test_a_new_query_while_a_report_runs_stops_it_and_shows_its_own(in_process_p
     expect(page.get_by_test_id("report-cancelled")).to_have_count(0)
 
 
-# -- a timeline taller than the table's box ---------------------------------------
+# -- keyboard, and a timeline taller than the table's box ---------------------------------------
+
+
+def test_by_keyboard_focus_stays_on_the_header_the_pager_or_the_button_pressed(logged_in_page, roots):
+    # The answer replaces the panel: focus fell to the page's top and Tab started at the skip link.
+    page = logged_in_page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(page.url.split("/mailserver/")[0] + "/mailserver/logs/")
+    run_query(page, "top-senders")
+    expect(page.get_by_test_id("row-count")).to_contain_text(", by messages")
+    page.get_by_test_id("sort-bytes").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("row-count")).to_contain_text(", by bytes")
+    expect(page.get_by_test_id("sort-bytes")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("row-count")).to_contain_text(", by bytes (reversed)")
+    expect(page.get_by_test_id("sort-bytes")).to_be_focused()
+
+    run_query(page, "show-all")
+    expect(page.get_by_test_id("row-count")).to_have_text(re.compile(r"^rows 1-25 of \d+$"))
+    page.get_by_test_id("next-page").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("row-count")).to_have_text(re.compile(r"^rows 26-50 of \d+$"))
+    expect(page.get_by_test_id("next-page")).to_be_focused()
+
+    page.get_by_test_id("run-report").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("row-count")).to_have_text(re.compile(r"^rows 1-25 of \d+$"))
+    expect(page.get_by_test_id("run-report")).to_be_focused()
 
 
 def test_a_timeline_taller_than_the_tables_box_opens_with_its_row_and_head_in_view(logged_in_page, roots):
