@@ -109,6 +109,14 @@ class LogQueryForm(forms.Form):
     # Set by the Previous / Next links only: a new run starts at the first page.
     offset = forms.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False, widget=forms.HiddenInput)
 
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None and not data.get("limit"):
+            # A query without Rows (a bookmark, a URL written by hand) runs with the default:
+            # the field shows it rather than an empty box beside a table of 500 rows.
+            data = data.copy()
+            data["limit"] = str(MAX_ROWS)
+        super().__init__(data, *args, **kwargs)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.errors:

@@ -184,3 +184,10 @@ def test_a_page_past_the_last_row_says_so_and_leads_to_the_last_page(admin_clien
     assert 'data-testid="next-page"' not in html
     back = follow(admin_client, html, "previous-page")
     assert row_count(back) == "rows 601-613 of 613"
+
+
+def test_a_query_without_rows_shows_the_rows_it_runs_with(admin_client):
+    # A bookmarked or hand-written URL without limit: the table has 500 rows, the field was empty.
+    html = admin_client.get(URL, {**WHOLE, "report": "show-all"}).content.decode()
+    field = re.search(r'<input[^>]*name="limit"[^>]*>', html)
+    assert field and 'value="500"' in field.group(0)
