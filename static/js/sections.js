@@ -1,6 +1,7 @@
 /* The boxes of a page of sections (templates/sections/): marks on boxes with unsaved edits and a
-   warning before leaving them, focus after a save (the first bad field, or the notice), and the
-   echo of sizes and durations typed with units ("10 MB" -> "= 10 MiB"). */
+   warning before leaving them, focus after a save (the first bad field, or the notice; never taken
+   from where the admin went on typing), and the echo of sizes and durations typed with units
+   ("10 MB" -> "= 10 MiB"). */
 (function () {
   "use strict";
   let leavingBySave = false;
@@ -90,6 +91,15 @@
     if (event.target.matches("input[data-unit]")) echo(event.target);
   }
 
+  /* A save's answer may come while the admin already types elsewhere (another box, the route
+     tester): htmx runs its load handlers a settle delay after the swap, and taking the focus then
+     would send the rest of their typing into this box. Focus moves only if it was left behind:
+     the Save button went with the swap (the body has it) or it is still within this box. */
+  function focusIsOurs(card) {
+    const active = document.activeElement;
+    return !active || active === document.body || card.contains(active);
+  }
+
   function focusAfterSave(card) {
     const form = card.querySelector("form.section-form");
     if (form && form.querySelector("[data-testid^='save-status-']")) {
@@ -120,9 +130,10 @@
   function loaded(element) {
     if (element.matches && element.matches("[data-section]")) {
       mark(element);
-      focusAfterSave(element);
+      if (focusIsOurs(element)) focusAfterSave(element);
     } else if (element.matches && element.matches("[data-testid='agent-error']") && element.closest("[data-section]")) {
-      element.focus(); // the save did not reach the server: the alert says so, the input stays
+      // The save did not reach the server: the alert says so, the input stays.
+      if (focusIsOurs(element.closest("[data-section]"))) element.focus();
     } else {
       document.querySelectorAll("[data-section]").forEach(mark);
     }

@@ -1,11 +1,13 @@
-"""An admin changes Message Size in a real Chromium and finds it on disk and on the reloaded page."""
+"""An admin changes Message Size in a real Chromium and finds it on disk and on the reloaded page;
+a save answered while the admin types elsewhere on the page leaves the typing where it was."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, Route, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -41,3 +43,41 @@ def test_a_refused_value_is_explained_beside_the_field_and_kept(logged_in_page, 
     expect(section.locator(".invalid-feedback")).to_contain_text("20x")
     expect(section.get_by_label("Timeout")).to_have_value("20x")
     assert not roots.control("timeoutsmtpd").exists()
+
+
+def _held(page: Page, held: list[Route]) -> Route:
+    for _ in range(100):
+        if held:
+            return held[0]
+        page.wait_for_timeout(50)
+    raise AssertionError("the save never left the browser")
+
+
+def test_a_save_answered_while_the_admin_types_in_the_route_tester_leaves_the_typing_there(
+    logged_in_page, roots
+):
+    # The answer to a refused save focuses its first bad field once htmx has settled the box. An
+    # admin who went on to the route tester meanwhile must not see the rest of the address land
+    # in the Timeout field (what a full CI run once caught: an empty address, the test never sent).
+    page = logged_in_page
+    held: list[Route] = []
+    page.route("**/mailserver/mta/save/inbound/", lambda route: held.append(route))  # a slow answer
+    inbound = page.get_by_test_id("section-inbound")
+    inbound.get_by_label("Timeout").fill("20x")
+    inbound.get_by_test_id("save-inbound").click()
+    save = _held(page, held)
+
+    recipient = page.get_by_label("Recipient address")
+    recipient.click()
+    page.keyboard.type("bob@")
+    save.continue_()
+    inbound = page.get_by_test_id("section-inbound")
+    expect(inbound.locator(".invalid-feedback")).to_contain_text("20x")
+    expect(inbound).not_to_have_class(re.compile(r"\bhtmx-settling\b"))  # its load handlers have run
+    page.keyboard.type("sink.example.net")
+
+    expect(recipient).to_have_value("bob@sink.example.net")
+    expect(recipient).to_be_focused()
+    expect(inbound.get_by_label("Timeout")).to_have_value("20x")
+    page.get_by_role("button", name="Test route").click()
+    expect(page.get_by_test_id("route-result")).to_contain_text("sink.example.net")
