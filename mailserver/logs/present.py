@@ -166,6 +166,7 @@ def chart_data(series: dict[str, Any], report: str) -> dict[str, Any]:
         "deferral": series["deferral"],
         "failure": series["failure"],
         "results": results,
+        "empty": not any(any(series[result]) for result in results),
         "title": TITLES.get(tuple(results), "Deliveries"),
         "bucket": duration(bucket),
     }

@@ -191,3 +191,14 @@ def test_a_query_without_rows_shows_the_rows_it_runs_with(admin_client):
     html = admin_client.get(URL, {**WHOLE, "report": "show-all"}).content.decode()
     field = re.search(r'<input[^>]*name="limit"[^>]*>', html)
     assert field and 'value="500"' in field.group(0)
+
+
+def test_a_period_with_nothing_to_chart_says_so_instead_of_an_empty_chart(admin_client):
+    # A stalled log's last hour was an empty grid of 60 buckets on an axis from 0 to 1.
+    html = query(admin_client, start="1795600000", end="1795603600")
+    assert 'data-testid="delivery-chart"' not in html
+    assert "No deliveries in this period." in html
+    # 13:33:00-13:34:00 has successes but no failure yet: show-failures has nothing to chart.
+    failures = query(admin_client, report="show-failures", start="1795613580", end="1795613640")
+    assert "No failures in this period." in failures and 'data-testid="delivery-chart"' not in failures
+    assert 'data-testid="delivery-chart"' in query(admin_client, start="1795613580", end="1795613640")
