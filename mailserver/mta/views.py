@@ -8,29 +8,37 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import view_required
-from mailserver.core.sections.flow import read_state
+from mailserver.core.sections.flow import is_htmx, read_state, whole_page
 from mailserver.qmail import control, delivery, smtproutes
 
 from .forms import RouteTestForm
 from .sections import PAGE
 
 
+@never_cache
 @require_POST
 @view_required  # a read: viewers may test routes
 def route_test(request: PanelRequest) -> HttpResponse:
     form = RouteTestForm(request.POST)
     context: dict[str, Any] = {"route_form": form}
-    if form.is_valid():
+    state, error = None, None
+    if form.is_valid() or not is_htmx(request):
         state, error = read_state(request, PAGE)
+    if form.is_valid():
         if state is None:
             context["agent_error"] = error
         else:
             context.update(test_route(state, form.cleaned_data["address"]))
-    return render(request, "mta/_route_test.html", context)
+    if is_htmx(request):
+        return render(request, "mta/_route_test.html", context)
+    # Without htmx the whole page, as a box's save answers; the form's action ends in
+    # #route-tester, so the browser shows the answer in its place.
+    return whole_page(request, PAGE, state, error, extra=context)
 
 
 def test_route(state: Mapping[str, Any], address: str) -> dict[str, Any]:

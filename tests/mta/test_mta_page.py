@@ -87,6 +87,25 @@ def test_route_tester_says_a_local_domain_is_delivered_here_not_by_the_catch_all
     assert "relay <code>" not in html and "catch-all" not in html
 
 
+def test_route_tester_without_htmx_answers_with_the_whole_page_and_its_answer_in_place(admin_client, roots):
+    response = admin_client.post("/mailserver/mta/route-test/", {"address": "bob@sink.example.net"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1" in html and 'id="section-inbound"' in html  # the page, not the tester's fragment alone
+    assert 'data-testid="route-result"' in html and "2526" in html
+    assert 'value="bob@sink.example.net"' in html
+    assert 'action="/mailserver/mta/route-test/#route-tester"' in html  # the browser shows the answer
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_route_tester_without_htmx_keeps_a_refused_address_beside_its_error(admin_client, roots):
+    html = admin_client.post("/mailserver/mta/route-test/", {"address": "bob@"}).content.decode()
+    assert 'id="section-inbound"' in html
+    assert "Enter a full address, user@domain." in html
+    assert 'value="bob@"' in html
+    assert 'data-testid="route-result"' not in html
+
+
 def test_server_content_in_help_texts_is_escaped(admin_client, roots):
     roots.control("databytes").write_text("<script>alert(1)</script>\n")
     html = admin_client.get("/mailserver/mta/").content.decode()

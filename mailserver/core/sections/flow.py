@@ -80,14 +80,16 @@ def box(page: SectionPage, section: Section, form: SectionForm, state: State, **
     }
 
 
-def _page(
+def whole_page(
     request: HttpRequest,
     page: SectionPage,
     state: State | None,
     error: str | None = None,
     made: Mapping[str, dict[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> HttpResponse:
-    """The whole page; ``made`` holds, by slug, a box already made (a bound form and its notes)."""
+    """The whole page; ``made`` holds, by slug, a box already made (a bound form and its notes);
+    ``extra`` replaces parts of the page's own context (a tool's answer, for a post without htmx)."""
     context: dict[str, Any] = {"page": page, "state": state, "agent_error": error}
     made = made or {}
     if state is not None:
@@ -96,6 +98,7 @@ def _page(
         ]
         if page.extra_context:
             context.update(page.extra_context(state))
+    context.update(extra or {})
     return render(request, page.template, context)
 
 
@@ -103,7 +106,7 @@ def _page(
 @view_required
 def show(request: HttpRequest, page: SectionPage) -> HttpResponse:
     state, error = read_state(request, page)
-    return _page(request, page, state, error)
+    return whole_page(request, page, state, error)
 
 
 def _respond(
@@ -113,7 +116,7 @@ def _respond(
     if is_htmx(request):
         return render(request, "sections/_section.html", {"box": made})
     # Without htmx a full page is shown: the bound form keeps the admin's input and errors.
-    return _page(request, page, state, made={section.slug: made})
+    return whole_page(request, page, state, made={section.slug: made})
 
 
 @never_cache
