@@ -6,11 +6,14 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.template.loader import render_to_string
 from django.test import Client
 
 from mailserver.core import agent
 from mailserver.core.models import Change
 from mailserver.core.permissions import VIEWERS
+from mailserver.logs.forms import RetentionForm
+from mailserver.logs.present import index_status
 from mailserver.protocol import Op
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +76,39 @@ def test_a_viewer_sees_the_box_but_cannot_change_it(roots, retention):
     assert 'data-testid="index-state"' in html and 'data-testid="save-retention"' not in html
     assert viewer.post(f"{URL}retention/", {"days": "30"}).status_code == 403
     assert agent.call(Op.LOGS_INDEX, {})["retention_days"] == retention
+
+
+def _box_for(state: str, **answer) -> str:
+    """The box for an agent's answer in a state the test server's index is not in."""
+    status = {
+        "state": state,
+        "log_newest": 1795614072.0,
+        "log_bytes": 150_300_000,
+        "newest": None,
+        "lag": None,
+        "bytes": 0,
+        "rows": {},
+        "built": None,
+        "build_seconds": None,
+        "retention_days": 90,
+        "building": None,
+        **answer,
+    }
+    context = {"index": index_status(status), "retention_form": RetentionForm(initial={"days": 90})}
+    return render_to_string("logs/_index.html", context)
+
+
+@pytest.mark.parametrize("state", ["absent", "stale", "building"])
+def test_an_index_not_ready_yet_keeps_its_box_current_and_says_what_reports_read(roots, state):
+    # "absent" stayed on screen after the follower had begun building it: only "building" polled.
+    building = {"phase": "reading", "done": 10, "total": 100} if state == "building" else None
+    html = _box_for(state, building=building)
+    assert 'hx-trigger="every 5s"' in html
+    assert 'data-testid="index-note"' in html and "reports read the log" in html
+    assert "0 bytes" not in html  # no size of an index that has none
+
+
+def test_a_ready_index_box_does_not_poll(roots):
+    html = _box_for("ready", bytes=50_000, newest=1795614072.0, lag=0.0, built=1796000000.0)
+    assert "every 5s" not in html and 'data-testid="index-note"' not in html
+    assert "48.8\xa0KB" in html
