@@ -121,6 +121,13 @@ class LogQueryForm(forms.Form):
         data = super().clean() or {}
         if self.errors:
             return data
+        # An empty box of the period chosen: what to type, not the parser's view of "".
+        if data.get("preset") == "last" and not data.get("last"):
+            self.add_error("last", 'Give a number and a unit, e.g. "36 hours" or "6 days".')
+            return data
+        if data.get("preset") == "range" and not data.get("start"):
+            self.add_error("start", 'Give the start, e.g. "5 hours ago".')
+            return data
         payload = self.payload()
         try:
             logs_payload.report_request(payload)

@@ -45,3 +45,17 @@ def test_a_timeline_time_out_of_range_is_refused(at: str) -> None:
 def test_a_timeline_time_in_range_is_taken() -> None:
     form = forms.MessageForm({"id": "1466983", "at": "1795613737.5"})
     assert form.is_valid() and form.cleaned_data["at"] == 1795613737.5
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"preset": "last", "last": ""}, "last", 'Give a number and a unit, e.g. "36 hours" or "6 days".'),
+        ({"preset": "range", "start": "", "end": ""}, "start", 'Give the start, e.g. "5 hours ago".'),
+    ],
+)
+def test_an_empty_period_field_says_what_to_type(data: dict[str, str], field: str, message: str) -> None:
+    # It said '"" is not a fuzzy date …' and 'start is required' (the field is labelled Start).
+    form = forms.LogQueryForm({**data, "report": "show-all"})
+    assert not form.is_valid()
+    assert form.errors == {field: [message]}
