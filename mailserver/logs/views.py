@@ -149,7 +149,8 @@ def links(params: QueryDict, result: dict[str, Any], turned: bool) -> dict[str, 
     # A page past the last row (a bookmarked page of a report that has fewer rows now) leads back
     # to the last page that has rows.
     past = offset >= total and offset > 0
-    back = ((total - 1) // limit) * limit if past and total else max(0, offset - limit)
+    final = ((total - 1) // limit) * limit if total else 0  # the last page's offset
+    back = final if past else max(0, offset - limit)
     return {
         "page": {
             "first": offset + 1 if shown else 0,
@@ -158,6 +159,9 @@ def links(params: QueryDict, result: dict[str, Any], turned: bool) -> dict[str, 
             "past": past,
             "previous": _query(params, offset=back or None) if offset else None,
             "next": _query(params, offset=offset + limit) if offset + limit < total else None,
+            # show-* rows run oldest first: the newest are on the last page.
+            "first_page": _query(params, offset=None) if offset > limit else None,
+            "last_page": _query(params, offset=final) if final > offset + limit else None,
         },
         "sort_query": {column: sorted_by(column) for column in result["columns"]},
     }

@@ -202,3 +202,14 @@ def test_a_period_with_nothing_to_chart_says_so_instead_of_an_empty_chart(admin_
     failures = query(admin_client, report="show-failures", start="1795613580", end="1795613640")
     assert "No failures in this period." in failures and 'data-testid="delivery-chart"' not in failures
     assert 'data-testid="delivery-chart"' in query(admin_client, start="1795613580", end="1795613640")
+
+
+def test_the_newest_rows_are_one_click_away_on_the_last_page(admin_client):
+    # show-* rows run oldest first: on a busy server the newest were hundreds of Next clicks away.
+    first = query(admin_client, limit="200")
+    assert 'data-testid="first-page"' not in first
+    last = follow(admin_client, first, "last-page")
+    assert row_count(last) == "rows 601-613 of 613"
+    assert 'data-testid="last-page"' not in last and 'data-testid="next-page"' not in last
+    again = follow(admin_client, last, "first-page")
+    assert row_count(again) == "rows 1-200 of 613"
