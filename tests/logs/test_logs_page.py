@@ -213,3 +213,8 @@ def test_times_out_of_range_are_refused_beside_their_field(admin_client, fields,
     assert feedback, html
     assert re.search(r"out of range|more than 12 digits|too long", feedback.group(1))
     assert 'data-testid="results"' not in html
+
+
+def test_a_timeline_groups_the_messages_size_as_the_table_does(admin_client):
+    html = admin_client.get(f"{URL}message/", {"id": "1466748", "at": "1795613666.012"}).content.decode()
+    assert "4,362 bytes, uid 1008" in html  # the table's bytes column says 4,362
