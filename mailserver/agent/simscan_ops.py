@@ -95,7 +95,10 @@ def write_simscan(payload: Payload) -> dict[str, Any]:
 
     Writes the default line of control/simcontrol; with simscan installed, also points
     QMAILQUEUE at it in every allow rule of tcp.smtp while a scan is on (removing it when both
-    are off and simcontrol asks simscan for nothing else), and rebuilds both cdbs.
+    are off and simcontrol asks simscan for nothing else), and rebuilds both cdbs. A payload
+    asking for what simscan already does (no simcontrol: its defaults, both scans off) writes
+    nothing, rebuilds nothing and records no change, whatever the expectation: the page
+    compares the sha it showed, as for a control file it did not send.
     """
     roots = settings.roots
     seen = payload.get("expect", {})
@@ -109,13 +112,16 @@ def write_simscan(payload: Payload) -> dict[str, Any]:
         current = _read(control)
         text = current.content.decode("utf-8", "replace")
         request = simcontrol.scan_request(payload, simcontrol.scan_settings(text))
-        new_text = simcontrol.with_scan_settings(
-            text, spam=request.spam, clam=request.clam, spam_hits=request.spam_hits
-        )
+        asked = not _already_done(request, text)
+        new_text = text
         plan = FilePlan()
-        # expect.simcontrol is the sha256 the caller saw (null: no file); absent, the caller does not know it.
-        saw = {"expect": seen["simcontrol"]} if "simcontrol" in seen else {}
-        plan.add("control/simcontrol", control, new_text.encode(), atomic.expectation(saw, "simcontrol"))
+        if asked:
+            new_text = simcontrol.with_scan_settings(
+                text, spam=request.spam, clam=request.clam, spam_hits=request.spam_hits
+            )
+            # expect.simcontrol: the sha256 the caller saw (null: no file); absent, the caller does not know.
+            saw = {"expect": seen["simcontrol"]} if "simcontrol" in seen else {}
+            plan.add("control/simcontrol", control, new_text.encode(), atomic.expectation(saw, "simcontrol"))
         simscan = roots.qmail_program("simscan")
         notes: list[str] = []
         rules_changed = False
@@ -124,8 +130,11 @@ def write_simscan(payload: Payload) -> dict[str, Any]:
         if program_installed(simscan):
             rules = rules_before.content.decode("utf-8", "replace")
             wanted = request.spam or request.clam or bool(simcontrol.other_filters(new_text))
+            # Settings asked for again still reach the allow rules that miss simscan (the box says
+            # how many do); an unchanged "off" leaves a QMAILQUEUE set by hand alone.
+            missing = wanted and not qmailqueue.read_hook(rules).everywhere(str(simscan))
             new_rules = qmailqueue.with_hook(rules, str(simscan) if wanted else None)
-            if new_rules != rules:
+            if (asked or missing) and new_rules != rules:
                 expect = {"expect": seen["rules"]} if "rules" in seen else {}
                 plan.add(
                     f"tcprules {source.name}", source, new_rules.encode(), atomic.expectation(expect, "rules")
@@ -136,13 +145,31 @@ def write_simscan(payload: Payload) -> dict[str, Any]:
             try:
                 tcprules.compile_rules(roots, source, cdb)
             except QmailError:
-                undo([(control, current), (source, rules_before)])
+                undo([*([(control, current)] if asked else []), (source, rules_before)])
                 raise
             notes.append(f"{cdb.name} was rebuilt: new SMTP connections use it at once.")
         notes += _simscanmk(changes)
     state = scanning_state()
     notes += state["notes"]
     return {"changes": changes, "notes": notes, "state": state}
+
+
+def _already_done(request: simcontrol.ScanRequest, text: str) -> bool:
+    """Whether simscan already does what ``request`` asks, as simcontrol ``text`` stands.
+
+    Without the file or its default line simscan scans nothing, with its built-in spam_hits: a
+    request for exactly that must not write them. A threshold is compared as simscan reads it
+    (10 is 10.0); a written one the panel cannot read (``spam_hits=``, ``12x``) is not the
+    value the page showed, so a save replaces it.
+    """
+    now = simcontrol.scan_settings(text)
+    line = simcontrol.default_line(simcontrol.parse(text))
+    written = line.get("spam_hits") if line else None
+    return (
+        (request.spam, request.clam) == (now.spam, now.clam)
+        and written in (None, now.spam_hits)
+        and float(request.spam_hits) == float(now.spam_hits)
+    )
 
 
 def _simscanmk(changes: list[Any]) -> list[str]:

@@ -39,30 +39,40 @@ def write_training(payload: Payload) -> dict[str, Any]:
     """Payload: {"enabled": bool, "learn_limit": int (any of them), "expect": sha256|null}.
 
     Turning it on also creates the two folders in every mailbox at once (the daily job
-    makes them in mailboxes added later).
+    makes them in mailboxes added later). Settings the daily job already reads (no file: off,
+    the default limit) write nothing and record no change, whatever the expectation: the page
+    compares the sha it showed.
     """
-    current = job.read_settings(settings)
-    enabled = payload.get("enabled", current.enabled)
-    if not isinstance(enabled, bool):
-        raise FieldError("imap_training", "Bayes IMAP training must be on or off.")
-    limit = training.check_limit(payload["learn_limit"]) if "learn_limit" in payload else current.limit
-    new = training.TrainingSettings(enabled, limit)
+    _requested(payload, job.read_settings(settings))  # a payload refused field by field never takes the lock
     path = job.settings_path(settings)
-    if not path.parent.is_dir():
-        raise InvalidValue(f"{path.parent} is missing: is SpamAssassin installed?")
     with serialised():
+        current = job.read_settings(settings)
+        new = _requested(payload, current)
+        if new == current:
+            return {"changes": [], "folders_created": 0, "state": training_state()}
+        if not path.parent.is_dir():
+            raise InvalidValue(f"{path.parent} is missing: is SpamAssassin installed?")
         plan = FilePlan()
         plan.add(f"spamassassin {path.name}", path, training.render_settings(new).encode(),
                  atomic.expectation(payload, "imap_training"))  # fmt: skip
         changes = plan.apply()
     created = 0
-    if enabled and not current.enabled:
+    if new.enabled and not current.enabled:
         for box in training.mailboxes(settings.roots):
             try:
                 created += len(training.ensure_folders(box))
             except OSError:
                 continue  # the daily job reports it
     return {"changes": changes, "folders_created": created, "state": training_state()}
+
+
+def _requested(payload: Payload, current: training.TrainingSettings) -> training.TrainingSettings:
+    """The settings after ``payload``: only the keys sent change."""
+    enabled = payload.get("enabled", current.enabled)
+    if not isinstance(enabled, bool):
+        raise FieldError("imap_training", "Bayes IMAP training must be on or off.")
+    limit = training.check_limit(payload["learn_limit"]) if "learn_limit" in payload else current.limit
+    return training.TrainingSettings(enabled, limit)
 
 
 @operation(Op.SPAM_TRAIN_NOW)

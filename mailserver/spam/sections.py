@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mailserver.core.sections import Section, SectionPage
+from mailserver.core.sections.effects import NOTHING_CHANGED
 from mailserver.protocol import Op
 
 from . import forms, settings_form
@@ -48,7 +49,7 @@ SECTIONS = (
 def describe(result: Mapping[str, Any], state: Mapping[str, Any]) -> str:
     """The notice after a save: what was written, and what spamd or the mailboxes made of it."""
     if not result.get("changes"):
-        return "Nothing changed: the server already holds these values."
+        return NOTHING_CHANGED
     targets = ", ".join(change["target"].removeprefix("spamassassin ") for change in result["changes"])
     parts = [f"Saved: {targets}."]
     if result.get("lint"):

@@ -16,6 +16,7 @@ from django import forms
 
 from mailserver.core.sections import SectionForm
 from mailserver.core.sections import seen as seen_field
+from mailserver.core.sections.effects import NOTHING_CHANGED
 from mailserver.protocol.errors import ErrorKind
 from mailserver.protocol.records import ChangeRecord, intended
 
@@ -62,8 +63,9 @@ class SmtpScanningForm(SectionForm):
         return data
 
     def payload(self) -> dict[str, Any]:
-        # The switch is always sent: simscan's default line then says it (a missing simcontrol is
-        # written with it), and the file must still be the one the admin saw.
+        # The switch is always sent, with the simcontrol the admin saw: the agent writes it only when
+        # simscan does not do it already (no simcontrol: simscan's defaults, scanning off), so a save
+        # left as it was writes nothing, and one the server has turned around meanwhile is refused.
         clam = bool(self.cleaned_data.get("clam"))
         return {"clam": clam, "expect": {"simcontrol": self.seen_data().get("simcontrol")}}
 
@@ -76,10 +78,15 @@ class SmtpScanningForm(SectionForm):
     def explain_refusal(self, kind: ErrorKind, state: Mapping[str, Any], raw_posted: str) -> dict[str, Any]:
         if kind == ErrorKind.CONFLICT:
             now, wanted = scanning_of(state)["clam"], bool(self.cleaned_data.get("clam"))
+            then = (
+                f"Save again to turn it {_on_off(wanted)}."
+                if now != wanted
+                else "That is what you asked for; the box now shows the file as it is."
+            )
             self.add_error(
                 "clam",
                 "control/simcontrol changed on the server while you looked; SMTP-level virus scanning is "
-                f"now {_on_off(now)} there. Save again to turn it {_on_off(wanted)}.",
+                f"now {_on_off(now)} there. {then}",
             )
         return {}
 
@@ -95,9 +102,14 @@ class SmtpScanningForm(SectionForm):
 def describe(result: Mapping[str, Any], state: Mapping[str, Any]) -> str:
     """The notice after a save: what simcontrol now says, and what else the agent did (tcp.smtp.cdb or
     simcontrol.cdb rebuilt). Its notes on the state (simscan missing) are in the box already."""
-    if not result.get("changes"):
-        return "Nothing changed: control/simcontrol already says this."
+    changes = result.get("changes") or []
+    if not changes:
+        return NOTHING_CHANGED
     scanning = scanning_of(state)
-    text = f"Saved: control/simcontrol now turns SMTP-level virus scanning {_on_off(scanning['clam'])}."
+    targets = [change["target"] for change in changes]
+    if SIMCONTROL in targets:
+        text = f"Saved: control/simcontrol now turns SMTP-level virus scanning {_on_off(scanning['clam'])}."
+    else:  # the switch as it was, handed to simscan by the allow rules that missed it
+        text = "Saved: " + ", ".join(target.removeprefix("tcprules ") for target in targets) + "."
     notes = [note for note in result.get("notes") or [] if note not in scanning["notes"]]
     return " ".join([text, *notes])

@@ -221,13 +221,8 @@ def test_an_unchanged_save_after_local_cf_appeared_meanwhile_says_so_and_writes_
     assert not Change.objects.exists()
 
 
-# In the page's two other boxes a save that changes nothing still writes the defaults. The defect lies
-# in their agent operations (SIMSCAN_WRITE in mailserver/agent/simscan_ops.py, shared with the Virus
-# page; SPAM_WRITE_TRAINING in training_ops.py), which write the whole file from the defaults when it
-# is absent. Once fixed there these pass: unmark them.
-@pytest.mark.xfail(
-    strict=True, reason="SIMSCAN_WRITE writes control/simcontrol for a save that changes nothing"
-)
+# The page's two other boxes keep the rule too: without their file the server holds the defaults the
+# page shows (simscan scans nothing; training is off), and saving those writes nothing.
 def test_saving_smtp_scanning_unchanged_without_simcontrol_writes_nothing(admin_client, roots):
     html = post_section(admin_client, "smtp").content.decode()
     assert "Nothing changed: the server already holds these values." in html
@@ -235,11 +230,62 @@ def test_saving_smtp_scanning_unchanged_without_simcontrol_writes_nothing(admin_
     assert not Change.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="SPAM_WRITE_TRAINING writes its settings for a save that changes nothing"
-)
 def test_saving_training_unchanged_without_its_settings_writes_nothing(admin_client, site):
     html = post_section(admin_client, "training").content.decode()
     assert "Nothing changed: the server already holds these values." in html
     assert not (site / "nodeworx-imap-training").exists()
     assert not Change.objects.exists()
+
+
+def test_without_spamassassins_site_directory_unchanged_training_is_no_refusal_and_a_change_is(
+    admin_client, roots
+):
+    site_dir = roots.system / "etc/spamassassin"
+    assert not site_dir.exists()
+
+    html = post_section(admin_client, "training").content.decode()
+    assert "Nothing changed: the server already holds these values." in html
+    assert not Change.objects.exists()
+
+    html = post_section(admin_client, "training", imap_training=True).content.decode()
+    assert "is missing: is SpamAssassin installed?" in html
+    assert not site_dir.exists()
+    assert Change.objects.get().result == "refused"
+
+
+def test_the_smtp_threshold_typed_as_simscan_already_reads_it_writes_nothing(admin_client, roots):
+    control = roots.control("simcontrol")
+    control.write_text(":clam=yes,spam=yes,spam_hits=10\n")
+
+    html = post_section(admin_client, "smtp", spam_hits="10.0").content.decode()  # simscan reads 10 alike
+
+    assert "Nothing changed: the server already holds these values." in html
+    assert control.read_text() == ":clam=yes,spam=yes,spam_hits=10\n"
+    assert not Change.objects.exists()
+
+
+def test_an_smtp_threshold_simscan_cannot_read_is_replaced_by_a_save_left_as_shown(admin_client, roots):
+    control = roots.control("simcontrol")
+    control.write_text(":spam=yes,spam_hits=12x\n")  # simscan's atof reads 12; the page shows 10.0
+
+    post_section(admin_client, "smtp")
+
+    assert control.read_text() == ":clam=no,spam=yes,spam_hits=10.0\n"
+    assert Change.objects.get().result == "applied"
+
+
+def test_after_an_unchanged_save_a_real_change_still_writes_each_box(admin_client, roots, site):
+    post_section(admin_client, "smtp")
+    post_section(admin_client, "training")
+    assert not Change.objects.exists()
+
+    html = post_section(admin_client, "smtp", spam=True).content.decode()
+    assert "Saved: control/simcontrol." in html
+    assert roots.control("simcontrol").read_text() == ":clam=no,spam=yes,spam_hits=10.0\n"
+    html = post_section(admin_client, "training", learn_limit="7").content.decode()
+    assert "Saved: nodeworx-imap-training." in html
+    assert (site / "nodeworx-imap-training").read_text().endswith("ENABLED=no\nLIMIT=7\n")
+    assert [(c.target, c.result) for c in Change.objects.order_by("pk")] == [
+        ("control/simcontrol", "applied"),
+        ("spamassassin nodeworx-imap-training", "applied"),
+    ]

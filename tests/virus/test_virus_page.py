@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mailserver.core.models import Change
+from mailserver.qmail import qmailqueue
 from mailserver.qmail.paths import Roots
 from tests.support import daemons, stand_ins
 from tests.virus.forms import SAVE, clamav_box, save_clamav_box
@@ -195,5 +196,65 @@ def test_without_javascript_the_eicar_verdict_comes_in_the_whole_page(admin_clie
 def test_saving_what_simcontrol_already_says_changes_nothing_and_logs_nothing(admin_client, roots):
     roots.control("simcontrol").write_text(":clam=yes,spam=no,spam_hits=10.0\n")
     html = save_clamav_box(admin_client, clam=True).content.decode()
-    assert "Nothing changed: control/simcontrol already says this." in html
+    assert "Nothing changed: the server already holds these values." in html
+    assert not Change.objects.exists()
+
+
+def test_saving_the_switch_unchanged_without_simcontrol_writes_nothing(admin_client, roots):
+    # No simcontrol: simscan's defaults, scanning off, which is what the box shows and sends back.
+    html = save_clamav_box(admin_client, clam=False).content.decode()
+
+    assert "Nothing changed: the server already holds these values." in html
+    assert not roots.control("simcontrol").exists()
+    assert not Change.objects.exists()
+
+    save_clamav_box(admin_client, clam=True)  # a real change still writes
+    assert roots.control("simcontrol").read_text() == ":clam=yes,spam=no,spam_hits=10.0\n"
+    assert Change.objects.get().result == "applied"
+
+
+def test_with_simscan_installed_an_unchanged_save_leaves_tcp_smtp_and_its_cdb_alone(admin_client, simscan):
+    source, cdb = simscan.rules("smtp")
+    hooked = f'QMAILQUEUE="{simscan.qmail_program("simscan")}"'
+    source.write_text(source.read_text().replace(":allow", f":allow,{hooked}", 1))  # set by hand
+    rules, built = source.read_text(), cdb.read_bytes()
+
+    html = save_clamav_box(admin_client, clam=False).content.decode()
+
+    assert "Nothing changed: the server already holds these values." in html
+    assert "was rebuilt" not in html
+    assert (source.read_text(), cdb.read_bytes()) == (rules, built)
+    assert not simscan.control("simcontrol").exists()
+    assert not Change.objects.exists()
+
+
+def test_scanning_saved_on_again_reaches_the_allow_rules_that_miss_simscan(admin_client, simscan):
+    save_clamav_box(admin_client, clam=True)
+    source, _ = simscan.rules("smtp")
+    program = str(simscan.qmail_program("simscan"))
+    source.write_text(source.read_text().replace(f',QMAILQUEUE="{program}"', "", 1))  # one rule lost it
+    assert not qmailqueue.read_hook(source.read_text()).everywhere(program)
+    simcontrol = simscan.control("simcontrol").read_text()
+    earlier = Change.objects.count()
+
+    html = save_clamav_box(admin_client, clam=True).content.decode()
+
+    assert "Saved: tcp.smtp." in html and "tcp.smtp.cdb was rebuilt" in html
+    assert simscan.control("simcontrol").read_text() == simcontrol
+    assert qmailqueue.read_hook(source.read_text()).everywhere(program)
+    assert [c.target for c in Change.objects.order_by("pk")[earlier:]] == ["tcprules tcp.smtp"]
+
+
+def test_an_unchanged_save_after_simcontrol_appeared_meanwhile_says_so_and_writes_nothing(
+    admin_client, roots
+):
+    data = clamav_box(clam=False)  # the page showed no simcontrol: scanning off
+    roots.control("simcontrol").write_text(":clam=no,spam=yes\n")  # meanwhile, still off
+
+    html = admin_client.post(SAVE, data, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "Nothing changed" not in html
+    assert "Not saved: the server no longer holds what this page showed" in html
+    assert "SMTP-level virus scanning is now off there. That is what you asked for" in html
+    assert roots.control("simcontrol").read_text() == ":clam=no,spam=yes\n"
     assert not Change.objects.exists()
