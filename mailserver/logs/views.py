@@ -137,7 +137,7 @@ def _chart_over(payload: dict[str, Any], span: tuple[float, float], node: str) -
 
 
 def links(params: QueryDict, result: dict[str, Any], turned: bool) -> dict[str, Any]:
-    """The rows shown ("rows 501-613 of 613"), Previous / Next, and each header's sort link."""
+    """The rows shown ("rows 501-613 of 613"), First / Previous / Next / Last, and each header's sort link."""
     offset, limit, total = result["offset"], result["limit"], result["total_rows"]
     shown = len(result["rows"])
 
