@@ -119,3 +119,19 @@ def test_a_learn_spam_folder_that_is_a_link_is_never_followed(spamd_running, mai
     ]
     assert (elsewhere / "cur" / "precious").read_text() == "not mail\n"
     subprocess.run(["rm", "-rf", str(elsewhere)], check=True)
+
+
+def test_asking_for_the_settings_the_daily_job_already_reads_writes_nothing(spamd_running, mailbox):
+    path = spamd_running.site / "nodeworx-imap-training"
+    path.unlink(missing_ok=True)  # the daily job's defaults: off, 50 a day
+
+    answer = agent.call(Op.SPAM_WRITE_TRAINING, {"enabled": False, "learn_limit": 50, "expect": None})
+
+    assert (answer["changes"], answer["folders_created"]) == ([], 0)
+    assert not path.exists() and not (mailbox / ".Learn Spam").exists()
+    try:
+        answer = agent.call(Op.SPAM_WRITE_TRAINING, {"learn_limit": 60, "expect": None})  # a real change
+        assert [change["target"] for change in answer["changes"]] == ["spamassassin nodeworx-imap-training"]
+        assert path.read_text().endswith("ENABLED=no\nLIMIT=60\n")
+    finally:
+        path.unlink(missing_ok=True)

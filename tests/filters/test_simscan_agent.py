@@ -128,3 +128,24 @@ def test_other_lines_of_simcontrol_are_kept(smtp_rules):
     assert control.read_text() == (
         "example.com:clam=no\n:clam=yes,spam=yes,spam_hits=12,attach=.exe:.scr\nboss@example.org:spam=no\n"
     )
+
+
+def test_asking_for_what_simscan_already_does_writes_and_rebuilds_nothing(simscan):
+    control = simscan.control_dir / "simcontrol"
+    control.unlink(missing_ok=True)  # simscan's defaults: nothing scanned, spam_hits 10
+    source, cdb = simscan.rules("smtp")
+    program = str(simscan.qmail_program("simscan"))
+    source.write_text(source.read_text().replace(":allow", f':allow,QMAILQUEUE="{program}"', 1))  # by hand
+    rules, built = source.read_text(), cdb.read_bytes()
+
+    answer = scanning(spam=False, clam=False, spam_hits="10")
+
+    assert answer["changes"] == []
+    assert not control.exists()
+    assert (source.read_text(), cdb.read_bytes()) == (rules, built)
+
+    answer = scanning(spam=True)  # a real change: simcontrol, and every allow rule hands mail to simscan
+    assert [change["target"] for change in answer["changes"]] == ["control/simcontrol", "tcprules tcp.smtp"]
+    assert control.read_text() == ":clam=no,spam=yes,spam_hits=10.0\n"
+    assert answer["state"]["qmailqueue"]["everywhere"] is True
+    assert env_of_a_connection(cdb, "QMAILQUEUE") == f"QMAILQUEUE={program}"
