@@ -65,7 +65,9 @@ def parse_settings(text: str) -> TrainingSettings:
     limit = values.get("LIMIT", "").strip()
     return TrainingSettings(
         enabled=values.get("ENABLED", "").strip() == "yes",
-        limit=int(limit) if limit.isdigit() and 1 <= int(limit) <= LIMIT_MAX else DEFAULT_LIMIT,
+        limit=int(limit)
+        if re.fullmatch(r"[0-9]{1,6}", limit) and 1 <= int(limit) <= LIMIT_MAX
+        else DEFAULT_LIMIT,
     )
 
 

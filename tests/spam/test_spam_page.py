@@ -289,3 +289,11 @@ def test_after_an_unchanged_save_a_real_change_still_writes_each_box(admin_clien
         ("control/simcontrol", "applied"),
         ("spamassassin nodeworx-imap-training", "applied"),
     ]
+
+
+def test_a_learning_limit_the_daily_job_cannot_read_shows_the_one_it_uses(admin_client, site):
+    (site / "nodeworx-imap-training").write_text("ENABLED=yes\nLIMIT=²\n")  # str.isdigit() says yes
+
+    html = admin_client.get("/mailserver/spam/").content.decode()
+
+    assert 'name="training-learn_limit" value="50"' in html
