@@ -165,3 +165,13 @@ def test_saving_an_unchanged_imap_box_leaves_its_memory_limit_exact(admin_client
     save(admin_client, "imap")  # shown as 134.2 MB, really 131072 kB
     assert "\nIMAP_ULIMITD=131072\n" in imapd.read_text()
     assert "\nMAXDAEMONS=40\n" in imapd.read_text()
+
+
+def test_with_the_agent_down_the_page_says_so_and_shows_no_empty_versions(admin_client, monkeypatch):
+    def unreachable(*args):
+        raise agent.AgentUnavailable("The agent for node test cannot be reached.")
+
+    monkeypatch.setattr(agent, "transport", unreachable)
+    html = admin_client.get("/mailserver/mda/").content.decode()
+    assert "The agent for node test cannot be reached." in html
+    assert 'data-testid="versions"' not in html and "None" not in html
