@@ -89,7 +89,7 @@ class LogQueryForm(forms.Form):
     report = forms.ChoiceField(label="Report", choices=REPORTS, initial="show-all")
     detail = forms.BooleanField(label="Detail (sender and size)", required=False)
     channel = forms.ChoiceField(label="Channel", choices=CHANNELS, initial="both", required=False)
-    by = forms.ChoiceField(label="top-deferrals/failures", choices=BY, initial="recipient", required=False)
+    by = forms.ChoiceField(label="Count", choices=BY, initial="recipient", required=False)
     # Set by the table's column headers (a column name); kept in the form so a new run keeps it.
     sort = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     reverse = forms.BooleanField(required=False, widget=forms.HiddenInput)

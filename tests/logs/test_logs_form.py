@@ -59,3 +59,10 @@ def test_an_empty_period_field_says_what_to_type(data: dict[str, str], field: st
     form = forms.LogQueryForm({**data, "report": "show-all"})
     assert not form.is_valid()
     assert form.errors == {field: [message]}
+
+
+def test_the_grouping_of_top_deferrals_and_failures_reads_as_a_phrase() -> None:
+    # Its label was the reports' names ("top-deferrals/failures") above "per recipient".
+    form = forms.LogQueryForm()
+    assert form["by"].label == "Count"
+    assert [label for _, label in forms.BY] == ["per recipient", "per sender"]
