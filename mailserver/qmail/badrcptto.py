@@ -48,7 +48,9 @@ _REG_ESPACE = 12
 _TOO_COMPLEX = "too complex for the regular expression library to compile"
 
 _ERE_SPECIAL = frozenset(".[]()*+?{}|^$\\")
-_PLAIN_ADDRESS = re.compile(r"[^\s\\\[\](){}*+?|^$!@]*@[^\s\\\[\](){}*+?|^$@]+")
+# An entry with no ERE syntax but "." is an address; so is one with "+" before the "@", which real
+# addresses carry (list+tag@) far more often than a pattern repeats a character there.
+_PLAIN_ADDRESS = re.compile(r"[^\s\\\[\](){}*?|^$!@]*@[^\s\\\[\](){}*+?|^$@]+")
 
 
 def _ere_escape(text: str) -> str:

@@ -29,6 +29,14 @@ def test_outbound_blacklist_entries_become_anchored_badrcptto_patterns(admin_cli
     assert "victim@example.com" in html  # shown back as the admin wrote it
 
 
+def test_an_outbound_address_with_a_plus_is_blocked_as_written_not_read_as_a_regex(admin_client, roots):
+    # Unescaped, "+" repeats the "t" before it: the line would block "lisstttag@…" but never list+tag@….
+    post_section(admin_client, "blacklists", badrcptto="first.list+tag@example.com")
+    assert roots.control("badrcptto").read_text() == "^first\\.list\\+tag@example\\.com$\n"
+    html = admin_client.get("/mailserver/mta/").content.decode()
+    assert "first.list+tag@example.com</textarea>" in html  # shown back as the admin wrote it
+
+
 def test_inbound_blacklist_refuses_a_line_qmail_would_not_match(admin_client, roots):
     html = post_section(
         admin_client, "blacklists", badmailfrom="spammer@bad.example.test\nnot an address"

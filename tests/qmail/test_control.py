@@ -362,6 +362,11 @@ def test_badrcptto_converts_plain_entries_and_keeps_hand_written_regexes() -> No
     ]
 
 
+def test_badrcptto_takes_an_address_with_a_plus_as_that_address() -> None:
+    # "+" is common in real addresses (subaddresses); as an ERE it would repeat the character before it.
+    assert validate("badrcptto", "first.last+tag@example.test") == [r"^first\.last\+tag@example\.test$"]
+
+
 def test_badrcptto_refuses_perl_only_syntax() -> None:
     assert "[0-9]" in refused("badrcptto", r"^user\d@")
     assert "Perl" in refused("badrcptto", "(?i)^user@")
