@@ -16,6 +16,7 @@ from django.utils import timezone
 _UNITS = ((604800, "week"), (86400, "day"), (3600, "hour"), (60, "minute"), (1, "second"))
 TIME_COLUMNS = frozenset(("time", "first_seen", "last_seen"))
 TEXT_COLUMNS = frozenset(("text", "last_reason", "example"))
+ALL = ("success", "deferral", "failure")
 # The results a report is about, the only ones its chart plots (the others: every result).
 CHARTED = {
     "show-success": ["success"],
@@ -159,7 +160,7 @@ def chart_data(series: dict[str, Any], report: str) -> dict[str, Any]:
         pattern = "%m-%d %H:%M"
     else:
         pattern = "%H:%M" if bucket >= 60 else "%H:%M:%S"
-    results = CHARTED.get(report, ["success", "deferral", "failure"])
+    results = charted(report)
     return {
         "labels": [local(t).strftime(pattern) for t in series["times"]],
         "success": series["success"],
@@ -172,9 +173,15 @@ def chart_data(series: dict[str, Any], report: str) -> dict[str, Any]:
     }
 
 
-def _filled(series: dict[str, Any], newest: float | None) -> tuple[int, int] | None:
-    """The first and last bucket with data: a result, or the newest log line (after it, no log)."""
-    counts = [sum(v) for v in zip(series["success"], series["deferral"], series["failure"], strict=True)]
+def charted(report: str) -> list[str]:
+    """The results the report's chart plots."""
+    return CHARTED.get(report, list(ALL))
+
+
+def _filled(series: dict[str, Any], newest: float | None, results: list[str]) -> tuple[int, int] | None:
+    """The first and last bucket with data: a charted result, or the newest log line (after it,
+    no log)."""
+    counts = [sum(v) for v in zip(*(series[result] for result in results), strict=True)]
     filled = [i for i, count in enumerate(counts) if count]
     if not filled:
         return None
@@ -184,13 +191,15 @@ def _filled(series: dict[str, Any], newest: float | None) -> tuple[int, int] | N
     return filled[0], last
 
 
-def data_range(series: dict[str, Any], newest: float | None = None) -> tuple[float, float] | None:
+def data_range(
+    series: dict[str, Any], newest: float | None = None, results: list[str] | None = None
+) -> tuple[float, float] | None:
     """The stretch of the chart that has data, when it is only a few of its buckets.
 
     A week whose deliveries sit in one hour would otherwise be one bar: the page then asks for the
     chart again over this stretch, which gets buckets of its own size.
     """
-    found = _filled(series, newest)
+    found = _filled(series, newest, results or list(ALL))
     bucket = float(series["bucket"])
     if found is None or bucket <= 10:
         return None
@@ -201,16 +210,19 @@ def data_range(series: dict[str, Any], newest: float | None = None) -> tuple[flo
     return float(times[first]), float(times[last]) + bucket
 
 
-def trimmed(series: dict[str, Any], newest: float | None = None) -> dict[str, Any]:
-    """The chart without the empty buckets before its first result and after the log's last line."""
-    found = _filled(series, newest)
+def trimmed(
+    series: dict[str, Any], newest: float | None = None, results: list[str] | None = None
+) -> dict[str, Any]:
+    """The chart without the empty buckets before its first charted result and after the log's
+    last line."""
+    found = _filled(series, newest, results or list(ALL))
     if found is None:
         return series
     cut = slice(found[0], found[1] + 1)
     return {
         **series,
         "times": series["times"][cut],
-        **{result: series[result][cut] for result in ("success", "deferral", "failure")},
+        **{result: series[result][cut] for result in ALL},
     }
 
 

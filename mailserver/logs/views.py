@@ -25,7 +25,7 @@ from mailserver.core.permissions import view_required
 from mailserver.protocol import Op
 
 from .forms import OPTIONS, LogQueryForm, MessageForm
-from .present import chart_data, data_range, headers, newest, table_rows, trimmed
+from .present import chart_data, charted, data_range, headers, newest, table_rows, trimmed
 
 QUERY_FIELDS = frozenset(LogQueryForm.base_fields)
 # From the index a whole-log report takes about a second; while the index is not ready (its first
@@ -104,11 +104,11 @@ def run_report(form: LogQueryForm, node: str, report_id: str | None) -> dict[str
         return {"agent_error": exc.message}
     # The agent's "Showing rows 26-50 of 319" says what the page's own paging line says.
     data["warnings"] = [w for w in data["warnings"] if not w.startswith("Showing ")]
-    series = data["series"]
-    narrow = data_range(series, data.get("newest"))
+    series, results = data["series"], charted(data["report"])
+    narrow = data_range(series, data.get("newest"), results)
     if narrow is not None:
         series = _chart_over(payload, narrow, node) or series
-    series = trimmed(series, data.get("newest"))
+    series = trimmed(series, data.get("newest"), results)
     sortable = data["report"] in OPTIONS["sort"]
     return {
         "result": data,

@@ -213,3 +213,12 @@ def test_the_newest_rows_are_one_click_away_on_the_last_page(admin_client):
     assert 'data-testid="last-page"' not in last and 'data-testid="next-page"' not in last
     again = follow(admin_client, last, "first-page")
     assert row_count(again) == "rows 1-200 of 613"
+
+
+def test_a_chart_of_failures_starts_at_the_first_failure(admin_client):
+    # The empty buckets before the first result were trimmed by every result, not the charted one:
+    # show-failures began with a minute of successes it does not draw.
+    data = chart(query(admin_client, report="show-failures", limit="1"))
+    assert data["labels"][0] == "13:34:00" and data["failure"][0] > 0  # the first failure: 13:34:24
+    assert data["labels"][-1] == "13:41:00"  # up to the log's newest line, as before
+    assert chart(query(admin_client, limit="1"))["labels"][0] == "13:33:00"
