@@ -193,14 +193,18 @@ def _validate_list(spec: ControlSpec, value: object) -> list[str]:
         raise InvalidValue(f"{spec.label} must be text with one entry per line.")
     entries: list[str] = []
     problems: list[str] = []
+    numbers: list[int] = []
     for number, line in enumerate(lines, 1):
         item = line.rstrip()
         if not item:
             continue
         try:
             entries.append(_check_entry(spec, number, item))
+            numbers.append(number)
         except InvalidValue as exc:
             problems.append(str(exc))
+    if spec.name == "smtproutes":
+        problems += _repeated_routes(entries, numbers)
     if problems:
         shown = problems[:MAX_LINE_PROBLEMS]
         if len(problems) > len(shown):
@@ -211,6 +215,27 @@ def _validate_list(spec: ControlSpec, value: object) -> list[str]:
             "List at least one domain: with an empty rcpthosts the server refuses all incoming mail."
         )
     return entries
+
+
+def _repeated_routes(entries: list[str], numbers: list[int]) -> list[str]:
+    """qmail-remote keeps only the last route of a domain (constmap): an earlier one is dead, and an
+    admin who reads routes top-down, as most mailers' tables read, would expect it to win."""
+    last: dict[str, int] = {}
+    for entry, number in zip(entries, numbers, strict=True):
+        last[entry.split(":", 1)[0].lower()] = number
+    problems = []
+    for entry, number in zip(entries, numbers, strict=True):
+        key = entry.split(":", 1)[0].lower()
+        if last[key] != number:
+            if not key:
+                domain = 'every other domain (the catch-all, ":relay")'
+            else:
+                domain = f"every subdomain of {key[1:]}" if key.startswith(".") else key
+            problems.append(
+                f"Line {number} routes {domain} again on line {last[key]}; qmail-remote uses only the "
+                "last of these lines, so this one would be ignored. Keep one of them."
+            )
+    return problems
 
 
 def validate(name: str, value: object, *, conf_spawn: int = CONF_SPAWN) -> Value:

@@ -124,3 +124,14 @@ def test_replacing_a_life_with_qmail_script_says_which_old_values_were_not_kept(
         assert script["params"]["softlimit"] == 20000000
     finally:
         run.write_text(original)
+
+
+def test_a_route_repeated_for_the_same_domain_is_refused_and_nothing_is_written(admin_client, roots):
+    before = roots.control("smtproutes").read_text()
+    html = post_section(
+        admin_client, "routes", smtproutes="example.com:relay1.example.net\nEXAMPLE.com:relay2.example.net"
+    ).content.decode()
+    # qmail-remote keeps only the last line of a domain: the admin's first route would silently be dead.
+    assert "Line 1 routes example.com again on line 2; qmail-remote uses only the last" in html
+    assert "EXAMPLE.com:relay2.example.net" in html  # the input is kept
+    assert roots.control("smtproutes").read_text() == before
