@@ -27,7 +27,7 @@ from mailserver.qmail.queue.reset import TITLES as RESET_TITLES
 
 from . import writes
 from .forms import InjectForm
-from .views import render_box
+from .views import focus_first_error, render_box
 
 FOLLOW_SECONDS = 120  # how long the page follows a test message before it stops asking
 POLL_SECONDS = 2
@@ -42,6 +42,7 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{16}")  # a reset's progress token, as secrets
 def test_message(request: PanelRequest) -> HttpResponse:
     form = InjectForm(request.POST)
     if not form.is_valid():
+        focus_first_error(request, form)
         return render_box(request, TEST, inject_form=form)
     payload = form.payload()
     intent = [intended("queue", "test message", f"From: {payload['from']}\nTo: {payload['to']}\n")]
@@ -50,6 +51,7 @@ def test_message(request: PanelRequest) -> HttpResponse:
     except agent.AgentRefused as exc:
         field = InjectForm.FIELDS.get(exc.field or "")
         form.add_error(field, exc.message)
+        focus_first_error(request, form)
         return render_box(request, TEST, inject_form=form)
     except agent.AgentError as exc:
         return render_box(request, TEST, inject_form=form, test_error=exc.message)

@@ -55,16 +55,41 @@ def send_status(request: PanelRequest) -> dict[str, Any]:
         return {"send_status": unknown_status("qmail-send"), "send_error": exc.message}
 
 
+# The controls a box may give the focus back to when it is put back (Cancel of a confirmation):
+# its answer replaces the button that had it, and the focus would fall to the top of the page.
+FOCUS = frozenset(
+    {"purge-local", "purge-remote", "purge-todo", "purge-all", "reset-queue"}
+    | {"delete-selected", "expire-selected", "delete-matching"}
+)
+
+
+def focus_on(query: QueryDict) -> dict[str, str]:
+    focus = query.get("focus", "")
+    return {"focus": focus} if focus in FOCUS else {}
+
+
+def without_focus(query: QueryDict) -> QueryDict:
+    """The table's query without ``focus``: it must not ride along in the links the box draws."""
+    if "focus" not in query:
+        return query
+    kept = query.copy()
+    del kept["focus"]
+    return kept
+
+
 def browse_context(request: PanelRequest, query: QueryDict) -> dict[str, Any]:
     """One page of the browse table for the filters, sort and page in ``query``."""
+    query = without_focus(query)
     form = FilterForm(query)
     context: dict[str, Any] = {"filter_form": form, "query": query.urlencode()}
     if not form.is_valid():
+        context["focus_errors"] = focus_first_error(request, form)
         return context
     try:
         listing = writes.read(request, Op.QUEUE_LIST, form.payload())
     except agent.AgentRefused as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        context["focus_errors"] = focus_first_error(request, form)
         return context
     except agent.AgentError as exc:
         context["browse_error"] = exc.message
@@ -80,6 +105,22 @@ def paging(form: FilterForm, listing: dict[str, Any]) -> dict[str, Any]:
         "sorts": sort_links(form),
         "rows": table_rows(listing["messages"]),
     }
+
+
+def focus_first_error(request: HttpRequest, form: Any) -> bool:
+    """Put the focus on the first field in error (or the form's own error above it) of a form the
+    admin just sent; not when a box reloads itself because the queue changed, which would take
+    the focus from wherever the admin is."""
+    if is_htmx(request) and request.headers.get("HX-Trigger") in STALE_RELOADS:
+        return False
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["autofocus"] = True
+            return False
+    return True  # only errors of the whole form: its alert takes the focus
+
+
+STALE_RELOADS = {"queue-browse", "queue-stats"}  # the boxes that reload themselves (hx-trigger "*-stale")
 
 
 def render_box(
@@ -98,7 +139,7 @@ def render_box(
     """
     if not is_htmx(request):
         return render(request, "queue/page.html", {**page_context(request, query), **extra})
-    context = {**stats_context(request), "inject_form": InjectForm(), **extra}
+    context = {**stats_context(request), "inject_form": InjectForm(), **focus_on(request.GET), **extra}
     if template == "queue/_process.html":
         context.update(send_status(request))
     if template == "queue/_browse.html" and "stats" in context:
@@ -120,7 +161,7 @@ def page_context(request: PanelRequest, query: QueryDict | None = None) -> dict[
 @never_cache
 @view_required
 def page(request: PanelRequest) -> HttpResponse:
-    return render(request, "queue/page.html", page_context(request, request.GET))
+    return render(request, "queue/page.html", {**page_context(request, request.GET), **focus_on(request.GET)})
 
 
 @never_cache
