@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,7 +25,7 @@ from mailserver.qmail.errors import FieldError
 from . import writes
 from .forms import FilterForm, selected
 from .present import outcome_notice
-from .views import is_htmx, render_box
+from .views import STALE_RELOADS, is_htmx, render_box, without_focus
 
 BROWSE = "queue/_browse.html"
 VERBS = {"delete": ("deleted", "will be deleted"), "expire": ("expired", "will expire now and bounce")}
@@ -39,8 +40,20 @@ def _query(request: PanelRequest) -> QueryDict:
 @require_GET
 @view_required
 def messages(request: PanelRequest) -> HttpResponse:
-    """The browse table for the filters and sort in the URL (htmx swaps it; a bookmark gets the page)."""
-    return render_box(request, BROWSE, request.GET)
+    """The browse table for the filters and sort in the URL (htmx swaps it; a bookmark gets the page).
+
+    Under htmx the address bar follows (the page's URL with this query), so that a filtered,
+    sorted or paged table can be reloaded, bookmarked or left with Back, as without script;
+    not when the box reloads itself because the queue changed (its query has not changed).
+    """
+    response = render_box(request, BROWSE, request.GET)
+    if is_htmx(request) and request.headers.get("HX-Trigger") not in STALE_RELOADS:
+        kept = QueryDict(mutable=True)
+        for name, values in without_focus(request.GET).lists():
+            kept.setlist(name, [value for value in values if value])  # the form's empty fields: noise
+        query = kept.urlencode()
+        response["HX-Push-Url"] = reverse("queue:page") + (f"?{query}" if query else "")
+    return response
 
 
 @never_cache

@@ -1,9 +1,11 @@
 """The Mail Queue by keyboard alone: each action's answer replaces its box, and with it the button
 that had the focus. The focus goes to the answer (the question, the notice, the message opened),
-and Cancel gives it back to the button that asked; it never falls to the top of the page."""
+and Cancel gives it back to the button that asked; it never falls to the top of the page.
+The filter, sort and page of the table are in the address bar, so Reload and Back keep them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -86,3 +88,21 @@ def test_the_reset_and_the_check_answer_where_the_focus_is(
     expect(page.get_by_test_id("reset-confirm")).to_have_count(0)
     expect(page.get_by_test_id("reset-queue")).to_be_focused()
 
+
+def test_a_filtered_sorted_table_is_in_the_address_bar_and_survives_a_reload(
+    logged_in_page: Page, live_server, snapshot_queue
+) -> None:
+    page = logged_in_page
+    page.goto(f"{live_server.url}/mailserver/queue/")
+    page.locator("#id_sender").fill("alice@example.test")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("browse-summary")).to_contain_text("matching the filter")
+    expect(page.locator("#id_sender")).to_be_focused()
+    expect(page).to_have_url(re.compile(r"/mailserver/queue/\?sender=alice%40example\.test$"))
+    press(page, "sort-size")
+    expect(page.get_by_test_id("sort-size")).to_be_focused()  # the header link that was pressed
+    expect(page).to_have_url(re.compile(r"\?sender=alice%40example\.test&sort=size&desc=1$"))
+    shown = page.get_by_test_id("browse-summary").inner_text()
+    page.reload()
+    expect(page.get_by_test_id("browse-summary")).to_have_text(shown)
+    expect(page.locator("#id_sender")).to_have_value("alice@example.test")
