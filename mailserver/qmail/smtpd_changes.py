@@ -123,12 +123,16 @@ def changed_params(data: Mapping[str, Any], base: SmtpdParams) -> SmtpdParams:
 def validated(
     service: str, params: SmtpdParams, context: HostContext, roots: Roots | None = None
 ) -> SmtpdParams:
-    """Every setting and combination (FieldError names the field), and the port free of the other server."""
-    params = validate_smtpd(params, roots)
+    """Every setting and combination (FieldError names the field), and the port free of the other server.
+
+    The clash first: the submission server moved onto qmail-smtpd's port 25 is wrong because the
+    port is taken, not because of its AUTH, which the guide's reason ("require it on the alternate
+    server instead") would tell the admin who is on the alternate server's box already.
+    """
     other = context.port_taken(params.port, by_other_than=service)
     if other:
         raise FieldError("port", f"Port {params.port} is already used by {other}.")
-    return params
+    return validate_smtpd(params, roots)
 
 
 def _first_line(roots: Roots, name: str) -> str | None:

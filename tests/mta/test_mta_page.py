@@ -122,3 +122,11 @@ def test_with_the_agent_down_the_page_says_so_and_shows_no_empty_versions(admin_
     html = admin_client.get("/mailserver/mta/").content.decode()
     assert "The agent for node test cannot be reached." in html
     assert 'data-testid="versions"' not in html and "None" not in html
+
+
+def test_the_alternate_server_moved_to_port_25_is_refused_as_taken_by_qmail_smtpd(admin_client, roots):
+    before = roots.service_dir("qmail-submission").joinpath("run").read_text()
+    html = post_section(admin_client, "alternate", port="25").content.decode()
+    assert "Port 25 is already used by qmail-smtpd." in html
+    assert "Require it on the alternate" not in html  # the admin is on the alternate server's box
+    assert roots.service_dir("qmail-submission").joinpath("run").read_text() == before

@@ -61,6 +61,14 @@ def test_a_port_the_other_smtp_server_uses_is_refused_beside_the_port(roots):
     assert smtpd_changes.validated("qmail-smtpd", same, context) == same  # its own port is no clash
 
 
+def test_the_submission_server_moved_to_port_25_is_told_the_port_is_taken_not_about_auth(roots):
+    context = HostContext(smtp_ports={"qmail-smtpd": 25, "qmail-submission": 587})
+    params = dataclasses.replace(SmtpdParams.submission(roots), port=25)  # AUTH and TLS enforced
+    with pytest.raises(FieldError) as refused:
+        smtpd_changes.validated("qmail-submission", params, context)
+    assert (refused.value.field, str(refused.value)) == ("port", "Port 25 is already used by qmail-smtpd.")
+
+
 def test_only_the_form_fields_can_be_changed_by_a_payload(roots):
     base = SmtpdParams.primary(roots)
     with pytest.raises(FieldError, match="cannot be set through the panel") as refused:
