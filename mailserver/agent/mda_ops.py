@@ -85,6 +85,7 @@ def server_state(name: str, status: ServiceStatus) -> MdaServer:
     files: dict[str, Any] = {}
     memory, connections = reading.memory_limit, reading.connections
     memory_source = connections_source = "run script"
+    port = reading.params.port if reading.params is not None else None
     if info.courier:
         directory = courier.config_dir(roots)
         texts = courier.read_files(roots)
@@ -99,6 +100,9 @@ def server_state(name: str, status: ServiceStatus) -> MdaServer:
             found = courier.effective(texts, name, "MAXDAEMONS")
             connections = int(found.value) if found.value and found.value.isdigit() else None
             connections_source = f"{directory}/{found.file} (MAXDAEMONS)" if found.file else "not set"
+        # The panel's run script listens where Courier's files say (couriertcpd gets $PORT/$SSLPORT).
+        found = courier.effective(texts, name, "SSLPORT" if info.secure else "PORT")
+        port = int(found.value) if found.value and found.value.isdigit() else None
     script: MdaScript = {
         "path": str(path),
         "exists": state.exists,
@@ -125,6 +129,7 @@ def server_state(name: str, status: ServiceStatus) -> MdaServer:
         "memory_source": memory_source,
         "connections": connections,
         "connections_source": connections_source,
+        "port": port,
         "in_use": _in_use(name, status),
         "script": script,
         "files": files,

@@ -42,28 +42,28 @@ SECTIONS = (
         "pop3",
         "POP3",
         forms.Pop3dForm,
-        "qmail-pop3d on port 110, under tcpserver: mail clients download their mail.",
+        "qmail-pop3d under tcpserver (usually port 110): mail clients download their mail.",
         "qmail-pop3d",
     ),
     _server_box(
         "pop3-ssl",
         "Secure POP3",
         forms.Pop3dSslForm,
-        "qmail-pop3d over TLS on port 995: tcpserver, then Courier's couriertls.",
+        "qmail-pop3d over TLS (usually port 995): tcpserver, then Courier's couriertls.",
         "qmail-pop3d-ssl",
     ),
     _server_box(
         "imap",
         "IMAP",
         forms.ImapdForm,
-        "Courier's imapd on port 143, under couriertcpd: mail stays on the server.",
+        "Courier's imapd under couriertcpd (usually port 143): mail stays on the server.",
         "courier-imapd",
     ),
     _server_box(
         "imap-ssl",
         "Secure IMAP",
         forms.ImapdSslForm,
-        "Courier's imapd over TLS on port 993.",
+        "Courier's imapd over TLS (usually port 993).",
         "courier-imapd-ssl",
     ),
 )
@@ -84,6 +84,16 @@ def _software(name: str, versions: Mapping[str, str]) -> str:
     return text
 
 
+def _port(name: str, server: Mapping[str, Any]) -> str:
+    """Where the server listens, as its files say; the usual port for one not set up yet."""
+    if server.get("port"):
+        return str(server["port"])
+    usual = mda.SERVERS[name].port
+    if not server["script"]["exists"]:
+        return f"{usual} (once set up)"
+    return f"{usual} (not read from its files)"
+
+
 def shape(state: Mapping[str, Any]) -> Mapping[str, Any]:
     """The agent's state with each server's status and Auto-Restart where the boxes look for them."""
     servers = state["servers"]
@@ -93,7 +103,8 @@ def shape(state: Mapping[str, Any]) -> Mapping[str, Any]:
         "services": {name: server["status"] for name, server in servers.items()},
         "auto_restart": {name: server["auto_restart"] for name, server in servers.items()},
         "about": {
-            name: {"software": _software(name, versions), "port": mda.SERVERS[name].port} for name in servers
+            name: {"software": _software(name, versions), "port": _port(name, server)}
+            for name, server in servers.items()
         },
     }
 

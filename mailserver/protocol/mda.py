@@ -60,6 +60,7 @@ class MdaServer(TypedDict):
     memory_source: str  # where the value lives: "run script", "/etc/courier/imapd (IMAP_ULIMITD)"
     connections: int | None
     connections_source: str
+    port: int | None  # where it listens (its run script, or Courier's PORT / SSLPORT); None: unknown
     in_use: InUse | None
     script: MdaScript
     files: dict[str, FileSeen]  # Courier's imapd and imapd-ssl, for the secure and plain IMAP servers

@@ -175,3 +175,13 @@ def test_with_the_agent_down_the_page_says_so_and_shows_no_empty_versions(admin_
     html = admin_client.get("/mailserver/mda/").content.decode()
     assert "The agent for node test cannot be reached." in html
     assert 'data-testid="versions"' not in html and "None" not in html
+
+
+def test_each_server_shows_the_port_its_files_say_it_listens_on(admin_client, roots):
+    # The test server's Courier files listen on 1143 and 1993 (tests/mda/conftest.py), as the demo's on
+    # 10143 and 10993: the page said 143 and 993 whatever the files held.
+    html = admin_client.get("/mailserver/mda/").content.decode()
+    assert re.search(r'data-testid="port-courier-imapd">1143<', html)
+    assert re.search(r'data-testid="port-courier-imapd-ssl">1993<', html)
+    assert re.search(r'data-testid="port-qmail-pop3d">110 \(once set up\)<', html)
+    assert "on port 143" not in html and "on port 993" not in html
