@@ -10,16 +10,18 @@ column headers and paging links, not from fields the admin types into.
 from __future__ import annotations
 
 import re
+from datetime import tzinfo
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from mailserver.qmail.errors import FieldError
 from mailserver.qmail.logs import request as logs_payload
 from mailserver.qmail.logs.causes import COLUMNS as CAUSES_COLUMNS
 from mailserver.qmail.logs.reports import Stats, table
 from mailserver.qmail.logs.request import CAUSES_REPORT, MAX_OFFSET, MAX_ROWS, SHOW_REPORTS, SOURCES
-from mailserver.qmail.logs.timespec import MAX_EPOCH
+from mailserver.qmail.logs.timespec import MAX_EPOCH, pinned
 
 PRESETS = [
     ("5 minutes", "Last 5 minutes"),
@@ -58,6 +60,15 @@ BY = [("recipient", "per recipient"), ("sender", "per sender")]
 _SPLIT = re.compile(r"[\s,;]+")
 
 
+def _pinned(text: str, zone: tzinfo) -> str:
+    """A date typed as the tables show times (the panel's zone) as the moment it names; the
+    agent would read it in the mail host's zone. Anything else goes as typed, to be checked."""
+    try:
+        return pinned(text, zone)
+    except ValueError:  # no date ("2026-13-45"): refused beside its field as typed
+        return text
+
+
 def _list(text: str) -> list[str]:
     return [part for part in _SPLIT.split(text.strip()) if part]
 
@@ -72,7 +83,7 @@ class LogQueryForm(forms.Form):
     start = forms.CharField(
         label="Start",
         required=False,
-        help_text='Epoch seconds, "5 hours ago" or YYYY-MM-DD HH:MM (mail server time).',
+        help_text='Epoch seconds, "5 hours ago" or YYYY-MM-DD HH:MM (in the zone the page shows times in).',
     )
     end = forms.CharField(label="End", required=False, help_text='Same forms; empty means "now".')
     rcpt = forms.CharField(label="Recipient (xrcpt)", required=False)
@@ -116,6 +127,10 @@ class LogQueryForm(forms.Form):
             data = data.copy()
             data["limit"] = str(MAX_ROWS)
         super().__init__(data, *args, **kwargs)
+        self.fields["start"].help_text = (
+            f'Epoch seconds, "5 hours ago" or YYYY-MM-DD HH:MM ({timezone.get_current_timezone_name()}, '
+            "as the tables show times)."
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -146,7 +161,11 @@ class LogQueryForm(forms.Form):
         data = self.cleaned_data
         preset = data.get("preset") or "1 hour"
         if preset == "range":
-            return {"start": data.get("start") or "", "end": data.get("end") or ""}
+            zone = timezone.get_current_timezone()
+            return {
+                "start": _pinned(data.get("start") or "", zone),
+                "end": _pinned(data.get("end") or "", zone),
+            }
         return {"last": (data.get("last") or "") if preset == "last" else preset}
 
     def applies(self, option: str) -> bool:

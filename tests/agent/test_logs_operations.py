@@ -117,7 +117,7 @@ def test_hstamps_and_now_are_read_like_the_guides_tools(roots):
     [
         ({"period": {"last": "3 days 12 hours"}}, "last", 'Do the math and give one unit, e.g. "84 hours"'),
         ({"period": {"start": "yesterday-ish", "end": "now"}}, "start", "is not a fuzzy date"),
-        ({"period": {"start": str(END), "end": str(START)}}, "end", "END must be after START"),
+        ({"period": {"start": str(END), "end": str(START)}}, "end", "End must be after Start"),
         ({"report": "cat /etc/shadow"}, "report", "unknown report"),
         ({"report": "top-senders", "sort": "zzz"}, "sort", "no single column matches"),
         ({"filters": {"rcpt": ["not an address"]}}, "rcpt", "is not a valid rcpt"),

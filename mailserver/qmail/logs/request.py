@@ -97,7 +97,7 @@ def period(value: Any) -> tuple[float, float]:
     start = _time("start", value.get("start"), reference)
     end = _time("end", value.get("end") or "now", reference)
     if end <= start:
-        raise FieldError("end", "END must be after START")
+        raise FieldError("end", "End must be after Start")
     return start, end
 
 

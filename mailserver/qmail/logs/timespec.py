@@ -16,7 +16,7 @@ import math
 import os
 import re
 import time
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from ..errors import InvalidValue
 
@@ -114,11 +114,13 @@ def parse_duration(text: str) -> int:
     return seconds
 
 
-def parse_point(text: str, *, at: float | None = None) -> float:
-    """A moment: epoch seconds, ``now``, ``YYYY-MM-DD[ HH:MM[:SS]]`` (local time) or an hstamp.
+def parse_point(text: str, *, at: float | None = None, zone: tzinfo | None = None) -> float:
+    """A moment: epoch seconds, ``now``, ``YYYY-MM-DD[ HH:MM[:SS]]`` or an hstamp.
 
-    Explicit moments outside ``0 <= t < 2**40`` are refused; an hstamp reaching back before
-    1970 is 0. A date-shaped text that is no date ("2026-13-45") raises a plain ValueError.
+    A date is read in ``zone``; without one, in the process's local time (the command-line
+    tools: the mail host's clock). Explicit moments outside ``0 <= t < 2**40`` are refused; an
+    hstamp reaching back before 1970 is 0. A date-shaped text that is no date ("2026-13-45")
+    raises a plain ValueError.
     """
     spec = " ".join(text.strip().lower().split())
     reference = now() if at is None else in_range(at, str(at))
@@ -128,12 +130,27 @@ def parse_point(text: str, *, at: float | None = None) -> float:
         return in_range(float(spec), text)
     if _ISO.fullmatch(spec):
         parsed = datetime.fromisoformat(spec)  # ValueError for "2026-13-45"
+        if zone is not None:
+            parsed = parsed.replace(tzinfo=zone)
         try:
             moment = parsed.timestamp()
         except (OverflowError, OSError, ValueError):  # a real date the platform cannot place (year 1)
             raise TimeSpecError(f'"{_shown(text)}" is out of range: give a date after 1970') from None
         return in_range(moment, text)
     return max(0.0, reference - parse_duration(spec))
+
+
+def pinned(text: str, zone: tzinfo) -> str:
+    """``text`` for a reader whose clock may be in another zone than ``zone``: a date, read in
+    ``zone``, as epoch seconds; the other forms (now, hstamps, epoch seconds) mean the same in
+    every zone and stay as typed. Raises what parse_point raises for a date that is none.
+
+    The panel shows times in its own zone and the agent reads dates in the mail host's: a time
+    copied from a table must select that moment, not one shifted by the difference.
+    """
+    if not _ISO.fullmatch(" ".join(text.strip().lower().split())):
+        return text
+    return str(int(parse_point(text, at=0, zone=zone)))
 
 
 def hstamp(text: str, *, at: float | None = None) -> int:

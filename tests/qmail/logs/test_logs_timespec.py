@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
-from mailserver.qmail.logs.timespec import TimeSpecError, hstamp, now, parse_duration, parse_point
+from mailserver.qmail.logs.timespec import TimeSpecError, hstamp, now, parse_duration, parse_point, pinned
 
 NOW = 1795614120.0  # 2026-11-25 13:42:00 UTC
 
@@ -117,3 +120,14 @@ def test_points_take_ascii_digits_only(text: str) -> None:
 def test_a_trailing_newline_is_only_whitespace_around_a_point(tool_env: dict[str, str]) -> None:
     # `hstamp "$(date +%s)"` style input: surrounding whitespace (a newline included) is dropped.
     assert parse_point("1320438841\n", at=NOW) == 1320438841.0
+
+
+def test_a_date_is_read_in_the_zone_given_and_pinned_as_epoch_seconds() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    moment = datetime(2026, 11, 25, 12, 35, tzinfo=UTC).timestamp()
+    assert parse_point("2026-11-25 13:35", zone=berlin) == moment
+    assert pinned("2026-11-25  13:35", berlin) == str(int(moment))
+    for same_everywhere in ("now", "3 hours ago", "1795613737"):
+        assert pinned(same_everywhere, berlin) == same_everywhere
+    with pytest.raises(ValueError):
+        pinned("2026-13-45", berlin)
