@@ -294,10 +294,22 @@ def _rewrite_note(spec: ControlSpec, raw: bytes, seen: Value, clean: Value) -> s
     return "Saving from the panel would only tidy spacing, blank lines or the final newline."
 
 
+def _misread_by_run_script(line: str, number: int | None) -> str:
+    """No qmail program reads control/concurrencyincoming: the SMTP run scripts pass it to tcpserver -c."""
+    other = (
+        f"a hand-written one's tcpserver -c reads it as {number}"
+        if number
+        else "a hand-written one's tcpserver -c reads it as 0 and accepts no connection"
+    )
+    return f'The panel\'s SMTP run scripts refuse to start while it holds "{line}"; {other}.'
+
+
 def _as_qmail_reads(spec: ControlSpec, raw: bytes) -> tuple[Value | None, str]:
     """The value qmail takes from ``raw``, and a note when that is not what the file appears to say."""
     if spec.kind == "number":
         number, line = read_number(raw), read_line(raw) or ""
+        if spec.default is None and line != str(number):  # concurrencyincoming: the run scripts read it
+            return number, _misread_by_run_script(line, number)
         if number is None:
             ignored = f'qmail ignores this file because "{line}" does not start with a digit'
             return None, ignored + ", so the default applies."

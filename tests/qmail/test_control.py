@@ -437,6 +437,19 @@ def test_read_value_notices_trailing_letters_in_a_number() -> None:
     assert 'qmail reads "2000x" as 2000' in result.note
 
 
+@pytest.mark.parametrize(
+    ("raw", "tcpserver"),
+    [(b"20x\n", "reads it as 20"), (b"twenty\n", "reads it as 0 and accepts no connection")],
+)
+def test_read_value_says_the_smtp_run_scripts_read_concurrencyincoming(raw: bytes, tcpserver: str) -> None:
+    # No qmail program reads it and it has no default: the panel's run script exits on anything but
+    # digits (supervise restarts it forever), a stock one hands it to tcpserver -c.
+    result = read_value("concurrencyincoming", raw)
+    assert result.canonical is False
+    assert result.note.startswith("The panel's SMTP run scripts refuse to start while it holds")
+    assert tcpserver in result.note and "qmail reads" not in result.note and "default" not in result.note
+
+
 def test_read_value_notices_a_number_qmail_ignores() -> None:
     result = read_value("timeoutsmtpd", b"twenty\n")
     assert (result.value, result.canonical) == (None, False)
