@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -97,11 +98,27 @@ def growth_notes(found: Sequence[Growth]) -> list[str]:
     return notes
 
 
-def chart(points: Sequence[Point]) -> dict[str, list[Any]]:
-    """The trend as Chart.js reads it: a label per point (panel's time zone) and a series per queue."""
+def chart(points: Sequence[Point], start: datetime, end: datetime, interval: timedelta) -> dict[str, Any]:
+    """The trend as Chart.js reads it, on a time axis from ``start`` to ``end``: each point at its
+    own time (epoch milliseconds, ``x``), a series per queue, and the panel's time zone for the
+    axis labels. ``gap``: a stretch without samples longer than three intervals (the panel or the
+    agent was down, or no timer samples and nobody looked), which the chart draws dashed, so that
+    hours without samples are neither squeezed into one step nor read as a steady queue."""
     return {
-        "labels": [timezone.localtime(p.at).strftime("%H:%M") for p in points],
+        "x": [_ms(p.at) for p in points],
         "local": [p.local for p in points],
         "remote": [p.remote for p in points],
         "todo": [p.todo for p in points],
+        "start": _ms(start),
+        "end": _ms(end),
+        "gap": _ms_span(3 * interval),
+        "time_zone": timezone.get_current_timezone_name(),
     }
+
+
+def _ms(at: datetime) -> int:
+    return round(at.timestamp() * 1000)
+
+
+def _ms_span(span: timedelta) -> int:
+    return round(span.total_seconds() * 1000)

@@ -59,7 +59,8 @@ def live_context(request: PanelRequest) -> dict[str, Any]:
     context["samples"] = len(stored)
     if stats is not None and (not stored or stored[-1].at < samples.point_of(stats).at):
         stored.append(samples.point_of(stats))  # the chart ends at the counts shown beside it
-    context["chart"] = present.chart(stored)
+    end = max(now, stored[-1].at) if stored else now
+    context["chart"] = present.chart(stored, end - samples.KEEP, end, samples.interval())
     context["growing"] = present.growth_notes(samples.growth(node, now))
     statuses: dict[str, Any] = {}
     if reachable:

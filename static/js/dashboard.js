@@ -9,42 +9,84 @@
     ["todo", "Todo", "#6c757d"],
   ];
 
+  const HOUR = 3600 * 1000;
+
+  // Each point at its own time on an axis of the last day: hours without samples stay hours wide
+  // (a category axis squeezed them into one step), and a lone sample is a dot at the right end.
+  function series(data, key) {
+    return data.x.map((x, i) => ({ x, y: data[key][i] }));
+  }
+
+  function clock(zone, withDate) {
+    const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone };
+    if (withDate) Object.assign(options, { month: "short", day: "numeric" });
+    try {
+      return new Intl.DateTimeFormat(undefined, options);
+    } catch (error) { // a zone this browser does not know: its own
+      delete options.timeZone;
+      return new Intl.DateTimeFormat(undefined, options);
+    }
+  }
+
+  function axis(data) {
+    const time = clock(data.time_zone, false);
+    return {
+      type: "linear",
+      min: data.start,
+      max: data.end,
+      // A tick every three hours, on the hour: not at the odd minute the day began.
+      afterBuildTicks: (scale) => {
+        const ticks = [];
+        for (let at = Math.ceil(data.start / (3 * HOUR)) * 3 * HOUR; at <= data.end; at += 3 * HOUR) {
+          ticks.push({ value: at });
+        }
+        scale.ticks = ticks;
+      },
+      ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 8, callback: (value) => time.format(value) },
+    };
+  }
+
   function draw() {
     const canvas = document.getElementById("queue-trend");
     const source = document.getElementById("queue-trend-data");
     if (!canvas || !source || typeof Chart === "undefined") return;
     const data = JSON.parse(source.textContent);
+    const radius = data.x.length < 3 ? 3 : 0; // a lone point stays visible
     if (chart && chart.canvas === canvas) {
-      chart.data.labels = data.labels;
       SERIES.forEach(([key], i) => {
-        chart.data.datasets[i].data = data[key];
-        chart.data.datasets[i].pointRadius = data.labels.length < 3 ? 3 : 0; // a lone point stays visible
+        chart.data.datasets[i].data = series(data, key);
+        chart.data.datasets[i].pointRadius = radius;
       });
+      chart.options.scales.x = axis(data);
       chart.update("none");
     } else {
       if (chart) chart.destroy();
+      const when = clock(data.time_zone, true);
       chart = new Chart(canvas, {
         type: "line",
         data: {
-          labels: data.labels,
           datasets: SERIES.map(([key, label, color]) => ({
-            label, data: data[key], borderColor: color, backgroundColor: color,
-            pointRadius: data.labels.length < 3 ? 3 : 0, borderWidth: 2, tension: 0.2,
+            label, data: series(data, key), borderColor: color, backgroundColor: color,
+            pointRadius: radius, borderWidth: 2, tension: 0.2,
+            // Where no sample was taken for a while the line goes on dashed: not known meanwhile.
+            segment: { borderDash: (ctx) => (ctx.p1.parsed.x - ctx.p0.parsed.x > data.gap ? [4, 4] : undefined) },
           })),
         },
         options: {
           responsive: true,
           maintainAspectRatio: false,
           animation: false,
+          parsing: false,
           interaction: { mode: "index", intersect: false },
+          plugins: { tooltip: { callbacks: { title: (items) => (items.length ? when.format(items[0].parsed.x) : "") } } },
           scales: {
-            x: { ticks: { maxRotation: 0, autoSkipPadding: 16 } },
+            x: axis(data),
             y: { beginAtZero: true, ticks: { precision: 0 } },
           },
         },
       });
     }
-    canvas.dataset.points = String(data.labels.length);
+    canvas.dataset.points = String(data.x.length);
   }
 
   function isLive(event) {

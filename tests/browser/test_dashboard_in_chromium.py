@@ -4,6 +4,7 @@ of the remote queue made meanwhile shows up by the page's own refresh, without a
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,33 @@ def test_on_a_phone_the_services_table_fits_its_card(logged_in_page, live_server
     expect(row.get_by_role("rowheader")).to_contain_text("SpamAssassin (spamd)")  # under the name
     fits = page.get_by_test_id("services-card").locator(".table-responsive")
     assert fits.evaluate("box => box.scrollWidth <= box.clientWidth")  # nothing hidden to the right
+
+
+POINT_XS = """canvas => {
+  const chart = Chart.getChart(canvas);
+  return chart.getDatasetMeta(1).data.map((point) => point.x);
+}"""
+
+
+def test_the_trend_gives_each_sample_its_place_in_time(logged_in_page, live_server, roots):
+    from django.utils import timezone
+
+    from mailserver.dashboard.models import QueueSample
+
+    fresh_snapshot_queue(roots)
+    base = timezone.now() - timedelta(hours=6)
+    for minutes, remote in ((0, 3), (5, 4), (65, 5)):  # then nothing until the counts now
+        at = base + timedelta(minutes=minutes)
+        QueueSample.objects.create(node="test", at=at, local=1, remote=remote, todo=0, messages=remote + 1)
+    page = logged_in_page
+    page.goto(f"{live_server.url}/")
+    trend = page.get_by_test_id("queue-trend")
+    expect(trend).to_have_attribute("data-points", "4")
+    first, second, third, now = trend.evaluate(POINT_XS)
+    # 5 minutes, 60 minutes, then about 5 hours: the same steps on a category axis
+    assert 10 < (third - second) / (second - first) < 14
+    assert (now - third) > 4 * (third - second)
+    box = trend.bounding_box()
+    assert box and now > 0.7 * box["width"]  # the counts now sit near the right end of the day
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.get_by_test_id("queue-card").screenshot(path=str(SCREENSHOTS / "dashboard-trend.png"))
