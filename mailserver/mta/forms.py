@@ -53,7 +53,10 @@ class ServerOptionsForm(MtaControlsForm):
     controls = ("me", "defaultdomain", "bouncefrom", "bouncehost", "doublebounceto", "doublebouncehost")
     help = {
         "me": "The name this server gives other MTAs; it should match the reverse DNS of its IP.",
-        "defaultdomain": 'Appended to addresses without a domain ("fred" becomes fred@this domain).',
+        # qmail-inject(8): a bare "fred" gets control/defaulthost (default: me), not this.
+        "defaultdomain": 'Appended by qmail-inject to a host name without dots: "fred@mail" becomes '
+        'fred@mail.example.com when this is example.com. A bare "fred" gets the host of '
+        "control/defaulthost (by default me) first, and this only if that has no dots.",
         "bouncefrom": "The user part of the sender of bounce messages.",
         "bouncehost": "The domain part of the sender of bounce messages.",
         "doublebounceto": "The local user who receives double bounces.",

@@ -130,3 +130,10 @@ def test_the_alternate_server_moved_to_port_25_is_refused_as_taken_by_qmail_smtp
     assert "Port 25 is already used by qmail-smtpd." in html
     assert "Require it on the alternate" not in html  # the admin is on the alternate server's box
     assert roots.service_dir("qmail-submission").joinpath("run").read_text() == before
+
+
+def test_default_domain_is_explained_as_qmail_inject_uses_it(admin_client):
+    # qmail-inject(8): defaultdomain goes after host names without dots; "fred" gets defaulthost.
+    html = admin_client.get("/mailserver/mta/").content.decode()
+    assert "Appended by qmail-inject to a host name without dots" in html
+    assert "becomes fred@this domain" not in html
