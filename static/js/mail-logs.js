@@ -147,6 +147,27 @@
   document.addEventListener("htmx:responseError", runFailed);
   document.addEventListener("htmx:sendError", runFailed);
 
+  // Screen readers: the answer replaced the panel (focus moves, nothing is read), so the live
+  // region beside it says what came back: the report and its rows, a cancel, or a refusal (an agent
+  // error is an alert of its own).
+  function announce() {
+    const region = document.getElementById("report-announce");
+    if (!region || document.getElementById("report-run")) return;
+    const text = (id) => {
+      const el = document.getElementById(id) || document.querySelector(`[data-testid=${id}]`);
+      return el ? el.textContent.replace(/\s+/g, " ").trim() : "";
+    };
+    const errors = document.querySelectorAll("#mail-logs .invalid-feedback, #mail-logs [data-testid=form-error]");
+    let message = "";
+    if (errors.length) message = `Not run: ${errors[0].textContent.replace(/\s+/g, " ").trim()}`;
+    else if (text("report-cancelled")) message = "Report cancelled.";
+    else if (text("report-name")) message = `${text("report-name")}: ${text("row-count")}.`;
+    region.textContent = message;
+  }
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (event.detail.target && event.detail.target.id === "mail-logs") announce();
+  });
+
   // A report's answer replaces the panel only while its run is still the one on screen.
   document.addEventListener("htmx:beforeSwap", (event) => {
     const elt = event.detail.elt;

@@ -245,3 +245,16 @@ def test_a_timeline_taller_than_the_tables_box_opens_with_its_row_and_head_in_vi
     assert row["y"] >= head["y"] + head["height"] - 1, (row, head)
     assert row["y"] + row["height"] <= box["y"] + box["height"]
     assert timeline.locator(".card-header").bounding_box()["y"] >= head["y"] + head["height"] - 1
+
+
+def test_a_screen_reader_hears_what_each_answer_was(logged_in_page, roots):
+    # The answer replaces the whole panel: without a live region outside it, nothing was read.
+    page = logged_in_page
+    page.goto(page.url.split("/mailserver")[0] + "/mailserver/logs/")
+    region = page.get_by_test_id("report-announce")
+    expect(region).to_have_attribute("role", "status")
+    run_query(page, "top-senders")
+    expect(page.get_by_test_id("report-row").first).to_be_visible()
+    expect(region).to_have_text(re.compile(r"^top-senders: rows 1-\d+ of \d+, by messages\.$"))
+    run_query(page, "show-all", start="2026-13-45 10:00")
+    expect(region).to_have_text('Not run: "2026-13-45 10:00" is not a date: use YYYY-MM-DD HH:MM')
