@@ -44,12 +44,16 @@ def page_links(form: FilterForm, listing: dict[str, Any]) -> dict[str, Any]:
     total, offset = listing["total"], listing["offset"]
     number = form.page_number()
     last = max(1, -(-total // PER_PAGE))
+    # A page past the last (a bookmark, or the last page's messages just deleted): said as such,
+    # and Previous leads to the last page that has messages, not to another empty one.
+    past_end = bool(total) and offset >= total
     return {
         "number": number,
         "last": last,
-        "first_row": offset + 1 if total else 0,
-        "last_row": min(offset + PER_PAGE, total),
-        "previous": _query(form, page=number - 1) if number > 1 else None,
+        "past_end": past_end,
+        "first_row": offset + 1 if total and not past_end else 0,
+        "last_row": min(offset + PER_PAGE, total) if not past_end else 0,
+        "previous": _query(form, page=min(number - 1, last)) if number > 1 else None,
         "next": _query(form, page=number + 1) if number < last else None,
         "filtered": bool(form.filters),
     }

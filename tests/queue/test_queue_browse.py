@@ -139,3 +139,14 @@ def test_expiring_a_selected_message_makes_it_bounce_on_the_next_pass(admin_clie
     assert "1 message expired" in html
     assert Change.objects.get(target="queue").action == "expire"
     assert 1466719 in in_queue(roots)  # expired, not deleted
+
+
+def test_a_page_past_the_last_of_the_queue_says_so_instead_of_counting_backwards(admin_client, roots):
+    # As after deleting every row of the last page: the table comes back on the same page number.
+    html = admin_client.get(f"{URL}messages/", {"page": "2"}, **HTMX).content.decode()
+    summary = re.search(r'data-testid="browse-summary">([^<]*)<', html)
+    assert summary and summary[1] == "No message past the 27: page 2 is past the last page (1)."
+    assert "Messages 51–27" not in html and "Page 2 of 1" not in html
+    assert 'data-testid="queue-table"' not in html  # no empty table of headers
+    previous = re.search(r'href="([^"]*)"[^>]*data-testid="page-previous"', html)
+    assert previous and previous[1] == "/mailserver/queue/?sort=arrived&amp;desc=1#queue-browse"  # page 1

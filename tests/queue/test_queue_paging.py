@@ -34,3 +34,10 @@ def test_sorting_again_by_the_same_column_turns_it_round_and_starts_at_page_one(
     assert links["size"]["active"] and links["size"]["query"] == "domain=example.com&sort=size&desc=0"
     assert links["sender"]["query"] == "domain=example.com&sort=sender&desc=0"  # a-z first
     assert links["arrived"]["query"].endswith("sort=arrived&desc=1")  # newest first
+
+
+def test_a_page_past_the_last_says_so_and_previous_leads_to_the_last_page():
+    links = page_links(form("page=4"), {"total": 120, "offset": 150})
+    assert links["past_end"] is True and (links["first_row"], links["last_row"]) == (0, 0)
+    assert links["previous"] == "sort=arrived&desc=1&page=3"  # the last page with messages, not page 3 of 2
+    assert page_links(form("page=9"), {"total": 27, "offset": 400})["previous"] == "sort=arrived&desc=1"
