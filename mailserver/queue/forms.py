@@ -67,13 +67,36 @@ class FilterForm(forms.Form):
         data = super().clean() or {}
         raw: dict[str, Any] = {name: (data.get(name) or "").strip() for name in FILTERS}
         raw["min_size"], raw["max_size"] = self._size("min_size"), self._size("max_size")
+        given = {k: v for k, v in raw.items() if v not in ("", None)}
+        # Each field on its own first, so that every bad one is said at once, not one per Filter.
+        for name, value in given.items():
+            if name not in self.errors:
+                try:
+                    request.filters({name: value})
+                except FieldError as exc:
+                    _refuse(self, exc, FILTERS)
         if not self.errors:
             try:
-                request.filters({k: v for k, v in raw.items() if v not in ("", None)})
+                request.filters(given)
             except FieldError as exc:
-                _refuse(self, exc, FILTERS)
-        self.filters = {k: v for k, v in raw.items() if v not in ("", None)}
+                self._refuse_range(exc, data)
+        self.filters = given
         return data
+
+    # The library's words for a range the wrong way round are the command line's ("the largest
+    # age"); the page says it with the labels the admin sees.
+    RANGES = {
+        "max_age": ("min_age", "older than", "younger than", '"Younger than" must be the longer time'),
+        "max_size": ("min_size", "larger than", "smaller than", '"Smaller than" must be the larger size'),
+    }
+
+    def _refuse_range(self, exc: FieldError, data: dict[str, Any]) -> None:
+        if exc.field not in self.RANGES:
+            _refuse(self, exc, FILTERS)
+            return
+        low, above, below, rule = self.RANGES[exc.field]
+        low_text, high_text = (data.get(low) or "").strip(), (data.get(exc.field) or "").strip()
+        self.add_error(exc.field, f"No message is both {above} {low_text} and {below} {high_text}: {rule}.")
 
     def payload(self) -> dict[str, Any]:
         """The QUEUE_LIST payload: these filters, this sort, this page of PER_PAGE rows."""

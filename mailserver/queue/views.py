@@ -113,8 +113,8 @@ def focus_first_error(request: HttpRequest, form: Any) -> bool:
     the focus from wherever the admin is."""
     if is_htmx(request) and request.headers.get("HX-Trigger") in STALE_RELOADS:
         return False
-    for name in form.errors:
-        if name in form.fields:
+    for name in form.fields:  # the first on the page, whichever was found first
+        if name in form.errors:
             form.fields[name].widget.attrs["autofocus"] = True
             return False
     return True  # only errors of the whole form: its alert takes the focus
