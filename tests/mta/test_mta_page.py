@@ -137,3 +137,12 @@ def test_default_domain_is_explained_as_qmail_inject_uses_it(admin_client):
     html = admin_client.get("/mailserver/mta/").content.decode()
     assert "Appended by qmail-inject to a host name without dots" in html
     assert "becomes fred@this domain" not in html
+
+
+def test_the_hand_edit_confirmation_points_at_the_marked_fields_above_it(admin_client, roots):
+    roots.control("smtpgreeting").write_text("mail.example.test\nsecond line\n")
+    html = admin_client.get("/mailserver/mta/").content.decode()
+    assert "Hand edit on the server: qmail reads only the first line" in html
+    # The box lists its fields, then the checkbox: it said "shown above" and "a file below" at once.
+    assert "Replace the hand edits shown above" in html and "a file below" not in html
+    assert "Only needed for a field above marked &quot;Hand edit on the server&quot;" in html

@@ -29,7 +29,8 @@ class SectionForm(forms.Form):
     replace_hand_edits = forms.BooleanField(
         required=False,
         label="Replace the hand edits shown above",
-        help_text="Only needed when a file below holds something the panel would rewrite.",
+        help_text='Only needed for a field above marked "Hand edit on the server": saving rewrites '
+        "that file.",
     )
 
     # The payload's name of a field where it differs from the form's ("rbl_zones" for "zones"):
