@@ -112,3 +112,14 @@ def test_the_trend_gives_each_sample_its_place_in_time(logged_in_page, live_serv
     assert box and now > 0.7 * box["width"]  # the counts now sit near the right end of the day
     SCREENSHOTS.mkdir(exist_ok=True)
     page.get_by_test_id("queue-card").screenshot(path=str(SCREENSHOTS / "dashboard-trend.png"))
+
+
+def test_a_refresh_leaves_the_keyboard_focus_on_the_link_it_was_on(logged_in_page, live_server, roots):
+    page = logged_in_page
+    page.goto(f"{live_server.url}/")
+    spamd = page.get_by_test_id("service-row-spamd").get_by_role("link")
+    for link in (spamd, page.locator("#queue-count-remote")):
+        link.focus()
+        page.evaluate("document.getElementById('dashboard-live').dataset.old = 'yes'")
+        expect(page.locator("#dashboard-live[data-old]")).to_have_count(0, timeout=25_000)  # refreshed
+        expect(link).to_be_focused()  # it fell to <body> at every refresh, every 10 s
