@@ -35,7 +35,8 @@ def test_shows_every_registered_service_and_not_installed_is_grey(admin_client, 
     for service in registry.SERVICES:
         assert f'data-testid="service-row-{service.name}"' in html
         page = PAGES_BY_SLUG[service.page.value].url()
-        assert f'<a href="{page}#service-{service.name}">{service.name}</a>' in html  # its card on its page
+        link = f'<a href="{page}#service-{service.name}" id="service-link-{service.name}">{service.name}</a>'
+        assert link in html  # its card on its page
     # The test server has none of qmail's programs: "not installed" is grey, never the red of "down".
     badge = re.search(r'<span class="badge text-bg-(\w+)" data-testid="state-qmail-send">([^<]*)<', html)
     assert badge and badge.groups() == ("secondary", "not installed")
