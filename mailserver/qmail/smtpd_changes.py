@@ -63,6 +63,18 @@ def _zones(value: Any) -> tuple[str, ...]:
     return check_rbl_zones(tuple(value))
 
 
+# Ports an SMTP server of the panel must not take: the mail servers' own (tcpserver could not bind
+# while they run, or they could not), and SMTPS, where clients speak TLS from the first byte while
+# the panel's run script serves plain SMTP with STARTTLS under tcpserver.
+NOT_FOR_SMTP = {
+    110: "is POP3's (qmail-pop3d): the two servers cannot both listen on it.",
+    995: "is Secure POP3's (qmail-pop3d-ssl): the two servers cannot both listen on it.",
+    143: "is IMAP's (courier-imapd): the two servers cannot both listen on it.",
+    993: "is Secure IMAP's (courier-imapd-ssl): the two servers cannot both listen on it.",
+    465: "is SMTPS, where mail clients start TLS at once; this server speaks plain SMTP with "
+    "STARTTLS under tcpserver, so their connections would fail.",
+}
+
 # Each setting's own check, returning the value to use.
 CHECKS: dict[str, Callable[[Any], Any]] = {
     "port": check_port,
@@ -132,6 +144,9 @@ def validated(
     other = context.port_taken(params.port, by_other_than=service)
     if other:
         raise FieldError("port", f"Port {params.port} is already used by {other}.")
+    if params.port in NOT_FOR_SMTP:
+        why = NOT_FOR_SMTP[params.port]
+        raise FieldError("port", f"Port {params.port} {why} Choose another (587 is the usual one).")
     return validate_smtpd(params, roots)
 
 

@@ -146,3 +146,10 @@ def test_the_hand_edit_confirmation_points_at_the_marked_fields_above_it(admin_c
     # The box lists its fields, then the checkbox: it said "shown above" and "a file below" at once.
     assert "Replace the hand edits shown above" in html and "a file below" not in html
     assert "Only needed for a field above marked &quot;Hand edit on the server&quot;" in html
+
+
+def test_the_alternate_server_on_pop3s_port_is_refused_beside_the_port(admin_client, roots):
+    before = roots.service_dir("qmail-submission").joinpath("run").read_text()
+    html = post_section(admin_client, "alternate", port="110").content.decode()
+    assert "Port 110 is POP3&#x27;s (qmail-pop3d)" in html and 'value="110"' in html
+    assert roots.service_dir("qmail-submission").joinpath("run").read_text() == before

@@ -69,6 +69,16 @@ def test_the_submission_server_moved_to_port_25_is_told_the_port_is_taken_not_ab
     assert (refused.value.field, str(refused.value)) == ("port", "Port 25 is already used by qmail-smtpd.")
 
 
+@pytest.mark.parametrize(("port", "why"), [(110, "POP3's"), (993, "Secure IMAP's"), (465, "SMTPS")])
+def test_a_port_of_the_mail_servers_or_smtps_is_refused_for_the_alternate_server(roots, port, why):
+    # Saved, qmail-submission would fail to bind beside qmail-pop3d (or take its port while it is
+    # down); on 465 clients expect TLS from the first byte and this server speaks STARTTLS.
+    params = dataclasses.replace(SmtpdParams.submission(roots), port=port)
+    with pytest.raises(FieldError) as refused:
+        smtpd_changes.validated("qmail-submission", params, HostContext(smtp_ports={"qmail-smtpd": 25}))
+    assert refused.value.field == "port" and str(refused.value).startswith(f"Port {port} is {why}")
+
+
 def test_only_the_form_fields_can_be_changed_by_a_payload(roots):
     base = SmtpdParams.primary(roots)
     with pytest.raises(FieldError, match="cannot be set through the panel") as refused:
