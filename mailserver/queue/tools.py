@@ -83,13 +83,16 @@ def follow(request: PanelRequest) -> HttpResponse:
     except agent.AgentRefused:
         timeline = None  # not in the send log yet: qmail-send has not picked it up
     except agent.AgentError as exc:
+        # A busy or restarting agent: said, and asked again at the next turn (the follow went
+        # on showing "following…" while it had stopped asking for good).
         context["follow_error"] = exc.message
+        context["asked_at"] = time.time()
         timeline = None
     context["timeline"] = timeline
     ended = bool(timeline and timeline.get("ended"))
     context["ended"] = ended
     context["gave_up"] = not ended and waited >= FOLLOW_SECONDS
-    context["next"] = not ended and not context["gave_up"] and "follow_error" not in context
+    context["next"] = not ended and not context["gave_up"]
     return render(request, "queue/_follow.html", {"follow": context})
 
 
