@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mailserver.qmail.errors import FieldError
@@ -37,6 +38,7 @@ MAX_ENTRIES = 1000  # per list: SpamAssassin copes with more, a page textarea do
 MAX_SUBJECT = 200
 MAX_ADVANCED_LINES = 500
 SCORE_MAX = 1000.0  # GTUBE scores 1000: a threshold above it marks nothing as spam
+MAX_LINE_PROBLEMS = 20  # bad lines named at once in one field's message; the rest are counted
 
 # SpamAssassin's numeric syntax (Conf::Parser::set_numeric_value), as a fullmatch.
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?")
@@ -191,11 +193,31 @@ def check_address(field: str, number: int, entry: str) -> str:
     return entry.lower()
 
 
-def check_addresses(field: str, raw: object) -> tuple[str, ...]:
+def every_line(field: str, lines: list[tuple[int, str]], check: Callable[[int, str], str]) -> tuple[str, ...]:
+    """Each line checked; one FieldError naming every bad line, so that one save shows them all."""
     seen: dict[str, None] = {}
-    for number, entry in entry_lines(field, raw):
-        seen.setdefault(check_address(field, number, entry), None)
+    problems: list[str] = []
+    for number, entry in lines:
+        try:
+            seen.setdefault(check(number, entry), None)
+        except FieldError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise FieldError(field, joined(problems))
     return tuple(seen)
+
+
+def joined(problems: list[str]) -> str:
+    shown = problems[:MAX_LINE_PROBLEMS]
+    if len(problems) > len(shown):
+        shown.append(f"… and {len(problems) - len(shown)} more lines like these.")
+    return "\n".join(shown)
+
+
+def check_addresses(field: str, raw: object) -> tuple[str, ...]:
+    return every_line(
+        field, entry_lines(field, raw), lambda number, entry: check_address(field, number, entry)
+    )
 
 
 def check_network(number: int, entry: str) -> str:
@@ -241,10 +263,7 @@ def check_network(number: int, entry: str) -> str:
 
 
 def check_networks(raw: object) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for number, entry in entry_lines("trusted_networks", raw):
-        seen.setdefault(check_network(number, entry), None)
-    return tuple(seen)
+    return every_line("trusted_networks", entry_lines("trusted_networks", raw), check_network)
 
 
 def directive_of(line: str) -> str | None:
@@ -278,22 +297,31 @@ def check_advanced(raw: object, managed: dict[str, str] | None = None) -> str:
             "advanced", f"Advanced preferences have {len(lines)} lines; at most {MAX_ADVANCED_LINES}."
         )
     fields = MANAGED if managed is None else managed
-    for number, line in enumerate(lines, start=1):
-        if not line.replace("\t", " ").isprintable():
-            raise FieldError("advanced", f"Line {number} holds control characters.")
-        name = directive_of(line)
-        if name is None:
-            continue
-        if not _DIRECTIVE.fullmatch(name):
-            raise FieldError("advanced", f"Line {number}: {name[:40]!r} is not a SpamAssassin directive.")
-        if name in fields and not (name == "rewrite_header" and not _rewrites_subject(line)):
-            raise FieldError(
-                "advanced", f"Line {number}: {name} is set by {LABELS[fields[name]]} above; change it there."
-            )
-        if name in _FORBIDDEN_EXACT or _FORBIDDEN_WORDS & set(name.split("_")):
-            raise FieldError(
-                "advanced",
-                f"Line {number}: {name} loads code or names a file, program or database; the panel does "
-                "not set those from a web page. Put it in a .cf file of your own on the server.",
-            )
+    every_line(
+        "advanced",
+        list(enumerate(lines, start=1)),
+        lambda number, line: _check_directive(number, line, fields),
+    )
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _check_directive(number: int, line: str, fields: dict[str, str]) -> str:
+    """One line of advanced preferences; FieldError("advanced") if the panel will not write it."""
+    if not line.replace("\t", " ").isprintable():
+        raise FieldError("advanced", f"Line {number} holds control characters.")
+    name = directive_of(line)
+    if name is None:
+        return line
+    if not _DIRECTIVE.fullmatch(name):
+        raise FieldError("advanced", f"Line {number}: {name[:40]!r} is not a SpamAssassin directive.")
+    if name in fields and not (name == "rewrite_header" and not _rewrites_subject(line)):
+        raise FieldError(
+            "advanced", f"Line {number}: {name} is set by {LABELS[fields[name]]} above; change it there."
+        )
+    if name in _FORBIDDEN_EXACT or _FORBIDDEN_WORDS & set(name.split("_")):
+        raise FieldError(
+            "advanced",
+            f"Line {number}: {name} loads code or names a file, program or database; the panel does "
+            "not set those from a web page. Put it in a .cf file of your own on the server.",
+        )
+    return line

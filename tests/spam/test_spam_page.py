@@ -79,6 +79,22 @@ def test_a_trusted_network_spamassassin_would_skip_is_refused_beside_its_field(a
     assert not Change.objects.exists()
 
 
+def test_one_save_names_every_bad_line_of_the_lists_beside_their_fields(admin_client, site):
+    response = post_section(
+        admin_client,
+        "settings",
+        whitelist="foo bar\nok@example.com\n@@",
+        trusted_networks="300.1.2.3\n10/8\n10.0.0.0/8 x",
+    )
+
+    html = response.content.decode()
+    white, trusted = field_html(html, "whitelist"), field_html(html, "trusted_networks")
+    assert "Line 1 (&#x27;foo bar&#x27;)" in white and "Line 3 (&#x27;@@&#x27;)" in white
+    assert "Line 1 (&#x27;300.1.2.3&#x27;)" in trusted and "Line 3 (&#x27;10.0.0.0/8 x&#x27;)" in trusted
+    assert "Not saved: 4 errors" in html  # one per bad line
+    assert not (site / "local.cf").exists()
+
+
 def test_a_directive_a_field_sets_is_refused_in_advanced_preferences(admin_client, site):
     html = post_section(admin_client, "settings", advanced="required_score 3").content.decode()
     assert "is set by Spam score threshold above" in field_html(html, "advanced")

@@ -137,6 +137,31 @@ def test_advanced_preferences_refuse_what_loads_code_or_names_files(line):
         s.check_advanced(line)
 
 
+def test_every_bad_line_of_a_list_is_named_at_once():
+    with pytest.raises(FieldError) as refused:
+        s.check_addresses("whitelist", "foo bar\nok@example.com\nlocalhost\njoe@")
+    assert [line.split(" ", 2)[1] for line in str(refused.value).split("\n")] == ["1", "3", "4"]
+    with pytest.raises(FieldError) as refused:
+        s.check_networks("999.1.1.1/33\n10/8\n10.0.0.0/8 extra\n0.0.0.0/0")
+    assert [line.split(" ", 2)[1] for line in str(refused.value).split("\n")] == ["1", "3", "4"]
+    assert refused.value.field == "trusted_networks"
+
+
+def test_every_bad_line_of_advanced_preferences_is_named_at_once():
+    with pytest.raises(FieldError) as refused:
+        s.check_advanced("loadplugin Evil /tmp/evil.pm\nscore NWX 2\nrequired_score 3")
+    problems = str(refused.value).split("\n")
+    assert problems[0].startswith("Line 1: loadplugin loads code")
+    assert problems[1].startswith("Line 3: required_score is set by Spam score threshold")
+
+
+def test_a_list_with_very_many_bad_lines_names_the_first_twenty_and_counts_the_rest():
+    with pytest.raises(FieldError) as refused:
+        s.check_addresses("blacklist", "\n".join(f"bad {n}" for n in range(25)))
+    problems = str(refused.value).split("\n")
+    assert len(problems) == 21 and problems[-1] == "… and 5 more lines like these."
+
+
 def test_advanced_directive_names_are_read_as_spamassassin_does():
     assert s.directive_of("  Required-Score 5 # x") == "required_score"
     assert s.directive_of("# only a comment") is None
