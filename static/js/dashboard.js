@@ -17,9 +17,10 @@
     return data.x.map((x, i) => ({ x, y: data[key][i] }));
   }
 
-  function clock(zone, withDate) {
+  function clock(zone, withDate, withSeconds) {
     const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone };
     if (withDate) Object.assign(options, { month: "short", day: "numeric" });
+    if (withSeconds) options.second = "2-digit";
     try {
       return new Intl.DateTimeFormat(undefined, options);
     } catch (error) { // a zone this browser does not know: its own
@@ -98,7 +99,10 @@
     const note = document.getElementById("refresh-note");
     if (!note) return;
     if (!note.dataset.usual) note.dataset.usual = note.textContent;
-    const at = new Date().toLocaleTimeString();
+    // In the panel's time zone, as "counted at" beside it, not the browser's own.
+    const source = document.getElementById("queue-trend-data");
+    const zone = source ? JSON.parse(source.textContent).time_zone : undefined;
+    const at = `${clock(zone, false, true).format(new Date())} ${zone || ""}`.trim();
     note.textContent = failed ? `Could not refresh at ${at}: the panel did not answer; trying again.` : note.dataset.usual;
     note.classList.toggle("text-danger", failed);
     note.classList.toggle("text-muted", !failed);

@@ -123,3 +123,25 @@ def test_a_refresh_leaves_the_keyboard_focus_on_the_link_it_was_on(logged_in_pag
         page.evaluate("document.getElementById('dashboard-live').dataset.old = 'yes'")
         expect(page.locator("#dashboard-live[data-old]")).to_have_count(0, timeout=25_000)  # refreshed
         expect(link).to_be_focused()  # it fell to <body> at every refresh, every 10 s
+
+
+def test_times_are_the_panels_even_in_a_browser_in_another_time_zone(browser, live_server, admin_user, roots):
+    from datetime import UTC, datetime
+
+    from tests.support.browser import log_in
+
+    context = browser.new_context(timezone_id="America/New_York")  # the panel's is UTC
+    try:
+        page = context.new_page()
+        log_in(page, f"{live_server.url}/")
+        counted = page.get_by_test_id("counted-at").inner_text()
+        assert counted.endswith(" UTC")
+        page.route("**/dashboard/live/", lambda route: route.abort())
+        note = page.get_by_test_id("refresh-note")
+        expect(note).to_contain_text("Could not refresh at", timeout=25_000)
+        said = re.search(r"at (\d\d):(\d\d):\d\d UTC:", note.inner_text())
+        now = datetime.now(UTC)
+        assert said, note.inner_text()  # it said New York's time, beside a "counted at" in UTC
+        assert (int(said[1]) * 60 + int(said[2]) - (now.hour * 60 + now.minute)) % 1440 in (0, 1439)
+    finally:
+        context.close()
