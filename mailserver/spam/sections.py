@@ -61,7 +61,8 @@ def describe(result: Mapping[str, Any], state: Mapping[str, Any]) -> str:
         parts.append(note)
     if result.get("folders_created"):
         parts.append(f"{result['folders_created']} training folders were created in the mailboxes.")
-    parts.extend(result.get("notes") or [])
+    shown = (state.get("smtp_scanning") or {}).get("notes") or []  # in the box already (simscan missing)
+    parts.extend(note for note in result.get("notes") or [] if note not in shown)
     return " ".join(parts)
 
 

@@ -137,6 +137,14 @@ def test_the_smtp_spam_threshold_is_simscans_and_lands_in_simcontrol(admin_clien
     assert 'value="12.5"' in html
 
 
+def test_a_saved_smtp_box_says_once_that_simscan_is_missing(admin_client, roots):
+    html = post_section(admin_client, "smtp", spam=True).content.decode()
+
+    notice = re.search(r'data-testid="notice">([^<]*)<', html)
+    assert notice is not None and notice[1] == "Saved: control/simcontrol."
+    assert html.count("SMTP-level scanning needs simscan, which is not installed") == 1  # the box's own note
+
+
 def test_an_smtp_threshold_simscan_would_misread_is_refused(admin_client, roots):
     html = post_section(admin_client, "smtp", spam_hits="12,5").content.decode()
     assert "is not a score from 0.1 to 1000" in html
