@@ -35,7 +35,9 @@ def route_test(request: PanelRequest) -> HttpResponse:
         else:
             context.update(test_route(state, form.cleaned_data["address"]))
     if is_htmx(request):
-        return render(request, "mta/_route_test.html", context)
+        # The answer replaces the form and result; the page's live region, outside them, says it
+        # (a region swapped in with its text is not read out by screen readers).
+        return render(request, "mta/_route_test.html", {**context, "announce": True})
     # Without htmx the whole page, as a box's save answers; the form's action ends in
     # #route-tester, so the browser shows the answer in its place.
     return whole_page(request, PAGE, state, error, extra=context)

@@ -81,3 +81,24 @@ def test_a_save_answered_while_the_admin_types_in_the_route_tester_leaves_the_ty
     expect(inbound.get_by_label("Timeout")).to_have_value("20x")
     page.get_by_role("button", name="Test route").click()
     expect(page.get_by_test_id("route-result")).to_contain_text("sink.example.net")
+
+
+def test_the_route_testers_answer_is_said_in_a_live_region_that_stays_on_the_page(logged_in_page, roots):
+    # The answer replaces the tester's form and result; a screen reader reads out only a live region
+    # that was on the page before its text changed, so the page keeps one outside the swap.
+    page = logged_in_page
+    announce = page.get_by_test_id("route-announce")
+    expect(announce).to_have_attribute("aria-live", "polite")
+    announce.evaluate("region => { region.dataset.first = 'yes'; }")  # the very element, not a new one
+    recipient = page.get_by_label("Recipient address")
+    recipient.fill("bob@sink.example.net")
+    recipient.press("Enter")
+    expect(page.get_by_test_id("route-result")).to_contain_text("sink.example.net")
+    expect(announce).to_have_text("sink.example.net: relay 127.0.0.1 port 2526.")
+    expect(announce).to_have_attribute("data-first", "yes")
+    expect(page.get_by_label("Recipient address")).to_be_focused()
+
+    page.get_by_label("Recipient address").fill("bob")
+    page.get_by_label("Recipient address").press("Enter")
+    expect(announce).to_have_text("Enter a full address, user@domain.")
+    expect(page.locator("[data-testid=route-announce]")).to_have_count(1)
