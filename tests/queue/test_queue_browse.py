@@ -150,3 +150,17 @@ def test_a_page_past_the_last_of_the_queue_says_so_instead_of_counting_backwards
     assert 'data-testid="queue-table"' not in html  # no empty table of headers
     previous = re.search(r'href="([^"]*)"[^>]*data-testid="page-previous"', html)
     assert previous and previous[1] == "/mailserver/queue/?sort=arrived&amp;desc=1#queue-browse"  # page 1
+
+
+@pytest.mark.parametrize(
+    ("zone", "said", "arrived"),
+    [("UTC", "UTC", "2026-11-25 13:34:26 UTC"), ("Europe/Berlin", "CET", "2026-11-25 14:34:26 CET")],
+)
+def test_the_times_of_the_table_and_of_a_message_say_their_time_zone(
+    admin_client, roots, settings, zone, said, arrived
+):
+    settings.TIME_ZONE = zone  # the panel's (NODEWORX_TIME_ZONE); qmail-qread says GMT
+    html = admin_client.get(f"{URL}messages/", **HTMX).content.decode()
+    assert re.search(rf'data-testid="browse-zone">Times in {said}\.<', html)
+    html = admin_client.get(f"{URL}messages/1466748/", **HTMX).content.decode()
+    assert arrived in html
