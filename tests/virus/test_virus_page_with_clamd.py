@@ -65,4 +65,4 @@ def test_with_clamd_stopped_the_eicar_button_says_it_does_not_answer(admin_clien
     assert f"clamd does not answer on {clamav_running.socket}" in html
     answer = re.search(r'data-testid="clamd-answer">(.*?)</p>', page, re.S)
     assert answer is not None and f"clamd does not answer on {clamav_running.socket}" in answer[1]
-    assert answer[1].count("clamd does not answer") == 1  # not "clamd does not answer: clamd does not answer on …"
+    assert answer[1].count("clamd does not answer") == 1  # not "… does not answer: clamd does not answer on"
