@@ -77,6 +77,18 @@ def registry_log(name: str) -> str:
     return registry.get(name).log
 
 
+def _not_a_number(directory: Path, found: courier.CourierValue, setting: str, read: int | None) -> list[str]:
+    """A Courier setting its file holds but not as a whole number: the field shows the panel's
+    default instead, which must not pass for what the server uses."""
+    if found.file is None or read is not None:
+        return []
+    what = "not a constant" if found.value is None else f'"{found.value}", which is not a whole number'
+    return [
+        f"{directory}/{found.file} sets {setting} to {what}: the field below shows the panel's default "
+        "instead. Enter the value you want and save to replace it."
+    ]
+
+
 def server_state(name: str, status: ServiceStatus) -> MdaServer:
     roots = settings.roots
     info = mda.SERVERS[name]
@@ -86,6 +98,7 @@ def server_state(name: str, status: ServiceStatus) -> MdaServer:
     memory, connections = reading.memory_limit, reading.connections
     memory_source = connections_source = "run script"
     port = reading.params.port if reading.params is not None else None
+    notes = list(reading.notes)
     if info.courier:
         directory = courier.config_dir(roots)
         texts = courier.read_files(roots)
@@ -96,10 +109,12 @@ def server_state(name: str, status: ServiceStatus) -> MdaServer:
             kb = found.value
             memory = int(kb) * 1024 if kb and kb.isdigit() else None
             memory_source = f"{directory}/{found.file} (IMAP_ULIMITD)" if found.file else "not set"
+            notes += _not_a_number(directory, found, "IMAP_ULIMITD", memory)
         if connections is None:
             found = courier.effective(texts, name, "MAXDAEMONS")
             connections = int(found.value) if found.value and found.value.isdigit() else None
             connections_source = f"{directory}/{found.file} (MAXDAEMONS)" if found.file else "not set"
+            notes += _not_a_number(directory, found, "MAXDAEMONS", connections)
         # The panel's run script listens where Courier's files say (couriertcpd gets $PORT/$SSLPORT).
         found = courier.effective(texts, name, "SSLPORT" if info.secure else "PORT")
         port = int(found.value) if found.value and found.value.isdigit() else None
@@ -112,7 +127,7 @@ def server_state(name: str, status: ServiceStatus) -> MdaServer:
         "hand_edited": reading.hand_edited,
         "outdated": reading.outdated,
         "text": text if state.exists and (not reading.managed or reading.hand_edited) else "",
-        "notes": list(reading.notes),
+        "notes": notes,
     }
     since = services.read_status(roots, name)
     mtimes = {

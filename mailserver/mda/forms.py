@@ -52,6 +52,8 @@ def in_use(found: Mapping[str, Any] | None) -> str:
 
 def _where(value: int | None, source: str) -> str:
     """Where a value lives on the server ("/etc/courier/imapd (MAXDAEMONS)", the run script)."""
+    if value is None and source not in ("run script", "not set"):
+        return f"Not a number in {source} (see above): this is the panel's default."
     if value is None:
         return "Not set on the server yet: this is the panel's default."
     return f"Set in {'its run script' if source == 'run script' else source}."

@@ -185,3 +185,14 @@ def test_each_server_shows_the_port_its_files_say_it_listens_on(admin_client, ro
     assert re.search(r'data-testid="port-courier-imapd-ssl">1993<', html)
     assert re.search(r'data-testid="port-qmail-pop3d">110 \(once set up\)<', html)
     assert "on port 143" not in html and "on port 993" not in html
+
+
+def test_a_courier_setting_that_is_no_number_is_pointed_out_not_shown_as_unset(admin_client, roots):
+    imapd = roots.system / "etc/courier/imapd"
+    imapd.write_text(re.sub(r"(?m)^MAXDAEMONS=.*$", "MAXDAEMONS=35x", imapd.read_text()))
+    html = admin_client.get("/mailserver/mda/").content.decode()
+    assert f"{imapd} sets MAXDAEMONS to &quot;35x&quot;, which is not a whole number" in html
+    assert f"Not a number in {imapd} (MAXDAEMONS) (see above)" in html
+    # It said "Not set on the server yet" beside the panel's 40 while the file held 35x.
+    box = html[html.index('id="section-imap"') : html.index('id="section-imap-ssl"')]
+    assert "Not set on the server yet" not in box
