@@ -13,6 +13,7 @@ from typing import Any
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -61,7 +62,7 @@ def messages(request: PanelRequest) -> HttpResponse:
 @view_required
 def message(request: PanelRequest, number: int) -> HttpResponse:
     """One message: its recipients, headers, body up to 64 KB and its bounce text."""
-    context: dict[str, Any] = {"number": number}
+    context: dict[str, Any] = {"number": number, "now": timezone.now()}
     try:
         context["found"] = writes.read(request, Op.QUEUE_MESSAGE, {"id": number})
     except agent.AgentRefused as exc:

@@ -3,6 +3,7 @@ filters, so every link keeps them and can be bookmarked."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.http import QueryDict
@@ -64,6 +65,7 @@ def table_rows(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     next retry time is exact (qmail-send keeps the last try in memory only; after a restart it is
     estimated from the schedule, "about"), and the recipients still waiting."""
     rows = []
+    now = time.time()
     for message in messages:
         retries = message.get("retries") or {}
         next_at = message.get("next_retry")
@@ -74,6 +76,8 @@ def table_rows(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "value": f"{message['id']}:{message['arrived']}",
                 "retry_exact": exact,
                 "pending": sum(1 for r in message["recipients"] if not r["done"]),
+                # Past queuelifetime: its next try is its last, and a temporary failure bounces it.
+                "expired": message.get("expires") is not None and message["expires"] <= now,
             }
         )
     return rows

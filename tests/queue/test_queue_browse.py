@@ -164,3 +164,20 @@ def test_the_times_of_the_table_and_of_a_message_say_their_time_zone(
     assert re.search(rf'data-testid="browse-zone">Times in {said}\.<', html)
     html = admin_client.get(f"{URL}messages/1466748/", **HTMX).content.decode()
     assert arrived in html
+
+
+def test_a_message_past_the_queue_lifetime_is_marked_expired(admin_client, roots):
+    lifetime = roots.qmail / "control" / "queuelifetime"
+    lifetime.write_text("86400\n")  # a day: the snapshot's messages arrived on 2026-11-25
+    html = admin_client.get(f"{URL}messages/", **HTMX).content.decode()
+    row = re.search(r'<tr data-testid="row-1466748">.*?</tr>', html, re.S)
+    assert row and re.search(r">expired</span> 2026-11-26 13:34<", row[0])  # a bare past time read as to come
+    html = admin_client.get(f"{URL}messages/1466748/", **HTMX).content.decode()
+    expired = re.search(r'data-testid="message-expired">([^<]*)<', html)
+    assert expired and expired[1].startswith("2026-11-26 13:34 UTC: past the queue lifetime")
+
+    lifetime.write_text("31536000\n")  # a year
+    html = admin_client.get(f"{URL}messages/", **HTMX).content.decode()
+    assert ">expired<" not in html
+    html = admin_client.get(f"{URL}messages/1466748/", **HTMX).content.decode()
+    assert "message-expired" not in html and ">Expires<" in html
