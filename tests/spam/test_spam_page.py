@@ -196,6 +196,11 @@ def test_an_smtp_threshold_not_above_spamassassins_own_is_pointed_out(admin_clie
     assert 'data-testid="smtp-threshold-low"' not in admin_client.get("/mailserver/spam/").content.decode()
     html = post_section(admin_client, "smtp", spam_hits="5").content.decode()
     assert "simscan's threshold (5) is not above SpamAssassin's Spam Score Threshold (5.0)" in html
+    # SMTP-Level Scanning is off: nothing is refused yet, and the warning does not say it is
+    assert "once SMTP-Level Scanning is on, every message SpamAssassin would only mark as spam will" in html
+    assert "is refused during SMTP" not in html
+    html = post_section(admin_client, "smtp", spam=True).content.decode()
+    assert "every message SpamAssassin would only mark as spam is refused during SMTP" in html
 
 
 def test_a_value_spamassassin_ignores_in_local_cf_is_pointed_out(admin_client, site):
