@@ -84,7 +84,12 @@ def test_a_bad_recipient_is_refused_beside_its_field_and_nothing_is_sent(admin_c
 
 def test_a_queued_message_whose_number_was_not_found_says_so(admin_client, roots, silent_inject):
     html = admin_client.post(f"{URL}test/", TEST, **HTMX).content.decode()
-    assert "Queued; its number was not found, see Mail Logs from" in html
+    said = re.search(r'data-testid="test-sent">\s*(.*?)\s*</div>', html, re.S)
+    assert said and re.fullmatch(
+        r'Queued; its number was not found, see <a href="/mailserver/logs/">Mail Logs</a> '
+        r"from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.",
+        said[1],
+    )  # it said "from 1795613737 (epoch seconds)"
     assert 'id="queue-follow"' not in html  # nothing to follow
     change = Change.objects.get(target="queue")
     assert (change.action, change.result) == ("test message", "applied")
