@@ -96,6 +96,16 @@ class ServerOptionsForm(MtaControlsForm):
         cleaned = super().clean()
         self.discard = cleaned.get("double_bounce") == "off"
         was_discarding = self.meta("discarding", False)
+        typed = self.values.get("doublebounceto")
+        if self.discard and typed not in (None, doublebounce.DISCARD_ALIAS):
+            # Disabled, with a user typed in: one of the two is not meant. Which one won depended on
+            # whether they were disabled before (the user, silently re-enabling them; or the alias).
+            self.add_field_error(
+                "doublebounceto",
+                f'Double bounces are disabled, so nobody receives them: choose "Enabled" to send them to '
+                f"{typed}, or clear this field.",
+            )
+            return cleaned
         if self.discard and not was_discarding:
             self.values["doublebounceto"] = doublebounce.DISCARD_ALIAS
         elif not self.discard and was_discarding and "doublebounceto" not in self.values:

@@ -135,3 +135,19 @@ def test_a_route_repeated_for_the_same_domain_is_refused_and_nothing_is_written(
     assert "Line 1 routes example.com again on line 2; qmail-remote uses only the last" in html
     assert "EXAMPLE.com:relay2.example.net" in html  # the input is kept
     assert roots.control("smtproutes").read_text() == before
+
+
+@pytest.mark.parametrize("disabled_before", [False, True])
+def test_double_bounces_disabled_with_a_user_typed_in_is_refused_whichever_it_was_before(
+    admin_client, roots, disabled_before
+):
+    # Disabled with a user typed in: before, the user silently re-enabled them when they were off,
+    # and the alias silently replaced the user when they were on.
+    if disabled_before:
+        post_section(admin_client, "server", double_bounce="off")
+    before = roots.control("doublebounceto").read_text() if roots.control("doublebounceto").exists() else None
+    html = post_section(admin_client, "server", double_bounce="off", doublebounceto="admin").content.decode()
+    assert "Double bounces are disabled, so nobody receives them" in html
+    assert 'value="admin"' in html  # the input is kept
+    after = roots.control("doublebounceto").read_text() if roots.control("doublebounceto").exists() else None
+    assert after == before
