@@ -29,7 +29,15 @@ from .present import outcome_notice
 from .views import STALE_RELOADS, is_htmx, render_box, without_focus
 
 BROWSE = "queue/_browse.html"
-VERBS = {"delete": ("deleted", "will be deleted"), "expire": ("expired", "will expire now and bounce")}
+VERBS = {
+    "delete": ("deleted", "will be deleted"),
+    "expire": (
+        "expired",
+        "will expire now and bounce at the next try (Process the queue now makes that now)",
+    ),
+}
+# qmail-send tries an expired message again only at its next scheduled retry: hours away, maybe.
+AFTER = {"expire": " An expired message bounces at its next try: Process the queue now makes that now."}
 
 
 def _query(request: PanelRequest) -> QueryDict:
@@ -110,6 +118,8 @@ def _act(request: PanelRequest, op: Op, action: str) -> HttpResponse:
         else:
             outcome = data["outcome"]
             notice = outcome_notice(outcome, done)
+            if outcome["changed"]:
+                notice += AFTER.get(action, "")
             return render_box(request, BROWSE, query, stale=("stats",), browse_notice=notice, outcome=outcome)
     else:
         conflict = ""

@@ -132,11 +132,13 @@ def test_deleting_every_message_without_a_filter_is_refused(admin_client, roots)
 
 def test_expiring_a_selected_message_makes_it_bounce_on_the_next_pass(admin_client, roots):
     html = admin_client.post(f"{URL}expire/", {"row": "1466719:1795613664"}, **HTMX).content.decode()
-    assert "1 message will expire now" in html
+    assert "1 message will expire now and bounce at the next try (Process the queue now makes" in html
     html = admin_client.post(
         f"{URL}expire/", {"row": "1466719:1795613664", "confirm": "yes", "expect_count": "1"}, **HTMX
     ).content.decode()
     assert "1 message expired" in html
+    # not "now": qmail-send tries it again only at its next scheduled retry, maybe hours away
+    assert "An expired message bounces at its next try: Process the queue now makes that now." in html
     assert Change.objects.get(target="queue").action == "expire"
     assert 1466719 in in_queue(roots)  # expired, not deleted
 
