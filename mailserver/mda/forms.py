@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
 from mailserver.core.sections import SectionForm
@@ -207,7 +208,15 @@ class MdaServerForm(SectionForm):
             except section_seen.Malformed:
                 before = {}
             for field in FIELDS:
-                if before.get(field) != now[field] and field in self.fields:
+                if before.get(field) == now[field] or field not in self.fields:
+                    continue
+                key = self.add_prefix(field)
+                untouched = self.data.get(key, "").strip() == before.get(field)
+                if untouched and isinstance(self.data, QueryDict) and self.data._mutable:
+                    # Not the admin's edit (the other setting, or a file of the server, changed the
+                    # expectation): show what the server holds now, so that saving again keeps it.
+                    self.data[key] = now[field]
+                else:
                     self.add_error(field, section_seen.changed_meanwhile(now[field]))
         return {}
 

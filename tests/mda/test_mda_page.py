@@ -196,3 +196,22 @@ def test_a_courier_setting_that_is_no_number_is_pointed_out_not_shown_as_unset(a
     # It said "Not set on the server yet" beside the panel's 40 while the file held 35x.
     box = html[html.index('id="section-imap"') : html.index('id="section-imap-ssl"')]
     assert "Not set on the server yet" not in box
+
+
+def test_after_a_conflict_a_setting_the_admin_did_not_touch_shows_the_servers_and_is_kept(
+    admin_client, roots
+):
+    data = box_data("imap", memory_limit="120")
+    imapd = roots.system / "etc/courier/imapd"
+    imapd.write_text(imapd.read_text().replace("MAXDAEMONS=40\n", "MAXDAEMONS=50\n"))
+    html = admin_client.post("/mailserver/mda/save/imap/", data, HTTP_HX_REQUEST="true").content.decode()
+    # The connections were not the admin's edit: the box shows the server's 50, not "save again to
+    # replace it with your value" beside the 40 the page had shown (which a second save wrote back).
+    assert 'name="imap-connections" value="50"' in html and "it now holds: 50" not in html
+    assert 'name="imap-memory_limit" value="120"' in html
+    again = {key: value for key, value in data.items()}
+    again["imap-seen"] = re.search(r'name="imap-seen" value="([^"]*)"', html)[1].replace("&quot;", '"')
+    again["imap-connections"] = "50"
+    admin_client.post("/mailserver/mda/save/imap/", again, HTTP_HX_REQUEST="true")
+    text = imapd.read_text()
+    assert "MAXDAEMONS=50\n" in text and "IMAP_ULIMITD=117188\n" in text
