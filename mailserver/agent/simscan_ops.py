@@ -79,9 +79,29 @@ def scanning_state() -> SmtpScanning:
         },
         "spam_active": hooked and scan.spam,
         "clam_active": hooked and _clam_anywhere(text),
-        "other_filters": simcontrol.other_filters(text),
+        "other_filters": _other_filters_shown(text),
         "notes": notes,
     }
+
+
+def _other_filters_shown(text: str) -> list[str]:
+    """What simcontrol asks of simscan besides the page's switches, as the admin wrote it: a line for
+    a domain or an address as it stands, the default line's other filters by name, and a line simscan
+    cannot read (no ``KEY:``; simcontrol has no comments) said to be one."""
+    shown = []
+    for line in simcontrol.parse(text):
+        raw = line.raw.strip()
+        if ":" not in raw:
+            shown.append(f"{raw!r} (not a KEY:param=value line: simcontrol has no comments)")
+        elif line.key:
+            shown.append(raw)
+        else:
+            shown.extend(
+                f"{name}={value} on the default line"
+                for name, value in line.params
+                if name in simcontrol.OTHER_FILTERS
+            )
+    return shown
 
 
 def _clam_anywhere(text: str) -> bool:

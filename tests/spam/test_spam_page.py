@@ -145,6 +145,18 @@ def test_a_saved_smtp_box_says_once_that_simscan_is_missing(admin_client, roots)
     assert html.count("SMTP-level scanning needs simscan, which is not installed") == 1  # the box's own note
 
 
+def test_what_else_simcontrol_asks_of_simscan_is_shown_as_written(admin_client, roots):
+    roots.control("simcontrol").write_text("# by hand\nexample.com:clam=no,spam=no\n:spam=yes,attach=.exe\n")
+
+    active = re.search(
+        r'data-testid="smtp-active">(.*?)</p>', admin_client.get("/mailserver/spam/").content.decode(), re.S
+    )
+    assert active is not None
+    assert "simcontrol also asks simscan for: &#x27;# by hand&#x27; (not a KEY:param=value line" in active[1]
+    assert "; example.com:clam=no,spam=no; attach=.exe on the default line." in active[1]
+    assert "example.com: example.com" not in active[1] and "# by hand: # by hand" not in active[1]
+
+
 def test_an_smtp_threshold_simscan_would_misread_is_refused(admin_client, roots):
     html = post_section(admin_client, "smtp", spam_hits="12,5").content.decode()
     assert "is not a score from 0.1 to 1000" in html
