@@ -178,6 +178,21 @@ def test_a_learning_limit_out_of_range_is_refused_beside_it(admin_client, site):
     assert not (site / "nodeworx-imap-training").exists()
 
 
+def test_with_training_off_the_box_says_there_is_no_daily_run(admin_client, site):
+    def last_run() -> str:
+        html = admin_client.get("/mailserver/spam/").content.decode()
+        found = re.search(r'data-testid="training-last-run">(.*?)</p>', html, re.S)
+        assert found is not None
+        return " ".join(found[1].split())
+
+    assert (
+        last_run()
+        == "Training is off: there is no daily run, and nothing is learned from the mailboxes' folders."
+    )
+    post_section(admin_client, "training", imap_training=True)
+    assert last_run().startswith("Not run yet: the daily run is at 03:00")
+
+
 def test_train_now_with_training_off_says_to_turn_it_on(admin_client, site):
     html = admin_client.post("/mailserver/spam/train-now/", HTTP_HX_REQUEST="true").content.decode()
     assert "Not trained: Bayes IMAP training is off: turn it on first." in html
