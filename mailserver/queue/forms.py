@@ -33,7 +33,8 @@ class FilterForm(forms.Form):
 
     sender = _text("Sender", "*@example.com or <>")
     recipient = _text("Recipient", "user@example.com")
-    domain = _text("Domain", "example.com")
+    # Recipients' only (the library's filter): "Domain" alone read as the sender's too.
+    domain = _text("Recipient domain", "example.com")
     min_age = _text("Older than", "2 days")
     max_age = _text("Younger than", "1 week")
     min_size = _text("Larger than", "100 KB")
