@@ -174,3 +174,24 @@ def _server_files(roots) -> dict[str, str]:
     for service in ("qmail-smtpd", "qmail-submission"):
         files[service] = (roots.service_dir(service) / "run").read_text()
     return files
+
+
+def test_after_a_conflict_a_field_the_admin_did_not_touch_shows_the_servers_value_and_is_kept(
+    admin_client, roots
+):
+    import html as html_lib
+    import re
+
+    data = section_data("inbound", databytes="5000000")
+    roots.control("databytes").write_text("3000000\n")  # the admin's file: a conflict
+    roots.control("timeoutsmtpd").write_text("600\n")  # another file of the box, not the admin's edit
+    html = admin_client.post("/mailserver/mta/save/inbound/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "it now holds: 3000000" in html  # beside the admin's own edit
+    # Not "save again to replace it with your value" beside the 1200 the page had shown: a second
+    # save wrote that back over the 600 set on the server meanwhile.
+    assert 'name="inbound-timeoutsmtpd" value="600"' in html and "it now holds: 600" not in html
+    shown = {key: re.search(rf'name="{key}"[^>]*? value="([^"]*)"', html) for key in data}
+    again = {key: html_lib.unescape(found[1]) for key, found in shown.items() if found}
+    admin_client.post("/mailserver/mta/save/inbound/", again, HTTP_HX_REQUEST="true")
+    assert roots.control("databytes").read_text() == "5000000\n"
+    assert roots.control("timeoutsmtpd").read_text() == "600\n"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from django import forms
+from django.http import QueryDict
 
 from mailserver.protocol.errors import ErrorKind
 from mailserver.protocol.records import ChangeRecord, intended
@@ -199,11 +200,31 @@ class ControlFilesForm(SectionForm):
         """Beside each field whose file changed on the server since the page was read, what it holds now."""
         if kind != ErrorKind.CONFLICT:
             return {}
+        saw = self._seen_posted(raw_posted)
+        untouched = {n for n in self.controls if self._untouched(n, (saw.get(n) or {}).get("value", ""))}
+        # A box saved with no edit at all asks for what it shows (saving again puts that back); one
+        # with edits asks for those: its other fields must not carry stale values back to the server.
+        edited = set(self.controls) - untouched
         for name in self._changed(state, raw_posted):
-            if name in self.fields:
-                value = self.display(name, state["controls"][name]["value"]) or "(no file: qmail's default)"
-                self.add_error(name, seen.changed_meanwhile(value))
+            if name not in self.fields:
+                continue
+            value = self.display(name, state["controls"][name]["value"])
+            if edited and name in untouched and isinstance(self.data, QueryDict) and self.data._mutable:
+                # Show what the server holds now, so that saving again keeps it (the data is the
+                # flow's copy of the post, which it made to carry the fresh seen).
+                self.data[self.add_prefix(name)] = value
+            else:
+                self.add_error(name, seen.changed_meanwhile(value or "(no file: qmail's default)"))
         return {}
+
+    def _untouched(self, name: str, saw: object) -> bool:
+        """The admin left ``name`` as the page showed it."""
+        if name not in self.cleaned_data:
+            return False
+        posted = self.cleaned_data[name]
+        if isinstance(posted, str) and name in self.textareas:
+            posted = posted.replace("\r\n", "\n").strip("\n")
+        return bool(posted == saw)
 
     def changed_on_server(self, state: Mapping[str, Any]) -> bool:
         return bool(self._changed(state, self.data.get(self.add_prefix("seen"), "") or "{}"))
