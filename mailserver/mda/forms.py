@@ -207,14 +207,16 @@ class MdaServerForm(SectionForm):
                 before = _parse_seen(raw_posted)["values"]
             except section_seen.Malformed:
                 before = {}
+            untouched = {f for f in FIELDS if self.data.get(self.add_prefix(f), "").strip() == before.get(f)}
+            # Saved with no edit, the box asks for what it shows (saving again puts that back); with an
+            # edit, for that edit: a setting the admin left alone must not carry a stale value back.
+            edited = set(FIELDS) - untouched
             for field in FIELDS:
                 if before.get(field) == now[field] or field not in self.fields:
                     continue
                 key = self.add_prefix(field)
-                untouched = self.data.get(key, "").strip() == before.get(field)
-                if untouched and isinstance(self.data, QueryDict) and self.data._mutable:
-                    # Not the admin's edit (the other setting, or a file of the server, changed the
-                    # expectation): show what the server holds now, so that saving again keeps it.
+                if edited and field in untouched and isinstance(self.data, QueryDict) and self.data._mutable:
+                    # Show what the server holds now, so that saving again keeps it.
                     self.data[key] = now[field]
                 else:
                     self.add_error(field, section_seen.changed_meanwhile(now[field]))
