@@ -131,6 +131,7 @@ def _act(request: PanelRequest, op: Op, action: str) -> HttpResponse:
         "action": action,
         "mode": mode,
         "count": counted["count"],
+        "what": counted.get("what", ""),
         "coming": coming,
         "skipped": counted.get("skipped") or {},
         "rows": request.POST.getlist("row") if mode == "selected" else [],

@@ -183,3 +183,12 @@ def test_a_message_past_the_queue_lifetime_is_marked_expired(admin_client, roots
     assert ">expired<" not in html
     html = admin_client.get(f"{URL}messages/1466748/", **HTMX).content.decode()
     assert "message-expired" not in html and ">Expires<" in html
+
+
+def test_deleting_every_matching_message_names_the_filter_it_will_use(admin_client, roots):
+    # The filter fields may hold something typed but not applied: the question says which filter counts.
+    query = "sender=news%40sink.example.net"
+    html = admin_client.post(f"{URL}delete/", {"mode": "matching", "query": query}, **HTMX).content.decode()
+    what = re.search(r'data-testid="confirm-what">([^<]*)<', html)
+    assert what and what[1] == "sender news@sink.example.net"
+    assert "deleted</strong>: every message matching the filter applied to the table" in html
