@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from django.http import QueryDict
+
 from mailserver.core.sections import SectionForm
 from mailserver.core.sections import seen as seen_field
 from mailserver.protocol.errors import ErrorKind
@@ -133,10 +135,34 @@ class FileValuesForm(SectionForm):
         saw = self._seen_posted(raw_posted).get("values") or {}
         now = self.values_from(state)
         for name in self.names:
-            if name in saw and self.normalised(name, saw[name]) != self.normalised(name, now[name]):
-                shown = now[name] if now[name] not in ("", None) else "(nothing)"
+            if name not in saw or self.normalised(name, saw[name]) == self.normalised(name, now[name]):
+                continue
+            shown = now[name] if now[name] not in ("", None) else "(nothing)"
+            if self._untouched(name, saw[name]) and isinstance(self.data, QueryDict) and self.data._mutable:
+                # Not the admin's edit: the field shows what the server holds now, so that saving
+                # again keeps it instead of writing the value the page had read back over it.
+                self._show(name, now[name])
+                self.add_error(name, f"Changed on the server while you edited; it now holds: {shown}. "
+                               "The field shows it now: saving again keeps it.")  # fmt: skip
+            else:
                 self.add_error(name, seen_field.changed_meanwhile(shown))
         return {}
+
+    def _untouched(self, name: str, saw: Any) -> bool:
+        cleaned = getattr(self, "cleaned_data", {})
+        return name in cleaned and self.normalised(name, cleaned[name]) == self.normalised(name, saw)
+
+    def _show(self, name: str, value: Any) -> None:
+        """``value`` in the bound field, as the browser would post it (a checkbox: present when on)."""
+        data, key = self.data, self.add_prefix(name)
+        assert isinstance(data, QueryDict)  # the caller checked it is the flow's mutable copy
+        if isinstance(value, bool):
+            if value:
+                data[key] = "on"
+            else:
+                data.pop(key, None)
+        else:
+            data[key] = "" if value is None else str(value)
 
     def changed_on_server(self, state: Mapping[str, Any]) -> bool:
         posted = self._seen_posted(self.data.get(self.add_prefix("seen"), "") or "{}")

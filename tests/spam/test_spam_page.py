@@ -214,6 +214,30 @@ def test_local_cf_changed_while_the_page_was_open_is_not_overwritten(admin_clien
     assert Change.objects.get().result == "conflict"
 
 
+def test_after_a_conflict_a_field_the_admin_did_not_touch_shows_the_servers_value_and_is_kept(
+    admin_client, roots
+):
+    simcontrol = roots.control("simcontrol")
+    simcontrol.write_text(":clam=no,spam=no,spam_hits=8\n")
+    data = section_data("smtp", spam=True)  # the admin turns scanning on, leaves the threshold at 8
+    simcontrol.write_text(":clam=no,spam=no,spam_hits=11\n")  # meanwhile, on the server
+
+    html = admin_client.post("/mailserver/spam/save/smtp/", data, HTTP_HX_REQUEST="true").content.decode()
+
+    # Not "it now holds: 11. Save again to replace it with your value" beside the 8 the page had
+    # read: a second save would write that 8 back over the server's 11.
+    assert (
+        'name="smtp-spam_hits" value="11"' in html and "Save again to replace it with your value" not in html
+    )
+    assert "it now holds: 11. The field shows it now: saving again keeps it." in html
+    assert re.search(r'name="smtp-spam"[^>]*checked', html)  # the admin's own change is kept
+    seen = re.search(r'name="smtp-seen" value="([^"]*)"', html)
+    assert seen is not None
+    again = {**data, "smtp-seen": seen[1].replace("&quot;", '"'), "smtp-spam_hits": "11"}
+    admin_client.post("/mailserver/spam/save/smtp/", again, HTTP_HX_REQUEST="true")
+    assert simcontrol.read_text() == ":clam=no,spam=yes,spam_hits=11\n"
+
+
 def test_the_gtube_button_says_so_when_spamd_does_not_answer(admin_client, roots):
     html = admin_client.post("/mailserver/spam/gtube/", HTTP_HX_REQUEST="true").content.decode()
     assert "Not scored: spamd does not answer on 127.0.0.1:783" in html
