@@ -64,3 +64,35 @@ def test_a_lint_failure_is_shown_beside_advanced_preferences_and_the_input_kept(
     )
     expect(box.get_by_label("Advanced preferences")).to_have_value("score NWX_OK 1\nthis_is_no_directive 1")
     assert not (fresh_site.site / "local.cf").exists()
+
+
+def test_at_400_px_by_keyboard_one_save_names_every_bad_line_beside_the_white_list(
+    logged_in_page, live_server, roots
+):
+    page = logged_in_page
+    page.set_viewport_size({"width": 400, "height": 900})
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security" in message.text else None,
+    )
+    page.goto(f"{live_server.url}/mailserver/spam/")
+    page.get_by_test_id("section-settings").get_by_label("White list").focus()
+    page.keyboard.type("foo bar")
+    page.keyboard.press("Enter")
+    page.keyboard.type("ok@example.com")
+    page.keyboard.press("Enter")
+    page.keyboard.type("@@")
+    while page.evaluate("document.activeElement.dataset.testid") != "save-settings":
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+
+    box = page.get_by_test_id("section-settings")
+    expect(box.get_by_test_id("save-status-settings")).to_have_text("Not saved: 2 errors")
+    errors = box.locator("#div_id_settings-whitelist .invalid-feedback p")
+    expect(errors).to_have_count(2)
+    expect(errors.nth(0)).to_contain_text("Line 1 ('foo bar')")
+    expect(errors.nth(1)).to_contain_text("Line 3 ('@@')")
+    expect(box.get_by_label("White list")).to_be_focused()  # the first bad field takes the focus
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400  # nothing sticks out sideways
+    assert violations == []
