@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 
 from mailserver.core.sections import SectionForm
 from mailserver.core.sections import seen as seen_field
@@ -78,11 +79,22 @@ class SmtpScanningForm(SectionForm):
     def explain_refusal(self, kind: ErrorKind, state: Mapping[str, Any], raw_posted: str) -> dict[str, Any]:
         if kind == ErrorKind.CONFLICT:
             now, wanted = scanning_of(state)["clam"], bool(self.cleaned_data.get("clam"))
-            then = (
-                f"Save again to turn it {_on_off(wanted)}."
-                if now != wanted
-                else "That is what you asked for; the box now shows the file as it is."
-            )
+            try:
+                untouched = self.parse_seen(raw_posted)["clam"] == wanted
+            except seen_field.Malformed:
+                untouched = False
+            if now != wanted and untouched and isinstance(self.data, QueryDict) and self.data._mutable:
+                # The admin saved without turning the switch: it shows the server's, so that saving
+                # again keeps it instead of turning back what was changed on the server.
+                if now:
+                    self.data[self.add_prefix("clam")] = "on"
+                else:
+                    self.data.pop(self.add_prefix("clam"), None)
+                then = "The box shows it now: saving again keeps it."
+            elif now != wanted:
+                then = f"Save again to turn it {_on_off(wanted)}."
+            else:
+                then = "That is what you asked for; the box now shows the file as it is."
             self.add_error(
                 "clam",
                 "control/simcontrol changed on the server while you looked; SMTP-level virus scanning is "

@@ -144,6 +144,23 @@ def test_a_simcontrol_changed_while_the_page_was_open_is_not_overwritten(admin_c
     assert Change.objects.get().result == "conflict"
 
 
+def test_after_a_conflict_a_switch_the_admin_did_not_turn_shows_the_servers_and_is_kept(admin_client, roots):
+    roots.control("simcontrol").write_text(":clam=yes,spam=no\n")
+    data = clamav_box(clam=True)  # the page shows scanning on; the admin saves without turning it
+    roots.control("simcontrol").write_text(":clam=no,spam=no\n")  # meanwhile, turned off on the server
+
+    html = admin_client.post(SAVE, data, HTTP_HX_REQUEST="true").content.decode()
+
+    # Not "Save again to turn it on" beside a ticked box: a second save turned scanning back on.
+    assert "SMTP-level virus scanning is now off there. The box shows it now: saving again keeps it." in html
+    assert not re.search(r'name="clamav-clam"[^>]*checked', html)
+    seen = re.search(r'name="clamav-seen" value="([^"]*)"', html)
+    assert seen is not None
+    again = admin_client.post(SAVE, {"clamav-seen": seen[1].replace("&quot;", '"')}, HTTP_HX_REQUEST="true")
+    assert "Nothing changed" in again.content.decode()
+    assert roots.control("simcontrol").read_text() == ":clam=no,spam=no\n"
+
+
 def test_a_viewer_sees_the_switch_read_only_and_cannot_change_it(viewer_client, roots):
     page = viewer_client.get(URL).content.decode()
     assert 'data-testid="read-only-clamav"' in page
