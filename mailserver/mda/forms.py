@@ -218,6 +218,11 @@ class MdaServerForm(SectionForm):
                 if edited and field in untouched and isinstance(self.data, QueryDict) and self.data._mutable:
                     # Show what the server holds now, so that saving again keeps it.
                     self.data[key] = now[field]
+                    self.add_error(
+                        field,
+                        f"Changed on the server while you edited; it now holds: {now[field]}. "
+                        "The field shows it now: saving again keeps it.",
+                    )
                 else:
                     self.add_error(field, section_seen.changed_meanwhile(now[field]))
         return {}

@@ -35,6 +35,12 @@ def value_of(name: str, data: bytes) -> control.Value:
     return text.splitlines()
 
 
+# Beside a field the admin left alone whose file changed meanwhile (as on the Spam page).
+_KEPT = (
+    "Changed on the server while you edited; it now holds: {}. The field shows it now: saving again keeps it."
+)
+
+
 class ControlFilesForm(SectionForm):
     controls: ClassVar[tuple[str, ...]] = ()
     textareas: ClassVar[tuple[str, ...]] = ()
@@ -213,6 +219,7 @@ class ControlFilesForm(SectionForm):
                 # Show what the server holds now, so that saving again keeps it (the data is the
                 # flow's copy of the post, which it made to carry the fresh seen).
                 self.data[self.add_prefix(name)] = value
+                self.add_error(name, _KEPT.format(value or "(no file: qmail's default)"))
             else:
                 self.add_error(name, seen.changed_meanwhile(value or "(no file: qmail's default)"))
         return {}
