@@ -216,7 +216,11 @@ def parse(text: str, dialect: Dialect | None = None) -> Parsed:
         lines.pop()
     managed = bool(lines) and lines[0] == MARKER
     reading = _Reading()
-    if managed and ADVANCED_DIVIDER in lines:
+    if (
+        managed
+        and ADVANCED_DIVIDER in lines
+        and not _sets_a_field(lines[lines.index(ADVANCED_DIVIDER) + 1 :])
+    ):
         cut = lines.index(ADVANCED_DIVIDER)
         _read_lines(lines[:cut], reading)
         moved = reading.advanced  # a directive hand-added above the divider
@@ -224,5 +228,16 @@ def parse(text: str, dialect: Dialect | None = None) -> Parsed:
         settings = _settings(reading)
         hand_edited = render(settings, dialect).text != text
         return Parsed(settings, True, hand_edited, tuple(reading.notes))
+    # Not the panel's, or a field's directive added under the divider by hand (SpamAssassin reads the
+    # file to its end, so that one wins): read the whole file as SpamAssassin does.
     _read_lines(lines, reading)
     return Parsed(_settings(reading), managed, managed, tuple(reading.notes))
+
+
+def _sets_a_field(lines: list[str]) -> bool:
+    """Whether ``lines`` (the advanced preferences as found) set what a field of the page sets."""
+    scratch = _Reading()
+    _read_lines(lines, scratch)
+    cleared = any(directive_of(line) == "clear_trusted_networks" for line in lines)
+    return cleared or bool(scratch.values or scratch.whitelist or scratch.blacklist or scratch.networks
+                           or scratch.notes)  # fmt: skip

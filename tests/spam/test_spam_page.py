@@ -50,6 +50,17 @@ def test_the_page_shows_the_settings_in_local_cf_as_spamassassin_reads_them(admi
     assert "Replace the hand-written local.cf" in html
 
 
+def test_a_threshold_appended_below_the_advanced_preferences_is_the_one_shown(admin_client, site):
+    written = localcf.render(SpamSettings(required_score="6")).text
+    (site / "local.cf").write_text(written + "required_score 3\n")  # by hand, at the end: SpamAssassin uses 3
+
+    html = admin_client.get("/mailserver/spam/").content.decode()
+
+    assert 'value="3"' in field_html(html, "required_score")
+    assert "required_score 3" not in field_html(html, "advanced")
+    assert "edited by hand since the panel wrote it" in html
+
+
 def test_another_cf_file_that_sets_a_field_is_pointed_out_beside_it(admin_client, site):
     (site / "zz_mine.cf").write_text("# late\n\nrequired_score 9\n")
     html = admin_client.get("/mailserver/spam/").content.decode()

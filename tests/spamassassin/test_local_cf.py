@@ -105,3 +105,26 @@ def test_the_advanced_preferences_are_free_text_after_the_divider():
     parsed = localcf.parse(text)
     assert parsed.hand_edited is False
     assert parsed.settings.advanced == "# my note\nscore X 1"
+
+
+def test_a_fields_directive_appended_after_the_divider_is_read_as_spamassassin_reads_it():
+    # An admin appends to the end of the panel's local.cf: SpamAssassin reads it last, so it wins.
+    text = (
+        localcf.render(EVERYTHING).text + "required_score 3\nwelcomelist_from *@late.example\nreport_safe 7\n"
+    )
+    parsed = localcf.parse(text)
+    assert (
+        parsed.managed is True and parsed.hand_edited is True
+    )  # the page shows it and asks before replacing
+    assert parsed.settings.required_score == "3"
+    assert parsed.settings.whitelist == (*EVERYTHING.whitelist, "*@late.example")
+    assert parsed.settings.report_safe == 2  # report_safe 7 is ignored by SpamAssassin, and said to be
+    assert any("'report_safe 7' is ignored by SpamAssassin" in note for note in parsed.notes)
+    assert parsed.settings.advanced == "score NWX 2\nheader NWX Subject =~ /x/"  # a field's directive is not
+    assert "required_score" not in parsed.settings.advanced
+
+
+def test_trusted_networks_cleared_after_the_divider_are_read_as_cleared():
+    text = localcf.render(EVERYTHING).text + "clear_trusted_networks\n"
+    parsed = localcf.parse(text)
+    assert parsed.hand_edited is True and parsed.settings.trusted_networks == ()
