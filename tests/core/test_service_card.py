@@ -58,6 +58,8 @@ def test_a_service_that_is_not_installed_says_which_program_is_missing() -> None
         )
     )  # fmt: skip
     assert "Not installed: /var/qmail/bin/qmail-smtpd is missing, so it cannot be started" in html
+    # svstat's "down 70 seconds" and the log's state read as a service that stopped a minute ago.
+    assert "down 70 seconds" not in html and "· log" not in html
     assert 'data-testid="start-qmail-smtpd" disabled aria-describedby="why-qmail-smtpd"' in html
     assert (
         'data-testid="boot-qmail-smtpd" aria-pressed="false" disabled aria-describedby="why-qmail-smtpd"'
