@@ -50,6 +50,9 @@ class RouteDecision:
     # Set by delivery.decide when qmail-send delivers locally and no route applies at all:
     # "control/locals" or "virtualdomains → PREFIX".
     local: str = ""
+    # The IP address qmail-remote connects to straight away when, with no relay to use, the domain is
+    # itself an address ("1.2.3.4" or "[1.2.3.4]": dns_mxip takes it as it is, no MX lookup).
+    direct: str | None = None
 
 
 def _wrap(digits: str, modulus: int) -> int:
@@ -188,9 +191,18 @@ def lookup(routes: Iterable[Route], address: str) -> RouteDecision:
     domain = address.rpartition("@")[2].lower()
     table = {route.domain.lower(): route for route in routes}  # later lines replace earlier: last wins
     route = next((table[key] for key in _candidates(domain) if key in table), None)
-    mx = f"qmail-remote looks up the MX records of {domain} as usual"
+    direct = dotted_quad(domain)
+    if direct is not None:
+        mx = (
+            f"{domain} is an IP address, so qmail-remote connects to {direct} port {SMTP_PORT} directly, "
+            "with no MX lookup (if it is one of this server's own addresses, the message bounces)"
+        )
+    else:
+        mx = f"qmail-remote looks up the MX records of {domain} as usual"
     if route is None:
-        return RouteDecision(domain, None, None, None, SMTP_PORT, f"No route matches {domain}, so {mx}.")
+        return RouteDecision(
+            domain, None, None, None, SMTP_PORT, f"No route matches {domain}, so {mx}.", direct=direct
+        )
     key = route.domain.lower()
     if key == domain:
         why = f'Line {route.line} "{route.text}" routes {domain} itself'
@@ -199,7 +211,9 @@ def lookup(routes: Iterable[Route], address: str) -> RouteDecision:
     else:
         why = f'No line names {domain}, so the catch-all line {route.line} "{route.text}" applies'
     if route.relay is None:
-        return RouteDecision(domain, key, route.line, None, SMTP_PORT, f"{why}; its relay is empty, so {mx}.")
+        return RouteDecision(
+            domain, key, route.line, None, SMTP_PORT, f"{why}; its relay is empty, so {mx}.", direct=direct
+        )
     port = SMTP_PORT if route.port is None else route.port
     if not route.relay:
         return RouteDecision(

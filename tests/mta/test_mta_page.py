@@ -153,3 +153,13 @@ def test_the_alternate_server_on_pop3s_port_is_refused_beside_the_port(admin_cli
     html = post_section(admin_client, "alternate", port="110").content.decode()
     assert "Port 110 is POP3&#x27;s (qmail-pop3d)" in html and 'value="110"' in html
     assert roots.service_dir("qmail-submission").joinpath("run").read_text() == before
+
+
+def test_route_tester_says_an_address_literal_is_connected_to_directly(admin_client, roots):
+    roots.control("smtproutes").write_text("example.test:relay.example.net\n")
+    html = admin_client.post(
+        "/mailserver/mta/route-test/", {"address": "postmaster@[192.0.2.7]"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    # It said "MX lookup for [192.0.2.7]": qmail-remote takes the address as it is.
+    assert "straight to <code>192.0.2.7</code> port <code>25</code>, no MX lookup" in html
+    assert "MX lookup for [192.0.2.7]" not in html

@@ -274,3 +274,14 @@ def test_the_route_module_loads_without_the_control_file_machinery() -> None:
     ).stdout
     assert "mailserver.qmail.smtproutes" in loaded
     assert "mailserver.qmail.control" not in loaded and "mailserver.qmail.specs" not in loaded
+
+
+@pytest.mark.parametrize("address", ["postmaster@[192.0.2.7]", "postmaster@192.0.2.7"])
+def test_an_address_literal_is_connected_to_directly_not_looked_up(address: str) -> None:
+    # qmail-remote's dns_mxip takes "[1.2.3.4]" or "1.2.3.4" as the address itself: no MX lookup.
+    decision = lookup(parse("example.test:relay.example.net"), address)
+    assert (decision.relay, decision.direct, decision.port) == (None, "192.0.2.7", 25)
+    assert "connects to 192.0.2.7 port 25 directly, with no MX lookup" in decision.explanation
+    assert "MX records" not in decision.explanation
+    routed = lookup(parse(":smart.example.net"), address)  # the catch-all still applies to it
+    assert (routed.relay, routed.direct) == ("smart.example.net", None)
