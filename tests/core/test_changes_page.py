@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from mailserver.core.models import Change
@@ -42,3 +44,14 @@ def test_a_refused_change_is_listed_too(admin_client, roots):
 def test_pages_need_a_logged_in_administrator(client, db):
     response = client.get("/mailserver/mta/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_the_list_says_the_zone_its_times_are_in(admin_client, roots, settings):
+    # The queue and dashboard say their zone; this list showed bare times in the panel's.
+    settings.TIME_ZONE = "Europe/Berlin"
+    post_section(admin_client, "outbound", timeoutconnect="30")
+    change = Change.objects.get(target="control/timeoutconnect")
+    listing = admin_client.get("/changes/").content.decode()
+    assert "Times in Europe/Berlin." in listing
+    berlin = change.created.astimezone(ZoneInfo("Europe/Berlin"))
+    assert berlin.strftime("%Y-%m-%d %H:%M:%S") in listing
