@@ -163,6 +163,10 @@ def _queue(roots: Roots) -> None:
     queue = roots.queue_dir
     if queue.exists():
         shutil.rmtree(queue)
+    # Queues a reset moved aside in the demo: a rebuilt demo starts without them (the panel
+    # never deletes one; the builder may, under a root it marked as its own).
+    for old in queue.parent.glob(f"{queue.name}.bad-*"):
+        shutil.rmtree(old)
     with tarfile.open(DATA / "queue-snapshot.tar") as tar:
         # The tar's top directory is "queue/"; numeric owners are restored when root.
         # Our own data; Debian 12's Python 3.11.2 predates extraction filters.

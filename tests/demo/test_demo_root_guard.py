@@ -130,6 +130,19 @@ def test_rebuilds_a_tree_it_marked(tmp_path: Path):
     assert roots.control("me").read_text() == "mail.example.test\n"
 
 
+def test_rebuilding_drops_the_queues_a_reset_moved_aside_in_the_demo(tmp_path: Path):
+    # The rebuilt demo listed "Queues moved aside: queue.bad-… 17 messages" from the run before.
+    from mailserver.qmail.queue.install import move_aside
+
+    roots = roots_under(tmp_path)
+    build(roots, smtpd_user="nobody", log_user="nobody")
+    aside = move_aside(roots.queue_dir)
+    assert aside.exists()
+    build(roots, smtpd_user="nobody", log_user="nobody")
+    assert not aside.exists()
+    assert sorted(p.name for p in roots.queue_dir.parent.iterdir() if p.name.startswith("queue")) == ["queue"]
+
+
 def test_reset_puts_back_a_marked_tree(tmp_path: Path):
     roots = roots_under(tmp_path)
     build(roots, smtpd_user="nobody", log_user="nobody")
