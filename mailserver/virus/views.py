@@ -31,7 +31,7 @@ def scan_eicar(request: PanelRequest) -> HttpResponse:
     except agent.AgentError as exc:
         verdict["scan_agent_error"] = exc.message
     if flow.is_htmx(request):
-        return render(request, "virus/_eicar.html", verdict)
+        return render(request, "virus/_eicar_result.html", verdict)
     # Without htmx, the whole page with the verdict in its place.
     state, error = flow.read_state(request, PAGE)
     context: dict[str, Any] = {"page": PAGE, "state": state, "agent_error": error, **verdict}

@@ -55,6 +55,22 @@ def test_the_eicar_button_answers_in_place(logged_in_page, live_server, roots):
     assert page.url == f"{live_server.url}/mailserver/virus/"
 
 
+def test_by_keyboard_the_eicar_button_keeps_the_focus_while_its_answer_comes(
+    logged_in_page, live_server, roots
+):
+    page = logged_in_page
+    page.goto(f"{live_server.url}/mailserver/virus/")
+    button = page.get_by_test_id("scan-eicar")
+    button.focus()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_test_id("eicar-error")).to_contain_text("clamd")  # no clamd on this server
+    expect(page.locator("#eicar-result[role=status]")).to_contain_text("clamd")  # read out as it comes
+    expect(button).to_be_focused()  # not dropped to the page's top with the button it replaced
+    page.keyboard.press("Enter")  # and a second test is one key away
+    expect(page.get_by_test_id("eicar-error")).to_have_count(1)
+
+
 def test_at_1280_px_the_definitions_sit_beside_the_clamav_box(logged_in_page, live_server, roots):
     page = logged_in_page
     page.set_viewport_size({"width": 1280, "height": 900})
