@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_accessibility_axe import axe_page, check, log_in, summary  # noqa: F401
 from tests.filters import conftest as daemons
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -96,3 +97,18 @@ def test_at_400_px_by_keyboard_one_save_names_every_bad_line_beside_the_white_li
     expect(box.get_by_label("White list")).to_be_focused()  # the first bad field takes the focus
     assert page.evaluate("document.documentElement.scrollWidth") <= 400  # nothing sticks out sideways
     assert violations == []
+
+
+def test_the_spam_page_after_a_refused_save_and_a_gtube_test_has_no_violation(axe_page, admin_user, roots):  # noqa: F811
+    log_in(axe_page)
+    axe_page.goto("/mailserver/spam/")
+    box = axe_page.get_by_test_id("section-settings")
+    box.get_by_label("White list").fill("foo bar\n@@")
+    box.get_by_label("Trusted networks").fill("300.1.2.3")
+    box.get_by_test_id("save-settings").click()
+    expect(axe_page.get_by_test_id("save-status-settings")).to_have_text("Not saved: 3 errors")
+    axe_page.get_by_test_id("gtube").click()
+    expect(axe_page.get_by_test_id("gtube-verdict")).to_contain_text("Not scored")  # no spamd on this server
+    report: dict[str, list[str]] = {}
+    check(axe_page, "Spam Filtering, refused and GTUBE tested", report)
+    assert not report, summary(report)
