@@ -54,7 +54,9 @@ class Program:
 @dataclass(frozen=True)
 class Service:
     name: str  # the daemontools service: /service/NAME
-    title: str  # what an admin calls it
+    # What an admin calls it. No port: an admin can move a server (the run script, Courier's PORT), and
+    # the pages show the one its files say beside the card.
+    title: str
     page: Page
     programs: tuple[Program, ...]  # every one must be an executable file
     log: str  # its multilog directory under Roots.log, as the panel's log/run names it
@@ -92,12 +94,12 @@ _REFUSED_NOT_LOST = "other servers keep their mail and retry for days, so it arr
 
 SERVICES: tuple[Service, ...] = (
     Service(
-        "qmail-smtpd", "SMTP server (port 25)", Page.MTA, (*_qmail("qmail-smtpd"), _TCPSERVER), "smtpd",
+        "qmail-smtpd", "SMTP server", Page.MTA, (*_qmail("qmail-smtpd"), _TCPSERVER), "smtpd",
         f"All incoming mail is refused: nothing answers on port 25; {_REFUSED_NOT_LOST}.",
         run_template="qmail/smtpd",
     ),
     Service(
-        "qmail-submission", "Submission server (port 587)", Page.MTA, (*_qmail("qmail-smtpd"), _TCPSERVER),
+        "qmail-submission", "Submission server", Page.MTA, (*_qmail("qmail-smtpd"), _TCPSERVER),
         "submission",
         "Users cannot send mail through the submission port: their mail programs report an error. "
         "Mail from other servers still arrives on port 25.",
@@ -111,25 +113,25 @@ SERVICES: tuple[Service, ...] = (
         run_template="qmail/send",
     ),
     Service(
-        "qmail-pop3d", "POP3 server (port 110)", Page.MDA,
+        "qmail-pop3d", "POP3 server", Page.MDA,
         (*_qmail("qmail-popup", "qmail-pop3d"), _TCPSERVER), "pop3d",
         "Users cannot fetch their mail over POP3; mail still arrives and waits in their mailboxes.",
         run_template="qmail/pop", setup=True,
     ),
     Service(
         # The TLS wrapper (sslserver, stunnel, a patched tcpserver) varies too much to check.
-        "qmail-pop3d-ssl", "Secure POP3 server (port 995)", Page.MDA,
+        "qmail-pop3d-ssl", "Secure POP3 server", Page.MDA,
         (*_qmail("qmail-popup", "qmail-pop3d"), _TCPSERVER), "pop3d-ssl",
         "Users cannot fetch their mail over secure POP3; mail still arrives and waits in their mailboxes.",
         run_template="qmail/pop", setup=True,
     ),
     Service(
-        "courier-imapd", "IMAP server (port 143)", Page.MDA, _COURIER_IMAP, "imapd",
+        "courier-imapd", "IMAP server", Page.MDA, _COURIER_IMAP, "imapd",
         "Users cannot read their mail over IMAP, webmail included; mail still arrives in their mailboxes.",
         run_template="courier/imapd", setup=True,
     ),
     Service(
-        "courier-imapd-ssl", "Secure IMAP server (port 993)", Page.MDA,
+        "courier-imapd-ssl", "Secure IMAP server", Page.MDA,
         (*_COURIER_IMAP, Program(Root.SYSTEM, "usr/bin/couriertls")), "imapd-ssl",
         "Users cannot read their mail over secure IMAP; mail still arrives in their mailboxes.",
         run_template="courier/imapd", setup=True,

@@ -144,3 +144,11 @@ def test_the_warning_when_auto_restart_is_on_and_the_watchdog_does_not_run() -> 
 def test_a_page_whose_state_has_no_auto_restart_shows_the_card_alone() -> None:
     html = section({"services": {}}, [status()])  # the MTA page's state
     assert 'id="service-qmail-smtpd"' in html and "auto-restart" not in html
+
+
+def test_a_card_names_no_port_the_server_may_not_listen_on() -> None:
+    # The MDA page's box beside the card reads the port from Courier's files (1143 on the test server,
+    # 10143 in the demo); the card said "IMAP server (port 143)" whatever they held.
+    html = card(status(name="courier-imapd", summary="up (pid 4242) 0 seconds"))
+    assert '<div class="small text-muted">IMAP server</div>' in html
+    assert "port" not in html.lower()

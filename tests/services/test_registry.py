@@ -143,3 +143,8 @@ def test_stop_and_restart_ask_first_and_say_what_stops_working() -> None:
 def test_it_parses_no_other_action(value: object) -> None:
     assert parse(value) is None
     assert parse("boot-off") is Action.BOOT_OFF
+
+
+def test_no_title_names_a_port_an_admin_can_move() -> None:
+    # The servers' ports come from their run scripts and Courier's files: the pages show the real one.
+    assert {service.name: service.title for service in registry.SERVICES if "port" in service.title} == {}
