@@ -63,6 +63,16 @@ def serialised() -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
+def changed_meanwhile(target: str) -> str:
+    """The refusal of a save whose file is not what the page showed, in the words the pages use
+    (mailserver/core/sections/flow.py CHANGED_MEANWHILE); atomic's own sentence ("…; reload it.")
+    would say it a second time."""
+    return (
+        f"Not saved: {target} changed on the server since this page showed it (it was edited elsewhere, "
+        "or the page came from the browser's history)."
+    )
+
+
 def text(data: bytes | None) -> str:
     return "" if data is None else data.decode("utf-8", "replace")
 
@@ -105,9 +115,7 @@ class FilePlan:
                 before = atomic.read_state(step.path)
                 if before.content == (step.data or b"") and before.exists == (step.data is not None):
                     if not atomic.still_as_seen(before, step.expect):
-                        raise Conflict(
-                            f"{step.path.name} was changed on the server since you opened this page."
-                        )
+                        raise Conflict(changed_meanwhile(step.target))
                     continue
                 if step.data is None:
                     atomic.remove(step.path, expect_sha256=step.expect)
@@ -124,10 +132,12 @@ class FilePlan:
                         "after": text(step.data),
                     }
                 )
-        except Conflict as exc:
+        except Conflict:
             undo(done)
-            where = step.target if step else "a file"
-            raise Conflict(f"{where} changed on the server since the page was loaded. {exc}") from None
+            if step is None or step.path.is_symlink():
+                raise  # atomic's own refusal, with its own reason
+            # Said once, and nothing about what to do next: the box says that beside each field.
+            raise Conflict(changed_meanwhile(step.target)) from None
         except BaseException:
             undo(done)
             raise
