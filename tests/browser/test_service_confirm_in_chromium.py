@@ -1,5 +1,5 @@
 """An admin presses Stop on a running qmail-send in Chromium: the card asks first, says what
-stops working, and only the confirmation stops it; Cancel leaves it running. A missing POP3 server
+stops working, and only the confirmation stops it; Cancel or Escape leaves it running. A missing POP3 server
 is set up from its card and gets Auto-Restart. With SMTP virus scanning on and clamd down, every
 page shows the red warning. No CSP violation."""
 
@@ -60,7 +60,7 @@ def test_stop_asks_for_confirmation_and_says_what_stops_working(mta_page: Page, 
 
     confirm.get_by_test_id("cancel-qmail-send").click()
     expect(page.get_by_test_id("status-qmail-send")).to_have_text("up")
-    expect(page.get_by_test_id("state-line-qmail-send")).to_be_focused()  # not lost to the page's top
+    expect(page.get_by_test_id("stop-qmail-send")).to_be_focused()  # back where it was, not the page's top
     assert services.read_status(roots, "qmail-send").up
 
     page.get_by_test_id("stop-qmail-send").click()
@@ -68,6 +68,30 @@ def test_stop_asks_for_confirmation_and_says_what_stops_working(mta_page: Page, 
     expect(page.get_by_test_id("status-qmail-send")).to_have_text("down")
     assert not services.read_status(roots, "qmail-send").up
     expect(page).to_have_url(f"{page.url.split('/mailserver/')[0]}/mailserver/mta/")  # still on its page
+    assert page.evaluate("window.__cspViolations") == []
+
+
+def test_escape_cancels_a_confirmation_and_returns_to_the_button_that_opened_it(
+    mta_page: Page, qmail_send_up: Roots
+) -> None:
+    page, roots = mta_page, qmail_send_up
+    pid = services.read_status(roots, "qmail-send").pid
+    page.get_by_test_id("restart-qmail-send").click()
+    expect(page.get_by_test_id("confirm-title")).to_have_text("Restart qmail-send?")
+    expect(page.get_by_test_id("cancel-qmail-send")).to_be_focused()
+
+    page.keyboard.press("Escape")  # it did nothing: the confirmation stayed open
+    expect(page.get_by_test_id("confirm-title")).to_have_count(0)
+    expect(page.get_by_test_id("status-qmail-send")).to_have_text("up")
+    expect(page.get_by_test_id("restart-qmail-send")).to_be_focused()
+    assert services.read_status(roots, "qmail-send").pid == pid  # not restarted
+
+    page.get_by_test_id("stop-qmail-send").click()
+    expect(page.get_by_test_id("cancel-qmail-send")).to_be_focused()  # htmx has taken it in
+    page.get_by_test_id("confirm-down-qmail-send").focus()  # from its other button too
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("stop-qmail-send")).to_be_focused()
+    assert services.read_status(roots, "qmail-send").up
     assert page.evaluate("window.__cspViolations") == []
 
 
