@@ -35,7 +35,7 @@ from .celeryapp import settings
 from .daemons import auto_restart, changed_since_start, file_seen, package_version, restart_if_up
 from .operations import Payload, operation
 from .service_ops import statuses
-from .transaction import FilePlan, HandEdited, serialised
+from .transaction import FilePlan, HandEdited, changed_meanwhile, serialised
 
 SERVERS = tuple(mda.SERVERS)
 NOTE = "Set by the control panel (MDA page)."
@@ -225,7 +225,7 @@ def _put_run(request: mda_changes.MdaRequest, path: Path, state: atomic.FileStat
     expect = request.expect.get("run", atomic.ANY)
     if not state.exists and not settings.roots.service_dir(request.service).exists():
         if not atomic.still_as_seen(state, expect):
-            raise Conflict("the service was created on the server since you opened this page; reload it.")
+            raise Conflict(changed_meanwhile(f"service {request.service}"))
         daemonservice.create(
             settings.roots,
             request.service,

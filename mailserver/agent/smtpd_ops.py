@@ -23,7 +23,7 @@ from . import mta_state
 from .celeryapp import settings
 from .mta_ops import host_context
 from .operations import FieldError, Payload, operation, require
-from .transaction import FilePlan, HandEdited, serialised, text
+from .transaction import FilePlan, HandEdited, changed_meanwhile, serialised, text
 
 RULES = {"qmail-smtpd": "smtp", "qmail-submission": "submission"}  # service -> tcprules name
 
@@ -109,7 +109,7 @@ def _write(
     before = atomic.read_state(path)
     if before.exists and before.content == run and not plan.steps:
         if not atomic.still_as_seen(before, expect):
-            raise Conflict("run was changed on the server since you opened this page; reload it.")
+            raise Conflict(changed_meanwhile(f"service {service}/run"))
         return [], reset, notes
     plan.add(f"service {service}/run", path, run, expect, mode=0o755)
     return plan.apply(), reset, notes

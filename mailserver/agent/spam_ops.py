@@ -31,7 +31,7 @@ from .operations import Payload, operation
 from .service_ops import statuses
 from .simscan_ops import scanning_state
 from .training_ops import training_state
-from .transaction import FilePlan, HandEdited, serialised
+from .transaction import FilePlan, HandEdited, changed_meanwhile, serialised
 
 SERVICE = "spamd"
 SPAMASSASSIN = "usr/bin/spamassassin"
@@ -196,7 +196,7 @@ def write(payload: Payload) -> dict[str, Any]:
         if not path.parent.is_dir():
             raise InvalidValue(f"{path.parent} is missing: is SpamAssassin installed?")
         if not atomic.still_as_seen(state, request.expect):
-            raise Conflict("local.cf was changed on the server since you opened this page; reload it.")
+            raise Conflict(changed_meanwhile("local.cf"))
         if state.exists and (parsed.hand_edited or not parsed.managed) and not request.replace_hand_edit:
             raise HandEdited(
                 f"{path} was not written by this panel (or was edited by hand). Review it and confirm to "

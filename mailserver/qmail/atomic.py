@@ -120,10 +120,10 @@ def _check_expected(path: Path, expect: Expect) -> FileState:
         return current
     if expect is None:
         if current.exists:
-            raise Conflict(f"{path.name} was created on the server since you opened this page; reload it.")
+            raise Conflict(f"{path.name} was created on the server since this page showed it.")
     elif current.sha256 != expect.lower():
         what = "changed" if current.exists else "removed"
-        raise Conflict(f"{path.name} was {what} on the server since you opened this page; reload it.")
+        raise Conflict(f"{path.name} was {what} on the server since this page showed it.")
     return current
 
 

@@ -163,6 +163,20 @@ def test_refuses_to_overwrite_a_script_changed_since_it_was_read(scripts):
     assert run_script(roots, "qmail-smtpd").read_bytes() == before
 
 
+def test_an_unchanged_script_seen_stale_is_refused_once_in_the_pages_words(scripts):
+    # It said "run was changed on the server since you opened this page; reload it." under the
+    # page's own "Not saved: … changed on the server" (the same thing twice).
+    params = primary_params(scripts)
+    write_smtpd("qmail-smtpd", params, expect=script_state("qmail-smtpd")["sha256"], replace_hand_edit=True)
+    with pytest.raises(agent.AgentRefused) as refused:
+        write_smtpd("qmail-smtpd", params, expect="0" * 64)
+    assert refused.value.kind == "conflict"
+    assert refused.value.message == (
+        "Not saved: service qmail-smtpd/run changed on the server since this page showed it "
+        "(it was edited elsewhere, or the page came from the browser's history)."
+    )
+
+
 @pytest.fixture
 def linked_run_script(scripts: Roots, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     """qmail-smtpd/run replaced by a symbolic link to a script elsewhere; put back afterwards."""
