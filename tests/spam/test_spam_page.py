@@ -307,6 +307,7 @@ def test_an_unchanged_save_after_local_cf_appeared_meanwhile_says_so_and_writes_
 
     assert "Nothing changed" not in html
     assert "Not saved: the server no longer holds what this page showed" in html
+    assert "said beside each field that changed; save again to write what the box shows." in html
     assert "Changed on the server while you edited; it now holds: 6." in field_html(html, "required_score")
     assert (site / "local.cf").read_text() == written
     assert not Change.objects.exists()

@@ -33,8 +33,8 @@ from .forms import SectionForm
 State = Mapping[str, Any]
 CHANGED_MEANWHILE = (
     "Not saved: the server no longer holds what this page showed (it was changed elsewhere, or the page "
-    "came from the browser's history). What it holds now is shown beside each field; save again to "
-    "write your values."
+    "came from the browser's history). What it holds now is said beside each field that changed; save "
+    "again to write what the box shows."
 )
 
 
