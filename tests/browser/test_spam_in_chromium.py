@@ -6,6 +6,7 @@ and the spamd running under the session's svscan restarted.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -108,7 +109,10 @@ def test_the_spam_page_after_a_refused_save_and_a_gtube_test_has_no_violation(ax
     box.get_by_test_id("save-settings").click()
     expect(axe_page.get_by_test_id("save-status-settings")).to_have_text("Not saved: 3 errors")
     axe_page.get_by_test_id("gtube").click()
-    expect(axe_page.get_by_test_id("gtube-verdict")).to_contain_text("Not scored")  # no spamd on this server
+    # Either answer is a verdict to check: whether a spamd answers depends on the suite's other
+    # tests (a module's spamd may still run on the test server's port).
+    verdict = re.compile(r"Not scored|spamd scored GTUBE")
+    expect(axe_page.get_by_test_id("gtube-verdict")).to_contain_text(verdict)
     report: dict[str, list[str]] = {}
     check(axe_page, "Spam Filtering, refused and GTUBE tested", report)
     assert not report, summary(report)
