@@ -80,11 +80,7 @@ class LogQueryForm(forms.Form):
         required=False,
         help_text='One number and one unit, e.g. "36 hours" or "6 days" (like qmail-last-x).',
     )
-    start = forms.CharField(
-        label="Start",
-        required=False,
-        help_text='Epoch seconds, "5 hours ago" or YYYY-MM-DD HH:MM (in the zone the page shows times in).',
-    )
+    start = forms.CharField(label="Start", required=False)  # help: __init__ (it names the zone)
     end = forms.CharField(label="End", required=False, help_text='Same forms; empty means "now".')
     rcpt = forms.CharField(label="Recipient (xrcpt)", required=False)
     sender = forms.CharField(label="Sender (xsend)", required=False, help_text="<> selects bounces.")
@@ -127,6 +123,7 @@ class LogQueryForm(forms.Form):
             data = data.copy()
             data["limit"] = str(MAX_ROWS)
         super().__init__(data, *args, **kwargs)
+        # Its help names the zone the tables show times in, which a typed date is read in (_pinned).
         self.fields["start"].help_text = (
             f'Epoch seconds, "5 hours ago" or YYYY-MM-DD HH:MM ({timezone.get_current_timezone_name()}, '
             "as the tables show times)."
