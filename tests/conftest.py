@@ -20,6 +20,7 @@ import pytest
 
 from mailserver.agent.config import load
 from mailserver.qmail.paths import Roots
+from tests.support.db_order import misordered
 from tests.support.stack import agent_only_env, enrolled_env, free_port
 
 _WORK = Path(tempfile.mkdtemp(prefix="nodeworx-tests-"))
@@ -38,6 +39,17 @@ AGENT_ENV = {
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.update(AGENT_ENV)
     enrolled_env(_WORK, NODE, _BROKER_PORT)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's sort and pytest's regrouping by parameter
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    found = misordered(items)
+    if found:
+        transactional, later = found
+        raise pytest.UsageError(
+            f"{later.nodeid} uses the database but would run after {transactional.nodeid}, a transactional "
+            "test that empties it (the migration's groups included): see tests/support/db_order.py"
+        )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
