@@ -37,6 +37,19 @@ def test_the_page_says_plainly_that_redis_is_down(admin_client, dead_broker):
     assert "cannot be reached" in html and "Nothing was changed" in html
 
 
+@pytest.mark.parametrize("page_name", ["mta", "mda", "spam", "virus"])
+def test_with_the_agent_down_a_page_shows_no_versions_it_cannot_know(admin_client, monkeypatch, page_name):
+    # The header beside the title is drawn from the agent's state: without one the MDA page said
+    # "Courier IMAP None · qmail-pop3d None", the Spam page "SpamAssassin not installed".
+    def unreachable(*args):
+        raise agent.AgentUnavailable("The agent for node test cannot be reached.")
+
+    monkeypatch.setattr(agent, "transport", unreachable)
+    html = admin_client.get(f"/mailserver/{page_name}/").content.decode()
+    assert "The agent for node test cannot be reached." in html
+    assert 'data-testid="versions"' not in html and "None" not in html and "not installed" not in html
+
+
 def test_a_save_with_the_agent_down_is_not_reported_as_saved(admin_client, roots, stack, silent_agent):
     response = admin_client.post(
         "/mailserver/mta/save/inbound/", {"inbound-databytes": "9999999"}, HTTP_HX_REQUEST="true"

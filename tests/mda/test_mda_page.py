@@ -167,16 +167,6 @@ def test_saving_an_unchanged_imap_box_leaves_its_memory_limit_exact(admin_client
     assert "\nMAXDAEMONS=40\n" in imapd.read_text()
 
 
-def test_with_the_agent_down_the_page_says_so_and_shows_no_empty_versions(admin_client, monkeypatch):
-    def unreachable(*args):
-        raise agent.AgentUnavailable("The agent for node test cannot be reached.")
-
-    monkeypatch.setattr(agent, "transport", unreachable)
-    html = admin_client.get("/mailserver/mda/").content.decode()
-    assert "The agent for node test cannot be reached." in html
-    assert 'data-testid="versions"' not in html and "None" not in html
-
-
 def test_each_server_shows_the_port_its_files_say_it_listens_on(admin_client, roots):
     # The test server's Courier files listen on 1143 and 1993 (tests/mda/conftest.py), as the demo's on
     # 10143 and 10993: the page said 143 and 993 whatever the files held.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from mailserver.core import agent
 from mailserver.core.models import Change
 from tests.support.mta_forms import post_section, section_data
 
@@ -112,16 +111,6 @@ def test_server_content_in_help_texts_is_escaped(admin_client, roots):
     html = admin_client.get("/mailserver/mta/").content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-
-
-def test_with_the_agent_down_the_page_says_so_and_shows_no_empty_versions(admin_client, monkeypatch):
-    def unreachable(*args):
-        raise agent.AgentUnavailable("The agent for node test cannot be reached.")
-
-    monkeypatch.setattr(agent, "transport", unreachable)
-    html = admin_client.get("/mailserver/mta/").content.decode()
-    assert "The agent for node test cannot be reached." in html
-    assert 'data-testid="versions"' not in html and "None" not in html
 
 
 def test_the_alternate_server_moved_to_port_25_is_refused_as_taken_by_qmail_smtpd(admin_client, roots):
