@@ -84,14 +84,20 @@ def card_context(
     *,
     error: str | None = None,
     on_page: bool = False,
+    back_to: str | None = None,
 ) -> dict[str, Any]:
-    """Everything templates/components/service_card.html needs besides ``can_change``."""
+    """Everything templates/components/service_card.html needs besides ``can_change``.
+
+    ``focus`` says where htmx puts the focus when the card is swapped in: nowhere on a page's own
+    GET, the state line after an action (the pressed button may be gone or disabled), and the
+    Stop… or Restart… button (``back_to``) after its confirmation was cancelled.
+    """
     service = registry.get(status["name"])
     return {
         "status": status,
         "service": service,
         "next": return_url(request, service, on_page=on_page),
-        "focus": not on_page,
+        "focus": "" if on_page else (back_to or "state"),
         "service_error": error,
     }
 
@@ -113,12 +119,21 @@ def _read(request: PanelRequest, service: Service) -> tuple[ServiceStatus | dict
         return unknown_status(service.name), exc.message
 
 
+_ASKED_FIRST = {action.value for action in Action if action.needs_confirmation}
+
+
 @require_GET
 @view_required
 def card(request: PanelRequest, name: str) -> HttpResponse:
-    """The card alone, as it is now (htmx's Cancel of a confirmation, a refresh)."""
+    """The card alone, as it is now (htmx's Cancel of a confirmation, a refresh).
+
+    A Cancel names the action it cancels (``back_to``) so the card comes back with the focus on
+    that action's button: the server decides it, not a script racing the swap.
+    """
     status, error = _read(request, _service(name))
-    return render(request, "components/service_card.html", card_context(request, status, error=error))
+    back_to = request.GET.get("back_to")
+    context = card_context(request, status, error=error, back_to=back_to if back_to in _ASKED_FIRST else None)
+    return render(request, "components/service_card.html", context)
 
 
 def _confirm(request: HttpRequest, service: Service, action: Action) -> HttpResponse:

@@ -146,6 +146,32 @@ def test_with_htmx_a_confirmed_restart_answers_with_the_card(mail_admin_client, 
     assert hidden(card, "next") == "/mailserver/mta/"
 
 
+def autofocused(html: str) -> list[str]:
+    """The data-testid of each element the swapped-in card asks htmx to focus."""
+    return re.findall(r'<[^>]*data-testid="([^"]+)"[^>]*\sautofocus[\s>]', html)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("back_to", "focused"), [("restart", "restart-qmail-send"), ("down", "stop-qmail-send")]
+)
+def test_a_cancelled_confirmation_brings_the_card_back_focused_on_its_button(
+    mail_admin_client, running_qmail_send, back_to, focused
+):
+    confirm = mail_admin_client.get(f"/services/qmail-send/{back_to}/", **HTMX).content.decode()
+    cancel = re.search(r'hx-get="([^"]+)"[^>]*>Cancel<', confirm)
+    assert cancel, "the confirmation has no htmx Cancel"
+    card = mail_admin_client.get(cancel[1].replace("&amp;", "&"), **HTMX).content.decode()
+    assert autofocused(card) == [focused]  # the server says where, not a script after the swap
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("back_to", ["", "up", "boot-on", "x"])
+def test_a_card_asked_for_otherwise_focuses_its_state_line(mail_admin_client, running_qmail_send, back_to):
+    card = mail_admin_client.get("/services/qmail-send/", {"back_to": back_to}, **HTMX).content.decode()
+    assert autofocused(card) == ["state-line-qmail-send"]
+
+
 @pytest.mark.integration
 def test_a_refused_action_shows_why_in_the_card(mail_admin_client, roots):
     card = mail_admin_client.post("/services/qmail-send/boot-on/", **HTMX).content.decode()
