@@ -5,6 +5,12 @@ shell: ``-f SENDER`` sets the envelope sender explicitly, ``-a`` takes the recip
 arguments only (after ``--``, and each validated as a plain user@domain by :mod:`.request`), the
 message comes on its stdin, the environment is empty but for PATH, and it gets a timeout.
 
+qmail-inject runs as the user qmail-queue's setuid bit names (qmailq) when the agent is root. The
+production agent runs with NoNewPrivileges, under which the kernel ignores setuid bits: qmail-queue
+would then write the message's files as root, files qmail's install never makes, which the panel's
+own queue check reports as ones qmail-send cannot use. Taking on the bit's user before the exec gives
+the files the same owner whether the bit is honoured or not.
+
 qmail-inject does not say which number the queue gave the message, and the page wants it to
 follow the message through the send log. The message carries a random token in an
 ``X-Nodeworx-Test`` header; the new mess files are searched for it. A local delivery can finish
@@ -17,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -76,6 +83,17 @@ def program(roots: Roots) -> Path:
     return roots.qmail_program("qmail-inject")
 
 
+def queue_user(roots: Roots) -> int | None:
+    """The uid qmail-queue's setuid bit would run it as, when this root process must take it on itself."""
+    try:
+        found = os.stat(roots.qmail_program("qmail-queue"))
+    except OSError:
+        return None
+    if os.geteuid() != 0 or not found.st_mode & stat.S_ISUID or found.st_uid == 0:
+        return None
+    return found.st_uid
+
+
 def inject(roots: Roots, layout: Layout, request: InjectRequest, *, timeout: float) -> Injected:
     """Run qmail-inject for ``request``; InvalidValue when it is not installed, QmailError when it fails."""
     path = program(roots)
@@ -89,6 +107,7 @@ def inject(roots: Roots, layout: Layout, request: InjectRequest, *, timeout: flo
     index.refresh(("mess",))
     before = index.ids("mess")
     argv = [str(path), "-a", "-f", request.sender, "--", *request.recipients]
+    user = queue_user(roots)
     started = time.time()
     try:
         done = subprocess.run(
@@ -99,6 +118,7 @@ def inject(roots: Roots, layout: Layout, request: InjectRequest, *, timeout: flo
             env={"PATH": "/usr/bin:/bin"},
             cwd="/",
             check=False,
+            user=user,  # the group stays the agent's, as under the setuid bit
         )
     except subprocess.TimeoutExpired:
         raise QmailError(
@@ -120,16 +140,16 @@ def inject(roots: Roots, layout: Layout, request: InjectRequest, *, timeout: flo
             continue
         if f"\n{HEADER}: {token}\n".encode() in head:
             return Injected(msg_id, "queue", started, token)
-    found = _in_log(roots, request.sender, started)
+    found = _in_log(roots, request.sender, started, os.getuid() if user is None else user)
     return Injected(found, "log" if found else "", started, token)
 
 
-def _in_log(roots: Roots, sender: str, since: float) -> int | None:
-    """The newest ``info msg`` line of a message from ``sender`` queued by this uid since ``since``."""
+def _in_log(roots: Roots, sender: str, since: float, uid: int) -> int | None:
+    """The newest ``info msg`` line of a message from ``sender`` queued by ``uid`` since ``since``."""
     for line in reversed(logtail.last_lines(roots.log_dir("send"), count=400)):
         if line.at is not None and line.at < since - 1:
             break
         match = _INFO.search(line.text)
-        if match and match.group(2) == sender and int(match.group(3)) == os.getuid():
+        if match and match.group(2) == sender and int(match.group(3)) == uid:
             return int(match.group(1))
     return None

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pwd
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +36,7 @@ from mailserver.qmail.logs.index import CACHE_ENV
 from mailserver.qmail.logs.messages import Message, messages
 from mailserver.qmail.logs.tai64n import encode, label_unix
 from mailserver.qmail.paths import Roots
-from mailserver.qmail.queue import changes, listing, qread, request, reset
+from mailserver.qmail.queue import changes, check, listing, qread, request, reset
 from mailserver.qmail.queue.layout import Layout, discover
 from tests.support.queues import qread_blocks as blocks
 from tests.support.svscan import running_svscan
@@ -301,3 +303,34 @@ def test_a_test_message_is_delivered_and_traced(real, agent):
     maildir = Path(pwd.getpwnam("alice").pw_dir) / "Maildir" / "new"
     header = f"X-Nodeworx-Test: {injected['token']}\n".encode()
     assert [p for p in maildir.iterdir() if header in p.read_bytes()]
+
+
+SETPRIV = Path("/usr/bin/setpriv")
+INJECT_AS_THE_AGENT = """
+import json, sys
+from mailserver.qmail.paths import Roots
+from mailserver.qmail.queue import inject, request
+from mailserver.qmail.queue.layout import discover
+roots = Roots()
+wanted = request.inject_request(json.loads(sys.argv[1]))
+print(inject.inject(roots, discover(roots.queue_dir), wanted, timeout=30).id)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not SETPRIV.exists(), reason="needs root and setpriv")
+def test_a_test_message_sent_under_the_units_no_new_privileges_is_queued_as_qmail_queue_owns_it(real):
+    # The agent's systemd unit sets NoNewPrivileges: the kernel then ignores qmail-queue's setuid bit,
+    # and the message's files came out root's, which the panel's own queue check reports.
+    sender = f"nnp-{int(time.time())}@example.test"
+    payload = json.dumps({"from": sender, "to": [f"user@{DEFERRED}"], "subject": "under the unit"})
+    done = subprocess.run(
+        [str(SETPRIV), "--no-new-privs", sys.executable, "-c", INJECT_AS_THE_AGENT, payload],
+        capture_output=True, text=True, timeout=TIMEOUT, cwd=Path(__file__).resolve().parents[3],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    msg_id = int(done.stdout)
+    qmailq = os.stat(REAL.qmail_program("qmail-queue")).st_uid
+    assert os.stat(real.path("mess", msg_id)).st_uid == qmailq  # not 0, root's
+    assert not [p for p in check.check(real, now=time.time()).problems if p.id == msg_id]
+    assert delete(real, msg_id).changed == [msg_id]
+    agree(real)
