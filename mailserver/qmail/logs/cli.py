@@ -17,14 +17,24 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 
-from . import config, timespec
+from mailserver.qmail.environment import SERVER_ROOT_ENV
+
+from . import config, index, timespec
 
 BLOCK = 1 << 20  # read the pipe in big blocks: the operators work on whole blocks of lines
 
 Main = Callable[[list[str] | None], int]
-ENV_HELP = (
-    "environment: NODEWORX_QMAIL_SEND_LOG (default /var/log/qmail/send), NODEWORX_QMAIL_ROOT "
-    "(default /var/qmail), NODEWORX_NOW (fixed 'now', epoch seconds), NODEWORX_QMAIL_LOG_CACHE"
+# Every setting a tool reads, each on its own line: a pipeline's tools share the one environment.
+ENV_HELP = "\n".join(
+    [
+        "environment:",
+        f"  {SERVER_ROOT_ENV}      the mail host's root the defaults below are under (default /)",
+        f"  {config.SEND_LOG_ENV}   qmail-send's log directory (default /var/log/qmail/send)",
+        f"  {config.QMAIL_ROOT_ENV}       qmail's directory, for control/queuelifetime (default /var/qmail)",
+        f"  {config.WEBMAIL_UIDS_ENV}     xwebmail's users or uids, comma-separated (apache,www-data)",
+        f"  {index.CACHE_ENV}  where the info-line tables are kept ('off': in memory only)",
+        f"  {timespec.NOW_ENV}              a fixed 'now' in epoch seconds, for repeatable runs",
+    ]
 )
 
 

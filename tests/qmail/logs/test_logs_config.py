@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
-from mailserver.qmail.logs import config
+import pytest
+
+from mailserver.qmail.environment import SERVER_ROOT_ENV
+from mailserver.qmail.logs import config, index, timespec
 
 
 def queuelifetime_within(seconds: float, root: Path) -> int | None:
@@ -36,3 +40,23 @@ def test_queuelifetime_is_not_read_from_a_fifo_or_through_a_link(tmp_path: Path)
     (tmp_path / "elsewhere").write_text("60\n")
     path.symlink_to(tmp_path / "elsewhere")
     assert config.queuelifetime(tmp_path) == config.DEFAULT_QUEUELIFETIME
+
+
+def tools() -> list[EntryPoint]:
+    return [
+        ep for ep in entry_points(group="console_scripts") if ep.value.startswith("mailserver.qmail.logs.")
+    ]
+
+
+def test_every_tools_help_names_every_setting_a_pipeline_reads(capsys: pytest.CaptureFixture[str]) -> None:
+    # The help named four of them: an admin could not learn from it that the tools follow
+    # NODEWORX_SERVER_ROOT or how xwebmail tells webmail's users.
+    settings = [SERVER_ROOT_ENV, config.SEND_LOG_ENV, config.QMAIL_ROOT_ENV, config.WEBMAIL_UIDS_ENV]
+    settings += [index.CACHE_ENV, timespec.NOW_ENV]
+    found = tools()
+    assert len(found) > 20, [ep.name for ep in found]
+    for tool in found:
+        with pytest.raises(SystemExit):
+            tool.load()(["--help"])
+        shown = capsys.readouterr().out
+        assert [name for name in settings if name not in shown] == [], tool.name
