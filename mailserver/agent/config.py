@@ -5,6 +5,8 @@ tasks with its private key and checks results against each node's public key; an
 agent holds only its own private key and the panel's public key (see ``signing``).
 Only the agent uses the roots. One setting, NODEWORX_SERVER_ROOT, moves every root
 at once: ``/`` for a real mail host, ``./var/demo`` for the self-contained demo server.
+NODEWORX_TCPRULES_DIR moves the SMTP rules alone (tcp.smtp and its cdb; ``/etc`` by
+default), to a directory the sandboxed agent unit can write without all of ``/etc``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from mailserver.qmail.environment import env_float, env_path, server_root
 from mailserver.qmail.paths import Roots
 
 _NODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+TCPRULES_DIR_ENV = "NODEWORX_TCPRULES_DIR"
+DEFAULT_TCPRULES_DIR = Path("/etc")
 
 
 def queue_for(node: str) -> str:
@@ -52,6 +56,7 @@ class AgentConfig:
     smtpd_user: str
     log_user: str
     checkpassword: str
+    tcprules_dir: Path = DEFAULT_TCPRULES_DIR  # as the mail host names it; under server_root in roots
 
     @property
     def queue(self) -> str:
@@ -69,7 +74,7 @@ class AgentConfig:
             service=root / "service",
             log=root / "var/log/qmail",
             bin=self.bin_dir,
-            tcprules=root / "etc",
+            tcprules=root / self.tcprules_dir.relative_to("/"),
             system=root,
         )
 
@@ -94,6 +99,22 @@ def broker_url() -> str:
     return f"{scheme}://{quote(user, safe='')}:{password}@{rest}"
 
 
+def tcprules_dir() -> Path:
+    """NODEWORX_TCPRULES_DIR: the directory of tcp.smtp, tcp.submission and their cdbs on the mail
+    host (unset or empty: /etc). A path on the host, as the run scripts name it, so absolute; the
+    agent finds it under NODEWORX_SERVER_ROOT like every other root."""
+    value = os.environ.get(TCPRULES_DIR_ENV, "")
+    if not value:
+        return DEFAULT_TCPRULES_DIR
+    path = Path(value)
+    if not path.is_absolute() or ".." in path.parts or path == Path("/"):
+        raise ValueError(
+            f"{TCPRULES_DIR_ENV} must be an absolute directory on the mail host, such as /etc/tcprules.d "
+            f"(not {value!r})"
+        )
+    return path
+
+
 def load() -> AgentConfig:
     var = BASE_DIR / "var"
     broker = broker_url()
@@ -113,4 +134,5 @@ def load() -> AgentConfig:
         smtpd_user=os.environ.get("NODEWORX_SMTPD_USER", "qmaild"),
         log_user=os.environ.get("NODEWORX_LOG_USER", "qmaill"),
         checkpassword=os.environ.get("NODEWORX_CHECKPASSWORD", "/home/vpopmail/bin/vchkpw"),
+        tcprules_dir=tcprules_dir(),
     )

@@ -32,7 +32,7 @@ class Roots:
     service: Path = Path("/service")  # svscan's directory of service links
     log: Path = Path("/var/log/qmail")  # multilog directories
     bin: Path = Path("/usr/bin")  # daemontools and ucspi-tcp programs
-    tcprules: Path = Path("/etc")  # tcp.smtp and its compiled cdb
+    tcprules: Path = Path("/etc")  # tcp.smtp and its compiled cdb (NODEWORX_TCPRULES_DIR moves it)
     system: Path = Path("/")  # the host's own tree: packaged daemons such as /usr/sbin/spamd
 
     @property
