@@ -96,12 +96,24 @@ class Change(models.Model):
     @property
     def diff(self) -> str:
         lines = difflib.unified_diff(
-            self.before.splitlines(keepends=True),
-            self.after.splitlines(keepends=True),
+            _diff_lines(self.before),
+            _diff_lines(self.after),
             fromfile=f"{self.target} (before)",
             tofile=f"{self.target} (after)",
         )
         return "".join(lines)
+
+
+NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+def _diff_lines(text: str) -> list[str]:
+    """Lines for the diff, each ending in a newline: a file edited by hand may lack its last one,
+    and difflib would then glue that line to the next ("-20x+5000000"). Marked as diff(1) does."""
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n" + NO_NEWLINE
+    return lines
 
 
 class Panel(models.Model):
