@@ -5,7 +5,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from .permissions import VIEW
 
@@ -29,7 +30,7 @@ class LoginRequiredMiddleware:
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
             if not user.has_perm(VIEW):
-                return HttpResponseForbidden(
-                    "Your account may not use this panel: it needs the Mail viewers or Mail admins group."
-                )
+                # A page, not a bare line: it carries the header's Log out, the only way out.
+                reason = "Your account may not use this panel: it needs the Mail viewers or Mail admins group."
+                return render(request, "403.html", {"exception": reason}, status=403)
         return self.get_response(request)

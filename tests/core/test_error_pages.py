@@ -1,0 +1,39 @@
+"""The pages an admin lands on when something is refused, missing or broken: in the panel's look,
+saying what happened, with a way on (and, for an account refused everything, the way out)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import RequestFactory
+from django.views.defaults import server_error
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_account_in_no_group_is_told_why_and_can_log_out_from_the_page(member_client):
+    client = member_client("newcomer", None)
+
+    response = client.get("/mailserver/mta/")
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "it needs the Mail viewers or Mail admins group" in html
+    assert 'action="/logout/"' in html and "Log out" in html  # logging out takes a POST: a button
+    assert 'href="/changes/"' not in html  # no links to pages it would be refused
+
+
+def test_a_change_that_does_not_exist_is_a_page_of_the_panel(admin_client):
+    response = admin_client.get("/changes/999999/")
+
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "There is no page at <code>/changes/999999/</code>" in html
+    assert 'action="/logout/"' in html and 'href="/"' in html
+
+
+def test_a_server_error_says_where_to_look_before_trying_again():
+    response = server_error(RequestFactory().get("/changes/1/restore/"))
+
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Server error" in html and 'href="/changes/"' in html and "before trying again" in html
