@@ -12,6 +12,7 @@ from .permissions import VIEW
 
 # Logging out needs no permission: an account refused every page must still be able to leave.
 _OPEN = ("/login/", "/logout/", "/static/", "/admin/login/")
+NO_GROUP = "Your account may not use this panel: it needs the Mail viewers or Mail admins group."
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -31,6 +32,5 @@ class LoginRequiredMiddleware:
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
             if not user.has_perm(VIEW):
                 # A page, not a bare line: it carries the header's Log out, the only way out.
-                reason = "Your account may not use this panel: it needs the Mail viewers or Mail admins group."
-                return render(request, "403.html", {"exception": reason}, status=403)
+                return render(request, "403.html", {"exception": NO_GROUP}, status=403)
         return self.get_response(request)
