@@ -73,7 +73,15 @@ def run_training(config: AgentConfig, *, limit: int | None = None) -> training.T
             why = "a symbolic link or not a directory" if link else exc.strerror
             run.errors.append(f"{box.user}: the training folders could not be made ({why})")
             continue
-        user_dir = None if bayes_path else training.user_dir(home_dir, box, entry.pw_uid, entry.pw_gid)
+        try:
+            user_dir = None if bayes_path else training.user_dir(home_dir, box, entry.pw_uid, entry.pw_gid)
+        except OSError as exc:
+            # spamd's home missing or unwritable: a failed run the box shows, not an error of the call
+            # (which left the box's line on the run before and recorded nothing).
+            run.errors.append(
+                f"{box.user}: spamd's Bayes directory could not be made ({exc.strerror}: {exc.filename})"
+            )
+            continue
         argv = training.sa_learn_command(
             roots.system / SA_LEARN, roots.program("setuidgid"), params.user, site_dir, bayes_path, user_dir
         )
