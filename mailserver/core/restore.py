@@ -17,6 +17,7 @@ from mailserver.qmail import control
 
 from . import agent
 from .models import Change, ChangeResult
+from .sections.effects import _when
 
 OPERATION = "agent.restore.file"
 ACTION = "restore"
@@ -29,6 +30,11 @@ _SCRIPTS = ("service qmail-smtpd/run", "service qmail-submission/run")
 class Restorable:
     possible: bool
     why_not: str = ""
+
+
+def takes_effect(target: str) -> str:
+    """When a restored file is in effect, in the words a save's notice uses ("… when qmail-send restarts")."""
+    return _when(target)
 
 
 def is_file_target(change: Change) -> bool:
@@ -87,10 +93,15 @@ def restore(user: Any, original: Change) -> Change:
             result=ChangeResult.APPLIED,
             message="The file already held this version; nothing was written.",
         )
+    after = done[0].get("after") or ""
+    wrote = f"Restored the version from before change {original.pk}"
+    if not after:
+        wrote += ": there was no file then, so it is removed"
     return Change.objects.create(
         **fields,
         before=done[0].get("before") or "",
-        after=done[0].get("after") or "",
+        after=after,
         result=ChangeResult.APPLIED,
-        message=f"Restored the version from before change {original.pk}.",
+        # Like a save's notice: a restored control file is no more in effect at once than a saved one.
+        message=f"{wrote}; {takes_effect(original.target)}.",
     )

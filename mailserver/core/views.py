@@ -23,6 +23,7 @@ def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "change": change,
         "restorable": restore.restorable(change),
         "is_file": restore.is_file_target(change),
+        "takes_effect": restore.takes_effect(change.target),
         "restorations": change.restorations.all(),
     }
     return render(request, "core/change_detail.html", context)
