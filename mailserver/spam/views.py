@@ -59,17 +59,33 @@ def train_now(request: PanelRequest) -> HttpResponse:
         context["train_error"] = exc.message
     else:
         run = answer["run"]
-        summary = (
-            f"learned {run['learned']['spam']} spam and {run['learned']['ham']} ham "
-            f"from {run['mailboxes']} mailboxes"
-        )
-        done = [{"target": TRAINING_TARGET, "action": "run", "after": summary}]
+        done = [{"target": TRAINING_TARGET, "action": "run", "after": learned(run)}]
         agent.record(request.user, request.node, done, ChangeResult.APPLIED)
-        context["run"] = run
+        # The box's last-run line comes with the answer: the run just made, as the page would show it.
+        context |= {"run": run, "summary": train_text(run), "training": answer["state"]}
     if is_htmx(request):
         return render(request, "spam/_train_result.html", context)
     if "train_error" in context:
         messages.error(request, f"Not trained: {context['train_error']}")
+    elif context["run"]["errors"]:
+        messages.warning(request, context["summary"])
     else:
-        messages.success(request, "Trained now: " + summary + ".")
+        messages.success(request, context["summary"])
     return redirect("spam:page")
+
+
+def learned(run: dict[str, Any]) -> str:
+    mailboxes = run["mailboxes"]
+    return (
+        f"learned {run['learned']['spam']} spam and {run['learned']['ham']} ham "
+        f"from {mailboxes} mailbox{'' if mailboxes == 1 else 'es'}"
+    )
+
+
+def train_text(run: dict[str, Any]) -> str:
+    """What a run did, said once: beside the button with htmx, as the page's message without."""
+    done = "L" + learned(run)[1:]
+    errors = run["errors"]
+    if not errors:
+        return f"{done}."
+    return f"{done}, with {len(errors)} problem{'' if len(errors) == 1 else 's'}: " + "; ".join(errors)
