@@ -160,6 +160,13 @@ def write_simscan(payload: Payload) -> dict[str, Any]:
                     f"tcprules {source.name}", source, new_rules.encode(), atomic.expectation(expect, "rules")
                 )
                 rules_changed = True
+                refused = tcprules.unwritable(
+                    roots, SMTP_RULES, "QMAILQUEUE for SMTP-level scanning",
+                    f" Or by hand: set QMAILQUEUE=\"{simscan}\" on the allow rules of {source}, then "
+                    f"run tcprules {cdb.name} {cdb.name}.tmp < {source.name} in {source.parent}.",
+                )  # fmt: skip
+                if refused:
+                    raise QmailError(refused)
         changes = plan.apply()
         if rules_changed:
             try:

@@ -2,6 +2,11 @@
 
 tcpserver -x drops every connection while its cdb is missing, so a new SMTP service
 gets an ``:allow`` source and its cdb before it is ever started.
+
+Both files are replaced through temporary files in their own directory (ROOTS.tcprules:
+/etc, or NODEWORX_TCPRULES_DIR), so that whole directory must be writable. The sandboxed
+agent unit opens SANDBOX_DIR alone and keeps /etc read-only: :func:`unwritable` says so,
+before anything is written, in words the page shows.
 """
 
 from __future__ import annotations
@@ -17,6 +22,46 @@ from .serverfile import open_regular
 
 DEFAULT_RULES = b":allow\n"
 TIMEOUT = 10.0
+# The rules' own directory that deploy/systemd/nodeworx-agent.service lets the agent write.
+SANDBOX_DIR = "/etc/tcprules.d"
+SETTING = "NODEWORX_TCPRULES_DIR"
+
+
+def unwritable(roots: Roots, name: str, what: str, by_hand: str = "") -> str | None:
+    """Why the rules ``tcp.NAME`` cannot be written where the agent keeps them, or None.
+
+    ``what`` names the change for the admin, ``by_hand`` how to make it without the panel.
+    Checked before a save writes anything: a directory that is missing (the setting names one
+    the rules were never moved to), or on a file system mounted read-only (the agent unit's
+    sandbox; statvfs reports the mount's flag).
+    """
+    directory = roots.tcprules
+    source = roots.rules(name)[0]
+    try:
+        read_only = bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except FileNotFoundError:
+        return (
+            f"Not saved: {what} goes in {source}, but {directory} does not exist. {SETTING} names it: "
+            "move the SMTP rules there first (README, Production). Nothing was changed."
+        )
+    except OSError:
+        return None  # the write itself will say what is wrong
+    if not read_only:
+        return None
+    if directory == roots.system / "etc":
+        how = (
+            f"move the SMTP rules to {SANDBOX_DIR}, the directory the agent's unit opens, and set "
+            f"{SETTING}={SANDBOX_DIR} (README, Production)"
+        )
+    else:
+        how = (
+            f"the agent's unit opens {SANDBOX_DIR} only: keep the rules there, or give the agent "
+            f"{directory} with ReadWritePaths={directory} in a drop-in"
+        )
+    return (
+        f"Not saved: the agent's sandbox keeps {directory} read-only, so {what} cannot be written "
+        f"to {source.name} there. To change it from the panel, {how}.{by_hand} Nothing was changed."
+    )
 
 
 def ensure_rules(roots: Roots, name: str) -> list[Path]:
@@ -25,6 +70,9 @@ def ensure_rules(roots: Roots, name: str) -> list[Path]:
     created: list[Path] = []
     if cdb.exists():
         return created
+    refused = unwritable(roots, name, "the new service's :allow rules")
+    if refused:
+        raise QmailError(refused)
     if not source.exists():
         atomic.write_atomic(source, DEFAULT_RULES, expect_sha256=None, default_mode=0o644)
         created.append(source)

@@ -1,0 +1,156 @@
+"""The SMTP rules under the sandboxed agent unit: in a directory of their own they are the panel's
+to change; left in the read-only /etc, a save that needs them says so and changes nothing.
+
+ReadWritePaths cannot name a glob, and a file bound on its own cannot be renamed over, so the
+unit opens NODEWORX_TCPRULES_DIR=/etc/tcprules.d whole and /etc not at all. The operations run
+under the unit's restrictions rebuilt as in tests/deploy/test_agent_unit.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mailserver.agent.config import load
+from mailserver.demo.builder import build
+from tests.deploy.test_agent_unit import (
+    PREPARE,
+    SETTINGS,
+    _run_agent,
+    _server,
+    load_roots,
+    needs_namespaces,
+)
+from tests.deploy.unit_file import capabilities, environment, may_write, optional
+
+OWN_DIR = "/etc/tcprules.d"  # tcprules.SANDBOX_DIR, the directory the unit opens
+
+
+@pytest.fixture
+def own_rules_dir(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The agent's environment (and the prepare step's: the unit's EnvironmentFile) names it."""
+    monkeypatch.setenv("NODEWORX_TCPRULES_DIR", OWN_DIR)
+    return OWN_DIR
+
+
+@pytest.fixture
+def rules_in_etc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NODEWORX_TCPRULES_DIR", raising=False)
+
+
+def _with_simscan(root: Path) -> None:
+    """simscan installed (stand-ins, tests only), so SMTP-level scanning edits tcp.smtp."""
+    roots = load_roots(root)
+    for name in ("simscan", "simscanmk"):
+        (roots.qmail / "bin" / name).write_text(f"#!/bin/sh\n# test stand-in for {name}\nexit 0\n")
+        (roots.qmail / "bin" / name).chmod(0o755)
+
+
+def test_the_unit_lets_the_agent_write_the_rules_in_their_own_directory(monkeypatch, own_rules_dir):
+    for name, value in {**environment(SETTINGS), "NODEWORX_SERVER_ROOT": "/"}.items():
+        monkeypatch.setenv(name, value)
+    roots = load().roots
+    source, cdb = roots.rules("smtp")
+    assert source == Path(OWN_DIR) / "tcp.smtp"
+    writes = [*roots.rules("smtp"), *roots.rules("submission")]
+    writes += [source.with_name(".tcp.smtp.tmp-1234"), cdb.with_name("tcp.smtp.cdb.tmp")]  # the renames
+    assert [path for path in writes if not may_write(SETTINGS, path)] == []
+    assert not may_write(SETTINGS, Path("/etc/passwd"))
+    assert not may_write(SETTINGS, Path("/etc/tcp.smtp"))
+    # "-": a host whose rules are still in /etc, without the directory, starts the agent all the same.
+    assert Path(OWN_DIR) in optional(SETTINGS, "ReadWritePaths")
+
+
+@needs_namespaces
+def test_smtp_level_scanning_is_switched_under_the_unit_with_the_rules_in_their_own_directory(
+    tmp_path, own_rules_dir
+):
+    root = _server(tmp_path / "server")
+    _with_simscan(root)
+    roots = load_roots(root)
+    simscan = roots.qmail_program("simscan")
+    result = _run_agent(
+        root,
+        [
+            ["simscan.write", {"spam": True, "clam": True}],
+            # the alternate server: created with the rules the prepare step made beside tcp.smtp
+            ["mta.write_smtpd", {"service": "qmail-submission", "params": {"port": "587"}}],
+        ],
+        probes=[str(root / "etc/probe")],
+        caps=capabilities(SETTINGS),
+    )
+    assert [call for call in result["calls"] if not call["ok"]] == []
+    source, cdb = roots.rules("smtp")
+    assert source.parent == root / "etc/tcprules.d"
+    assert f'QMAILQUEUE="{simscan}"' in source.read_text()
+    assert str(simscan).encode() in cdb.read_bytes()  # tcprules rebuilt the cdb tcpserver reads
+    assert (roots.control_dir / "simcontrol").read_text().startswith(":clam=yes,spam=yes,")
+    answer = result["calls"][0]["answer"]
+    assert answer["state"]["spam_active"] and answer["state"]["clam_active"]
+    for service, name in (("qmail-smtpd", "smtp"), ("qmail-submission", "submission")):
+        run = (roots.service_dir(service) / "run").read_text()
+        assert f"TCPRULES_CDB={roots.rules(name)[1]}\n" in run
+    assert [p.name for p in (root / "etc").iterdir() if p.name.startswith(("tcp.", ".tcp."))] == []
+    assert result["probes"] == {str(root / "etc/probe"): "EROFS"}  # /etc itself stays read-only
+
+
+@needs_namespaces
+def test_with_the_rules_in_etc_the_save_says_the_sandbox_keeps_etc_read_only(tmp_path, rules_in_etc):
+    root = _server(tmp_path / "server")
+    _with_simscan(root)
+    roots = load_roots(root)
+    source, cdb = roots.rules("smtp")
+    before = source.read_bytes(), cdb.read_bytes()
+    result = _run_agent(root, [["simscan.write", {"spam": True}]], probes=[], caps=capabilities(SETTINGS))
+    (call,) = result["calls"]
+    assert call["ok"] is False
+    error = call["error"]
+    assert error.startswith(f"QmailError: Not saved: the agent's sandbox keeps {root}/etc read-only, ")
+    assert "QMAILQUEUE for SMTP-level scanning cannot be written to tcp.smtp there" in error
+    assert f"set NODEWORX_TCPRULES_DIR={OWN_DIR}" in error
+    assert f'Or by hand: set QMAILQUEUE="{roots.qmail_program("simscan")}"' in error
+    assert "Read-only file system" not in error  # said before anything was tried
+    assert (source.read_bytes(), cdb.read_bytes()) == before
+    assert not (roots.control_dir / "simcontrol").exists()
+
+
+def test_prepare_makes_the_rules_of_a_new_service_in_their_own_directory(tmp_path, own_rules_dir):
+    root = tmp_path / "server"
+    roots = load_roots(root)
+    build(roots, smtpd_user="nobody", log_user="nobody")
+    roots.service_dir("qmail-submission").unlink()
+    for path in roots.rules("submission"):
+        path.unlink()
+    subprocess.run([str(PREPARE), str(root)], check=True, timeout=30)
+    assert roots.rules("submission")[0].read_text() == ":allow\n"
+    assert roots.rules("submission")[1].stat().st_size > 0
+    assert not (root / "etc/tcp.submission").exists()
+    # On a fresh host the directory is made for it.
+    for path in roots.tcprules.iterdir():
+        path.unlink()
+    roots.tcprules.rmdir()
+    roots.service_dir("qmail-smtpd").unlink()
+    subprocess.run([str(PREPARE), str(root)], check=True, timeout=30)
+    assert sorted(p.name for p in roots.tcprules.iterdir()) == [
+        "tcp.smtp", "tcp.smtp.cdb", "tcp.submission", "tcp.submission.cdb"
+    ]  # fmt: skip
+
+
+def test_prepare_refuses_to_start_the_agent_while_a_services_rules_are_still_in_etc(tmp_path):
+    root = tmp_path / "server"
+    build(load_roots(root), smtpd_user="nobody", log_user="nobody")  # rules in ROOT/etc
+    done = subprocess.run(
+        [str(PREPARE), str(root)],
+        env={"PATH": "/usr/bin:/bin", "NODEWORX_TCPRULES_DIR": OWN_DIR},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 1
+    assert (
+        f"NODEWORX_TCPRULES_DIR is {OWN_DIR}, but the rules of qmail-smtpd are still in /etc "
+        f"(tcp.smtp.cdb): copy them to {OWN_DIR} first (README, Production)"
+    ) in done.stderr
+    assert not (root / "etc/tcprules.d").exists()
