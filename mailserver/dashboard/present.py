@@ -89,7 +89,7 @@ def system_figures(system: Mapping[str, Any]) -> dict[str, Any]:
 def growth_notes(found: Sequence[Growth]) -> list[str]:
     notes = []
     for growth in found:
-        since = timezone.localtime(growth.since).strftime("%H:%M")
+        since = timezone.localtime(growth.since).strftime("%H:%M %Z")  # the zone, as "counted at" says it
         share = f" (+{growth.percent} %)" if growth.percent is not None else ""
         notes.append(
             f"The {growth.queue} queue is growing fast: {growth.before} → {growth.now} messages "
