@@ -1,7 +1,8 @@
 """What the MDA, Spam and Virus operations share: files as seen, Auto-Restart, versions, restarts.
 
 Touches nothing by itself: reads the files it is given, the agent's Auto-Restart journal
-(in NODEWORX_AGENT_STATE) and ``dpkg-query``'s answer; :func:`restart_if_up` runs svc.
+(in NODEWORX_AGENT_STATE) and ``dpkg-query``'s answer; :func:`restart_if_up` runs svc and
+records what the new process started with (:mod:`mailserver.agent.start_record`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from mailserver.qmail.environment import env_float
 from mailserver.qmail.errors import UnreadableFile
 from mailserver.services import autorestart
 
+from . import start_record
 from .celeryapp import settings
 
 _journal: autorestart.Journal | None = None
@@ -83,14 +85,6 @@ def package_version(package: str) -> str:
     return version if "install ok installed" in status and version else "not installed"
 
 
-def changed_since_start(status: services.ServiceStatus, files: dict[str, float | None]) -> list[str]:
-    """The files (by label) written after the service's last start: it runs with their old content."""
-    if not status.up or status.since is None:
-        return []
-    started = status.since.timestamp()
-    return sorted(label for label, mtime in files.items() if mtime is not None and mtime > started)
-
-
 def restart_if_up(name: str) -> dict[str, object]:
     """``svc -t`` when the service runs, and wait for its new process; a stopped one stays stopped.
 
@@ -104,6 +98,7 @@ def restart_if_up(name: str) -> dict[str, object]:
             "status": before.summary,
             "note": f"{name} is not running: the change takes effect when it starts.",
         }
+    reads = start_record.reads_now(name)
     services.control(roots, name, services.Action.RESTART)
     try:
         after = services.wait_until(roots, name, lambda s: s.up and s.pid != before.pid, RESTART_TIMEOUT)
@@ -113,4 +108,5 @@ def restart_if_up(name: str) -> dict[str, object]:
             "status": exc.status.summary,
             "note": f"{name} was told to restart but has not come back yet ({exc.status.summary}).",
         }
+    start_record.record(name, reads, after)  # what "Restart it" is judged against from now on
     return {"restarted": True, "status": after.summary, "note": f"{name} was restarted to take the change."}

@@ -26,15 +26,15 @@ from mailserver.qmail import (
     mda,
     mda_changes,
     mda_scripts,
-    services,
     tcpstatus,
 )
 from mailserver.qmail.errors import Conflict, FieldError, UnreadableFile
 
 from .celeryapp import settings
-from .daemons import auto_restart, changed_since_start, file_seen, package_version, restart_if_up
+from .daemons import auto_restart, file_seen, package_version, restart_if_up
 from .operations import Payload, operation
 from .service_ops import statuses
+from .start_record import pending
 from .transaction import FilePlan, HandEdited, changed_meanwhile, serialised
 
 SERVERS = tuple(mda.SERVERS)
@@ -129,11 +129,7 @@ def server_state(name: str, status: ServiceStatus) -> MdaServer:
         "text": text if state.exists and (not reading.managed or reading.hand_edited) else "",
         "notes": notes,
     }
-    since = services.read_status(roots, name)
-    mtimes = {
-        "run script": state.mtime,
-        **{f"{courier.config_dir(roots)}/{f}": s["mtime"] for f, s in files.items()},
-    }
+    restart = pending(name, status["up"], status["pid"], status["since"])
     return {
         "service": name,
         "label": info.label,
@@ -148,7 +144,8 @@ def server_state(name: str, status: ServiceStatus) -> MdaServer:
         "in_use": _in_use(name, status),
         "script": script,
         "files": files,
-        "pending_restart": changed_since_start(since, mtimes),
+        "pending_restart": restart.changed,
+        "pending_by_file_time": restart.by_file_time,
         "auto_restart": auto_restart(name),
     }
 

@@ -28,6 +28,7 @@ from mailserver.services import registry
 
 from .celeryapp import settings
 from .service_ops import statuses
+from .start_record import pending
 
 # The control files of the guide's MTA page, plus the ones the route tester needs.
 MTA_CONTROLS = (
@@ -37,7 +38,6 @@ MTA_CONTROLS = (
     "rcpthosts", "locals", "virtualdomains",
 )  # fmt: skip
 SMTPD_SERVICES = ("qmail-smtpd", "qmail-submission")
-_AT_START = control.TakesEffect.SEND_RESTART.value  # the files qmail-send reads only when it starts
 
 
 def control_state(name: str) -> ControlFileState:
@@ -149,29 +149,18 @@ def double_bounce_state(doublebounceto: Any) -> DoubleBounce:
     }
 
 
-def _pending(
-    controls: dict[str, ControlFileState],
-    scripts: dict[str, ScriptState],
-    services: dict[str, ServiceStatus],
-) -> dict[str, list[str]]:
-    """Which running services started before a file they read at start-up changed."""
-    pending: dict[str, list[str]] = {}
+def _pending(services: dict[str, ServiceStatus]) -> tuple[dict[str, list[str]], list[str]]:
+    """Which running services would read something different at a new start (by label), and which
+    of them have no start record, so that only file times could tell (mailserver.agent.start_record)."""
+    changed: dict[str, list[str]] = {}
+    by_file_time = []
     for name, status in services.items():
-        since = status.get("since")
-        if not status.get("up") or since is None:
-            continue
-        if name == "qmail-send":
-            read_at_start = [
-                (c["name"], c["mtime"]) for c in controls.values() if c["takes_effect"] == _AT_START
-            ]
-        else:
-            read_at_start = [(n, controls[n]["mtime"]) for n in ("concurrencyincoming", "me")]
-            if name in scripts:
-                read_at_start.append(("run script", scripts[name]["mtime"]))
-        changed = sorted(label for label, mtime in read_at_start if (mtime or 0) > since)
-        if changed:
-            pending[name] = changed
-    return pending
+        found = pending(name, status["up"], status["pid"], status["since"])
+        if found.changed:
+            changed[name] = found.changed
+            if found.by_file_time:
+                by_file_time.append(name)
+    return changed, by_file_time
 
 
 @functools.lru_cache(maxsize=1)
@@ -211,6 +200,7 @@ def read_state() -> MtaState:
     # Together, not one by one: a young service is watched a moment for a restart loop.
     services = statuses(registry.names(registry.on_page(registry.Page.MTA)))
     qmail_installed = any(s["installed"] for s in services.values())
+    pending_restarts, by_file_time = _pending(services)
     return {
         "node": settings.node,
         "conf_spawn": settings.conf_spawn,
@@ -218,7 +208,8 @@ def read_state() -> MtaState:
         "scripts": scripts,
         "services": services,
         "double_bounce": double_bounce_state(controls["doublebounceto"]["value"]),
-        "pending_restarts": _pending(controls, scripts, services),
+        "pending_restarts": pending_restarts,
+        "pending_by_file_time": by_file_time,
         "versions": {"qmail": "installed" if qmail_installed else "not installed", **versions()},
         "local_addresses": local_addresses(),
     }

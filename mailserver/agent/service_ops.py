@@ -20,6 +20,7 @@ from mailserver.qmail.errors import InvalidValue
 from mailserver.services import registry
 from mailserver.services.states import state_of
 
+from . import start_record
 from .celeryapp import settings
 from .daemons import note_intent
 from .operations import FieldError, Payload, operation, require
@@ -118,9 +119,12 @@ def service_control(payload: Payload) -> dict[str, Any]:
         raise _cannot_start(name, "it cannot start")
     roots = settings.roots
     before = services.read_status(roots, name)
+    reads = start_record.reads_now(name) if action != "down" else None
     flags = services.control(roots, name, ACTIONS[action])
     note_intent(name, action)  # the Auto-Restart check follows the admin's last Start or Stop
     after = _settle(name, action, before)
+    if after.up and after.pid != before.pid:  # a new process: what it started with, for "Restart it"
+        start_record.record(name, reads, after)
     status = status_dict(name)  # after a start: watched until it has outlived a restart loop's pace
     change: ChangeRecord = {
         "target": f"service {name}",

@@ -64,7 +64,8 @@ class MdaServer(TypedDict):
     in_use: InUse | None
     script: MdaScript
     files: dict[str, FileSeen]  # Courier's imapd and imapd-ssl, for the secure and plain IMAP servers
-    pending_restart: list[str]  # files changed since the service started
+    pending_restart: list[str]  # what it reads at start that changed since it started ("run script", …)
+    pending_by_file_time: bool  # the process has no start record: judged by files written after its start
     auto_restart: AutoRestart
 
 

@@ -84,6 +84,7 @@ class MtaState(TypedDict):
     scripts: dict[str, ScriptState]
     services: dict[str, ServiceStatus]
     double_bounce: DoubleBounce
-    pending_restarts: dict[str, list[str]]
+    pending_restarts: dict[str, list[str]]  # service: what it reads at start that changed since it started
+    pending_by_file_time: list[str]  # of those, the ones without a start record: judged by file times
     versions: dict[str, str]
     local_addresses: list[str]
