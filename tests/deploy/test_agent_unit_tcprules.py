@@ -8,6 +8,7 @@ under the unit's restrictions rebuilt as in tests/deploy/test_agent_unit.py.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -64,17 +65,28 @@ def test_the_unit_lets_the_agent_write_the_rules_in_their_own_directory(monkeypa
 
 
 @needs_namespaces
-def test_smtp_level_scanning_is_switched_under_the_unit_with_the_rules_in_their_own_directory(
-    tmp_path, own_rules_dir
+def test_smtp_level_scanning_is_switched_under_the_unit_once_the_rules_are_moved_to_their_own_directory(
+    tmp_path, monkeypatch, rules_in_etc
 ):
-    root = _server(tmp_path / "server")
+    root = _server(tmp_path / "server")  # an existing host: rules in /etc, run scripts reading them
     _with_simscan(root)
+    in_etc = {path.name: path.read_bytes() for path in (root / "etc").glob("tcp.*")}
+    # README's steps: copy the rules, set the variable, restart the agent (the prepare step first).
+    own = root / "etc/tcprules.d"
+    own.mkdir(mode=0o755)
+    for name in ("tcp.smtp", "tcp.smtp.cdb"):
+        shutil.copy2(root / "etc" / name, own / name)
+    monkeypatch.setenv("NODEWORX_TCPRULES_DIR", OWN_DIR)
+    subprocess.run([str(PREPARE), str(root)], check=True, timeout=30)
     roots = load_roots(root)
     simscan = roots.qmail_program("simscan")
     result = _run_agent(
         root,
         [
             ["simscan.write", {"spam": True, "clam": True}],
+            # The SMTP box saved as it stands, confirmed: a script reading a cdb outside the rules'
+            # directory is not what the panel would write now. It then reads the moved cdb.
+            ["mta.write_smtpd", {"service": "qmail-smtpd", "params": {}, "replace_hand_edit": True}],
             # the alternate server: created with the rules the prepare step made beside tcp.smtp
             ["mta.write_smtpd", {"service": "qmail-submission", "params": {"port": "587"}}],
         ],
@@ -83,7 +95,7 @@ def test_smtp_level_scanning_is_switched_under_the_unit_with_the_rules_in_their_
     )
     assert [call for call in result["calls"] if not call["ok"]] == []
     source, cdb = roots.rules("smtp")
-    assert source.parent == root / "etc/tcprules.d"
+    assert source.parent == own
     assert f'QMAILQUEUE="{simscan}"' in source.read_text()
     assert str(simscan).encode() in cdb.read_bytes()  # tcprules rebuilt the cdb tcpserver reads
     assert (roots.control_dir / "simcontrol").read_text().startswith(":clam=yes,spam=yes,")
@@ -91,9 +103,11 @@ def test_smtp_level_scanning_is_switched_under_the_unit_with_the_rules_in_their_
     assert answer["state"]["spam_active"] and answer["state"]["clam_active"]
     for service, name in (("qmail-smtpd", "smtp"), ("qmail-submission", "submission")):
         run = (roots.service_dir(service) / "run").read_text()
-        assert f"TCPRULES_CDB={roots.rules(name)[1]}\n" in run
-    assert [p.name for p in (root / "etc").iterdir() if p.name.startswith(("tcp.", ".tcp."))] == []
-    assert result["probes"] == {str(root / "etc/probe"): "EROFS"}  # /etc itself stays read-only
+        assert f"TCPRULES_CDB={own}/tcp.{name}.cdb\n" in run
+    assert roots.rules("submission")[0].read_text() == ":allow\n"
+    # /etc itself stays read-only, and what the admin left there is as it was (theirs to remove).
+    assert {path.name: path.read_bytes() for path in (root / "etc").glob("tcp.*")} == in_etc
+    assert result["probes"] == {str(root / "etc/probe"): "EROFS"}
 
 
 @needs_namespaces
