@@ -37,3 +37,26 @@ def test_a_server_error_says_where_to_look_before_trying_again():
     assert response.status_code == 500
     html = response.content.decode()
     assert "Server error" in html and 'href="/changes/"' in html and "before trying again" in html
+
+
+def test_a_form_from_before_the_last_login_is_refused_saying_why_and_that_nothing_was_done(admin_user):
+    from django.test import Client
+
+    from mailserver.core.models import Change
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    change = Change.objects.create(
+        username="admin", node="test", target="control/databytes", action="write", before="2000\n",
+        after="5000000\n", result="applied",
+    )  # fmt: skip
+
+    response = client.post(
+        f"/changes/{change.pk}/restore/", {"confirm": "yes", "csrfmiddlewaretoken": "stale"}
+    )
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Not done: the page was out of date" in html and "Nothing was sent to the mail server" in html
+    assert 'action="/logout/"' in html
+    assert not Change.objects.filter(restored_from=change).exists()
