@@ -9,6 +9,8 @@ from .models import Change, ChangeResult
 from .navigation import PAGES_BY_SLUG
 from .permissions import change_required, view_required
 
+LATER_SHOWN = 5  # later changes to the same file named on a change's page, newest first
+
 
 @view_required
 def changes(request: HttpRequest) -> HttpResponse:
@@ -25,6 +27,10 @@ def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_file": restore.is_file_target(change),
         "takes_effect": restore.takes_effect(change.target),
         "restorations": change.restorations.all(),
+        # What the panel wrote to the same file since: a restore of this change would then be refused.
+        "later": Change.objects.filter(
+            node=change.node, target=change.target, result=ChangeResult.APPLIED, pk__gt=change.pk
+        ).order_by("-pk")[:LATER_SHOWN],
     }
     return render(request, "core/change_detail.html", context)
 
