@@ -18,8 +18,9 @@ from django.test import Client
 from mailserver.core import agent
 from mailserver.protocol import Op
 from mailserver.qmail import services
-from tests.filters.conftest import Courier, courier_installed  # noqa: F401  (the fixture)
+from tests.filters.conftest import Courier, courier_installed, pop3d_programs  # noqa: F401  (fixtures)
 from tests.support import daemons
+from tests.support.stack import free_port
 
 pytestmark = pytest.mark.integration
 IMAP, SECURE = "courier-imapd", "courier-imapd-ssl"
@@ -150,3 +151,29 @@ def test_a_server_started_by_hand_is_judged_by_file_times_and_the_page_says_so(c
     assert 'data-testid="pending-courier-imapd-ssl"' in html
     assert "The panel did not start this process" in html
     assert 'data-testid="pending-courier-imapd"' not in html  # IMAP has its record: same bytes, no advice
+
+
+def test_pop3_is_asked_to_restart_when_the_host_name_it_took_at_start_changes(pop3d_programs):  # noqa: F811
+    roots = pop3d_programs
+    mda_write("qmail-pop3d", connections=3)
+    run = roots.service_dir("qmail-pop3d") / "run"
+    text = run.read_text().replace("LISTEN_ADDRESS=0\n", "LISTEN_ADDRESS=127.0.0.1\n")
+    run.write_text(text.replace("LISTEN_PORT=110\n", f"LISTEN_PORT={free_port()}\n"))  # by hand, for the test
+    me = roots.control("me")
+    saved = me.read_bytes()
+    try:
+        daemons.supervised(roots, "qmail-pop3d")
+        services.control(roots, "qmail-pop3d", "up", log=True)
+        agent.call(Op.SERVICE_CONTROL, {"service": "qmail-pop3d", "action": "up"}, timeout=30)
+        assert servers()["qmail-pop3d"]["pending_restart"] == []
+
+        # The run script passes the first line of control/me to qmail-popup, once, at its start.
+        me.write_bytes(saved + b"# a comment qmail never reads\n")
+        assert servers()["qmail-pop3d"]["pending_restart"] == []
+        me.write_text("pop.example.test\n")
+        state = servers()["qmail-pop3d"]
+        assert state["pending_restart"] == ["me"]
+        assert state["pending_by_file_time"] is False
+    finally:
+        me.write_bytes(saved)
+        daemons.stop(roots, "qmail-pop3d")
