@@ -4,7 +4,8 @@ Showing a page is one agent round trip (the page's read); a save is one more (th
 operation, which writes and reads back). A save is validated against what the admin saw (the
 form's ``seen``), and the agent refuses a file that changed meanwhile or was edited by hand,
 so no read is needed first; only the slower paths (invalid input, refusals) read the state to
-show the whole box again. With htmx a save answers with its box alone; without, the whole page.
+show the whole box again. With htmx a save answers with its box alone; without, the whole page,
+landed at the box's answer (see ``answer_id``).
 Pages that edit the server are never cached: a page restored from the browser's history would
 show values the server no longer holds.
 """
@@ -15,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,6 +36,8 @@ CHANGED_MEANWHILE = (
     "came from the browser's history). What it holds now is said beside each field that changed; save "
     "again to write what the box shows."
 )
+# The session key of a save's notice without htmx, kept for the page the save redirects to.
+LANDED = "sections.landed"
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,26 @@ def read_state(request: HttpRequest, page: SectionPage) -> tuple[State | None, s
         return None, exc.message
 
 
+def answer_id(section: Section) -> str:
+    """Where a save without htmx lands: the box's answer (its errors, or its notice), at its top.
+
+    The form's action carries it as a fragment, which the browser keeps for the page that answers
+    the post (a refused save) and for the redirect after a save (whose Location names it too). A
+    fragment's target that can take focus gets it, so the answer is read out and the next Tab
+    goes on into the box; ``autofocus`` would not do (a browser ignores it on a page opened at a
+    fragment). With htmx no page is loaded, so nothing scrolls and this answer is never shown.
+    """
+    return f"section-{section.slug}-answer"
+
+
 def box(page: SectionPage, section: Section, form: SectionForm, state: State, **extra: Any) -> dict[str, Any]:
-    """The context of one section card."""
+    """The context of one section card; ``landed`` (with ``notice`` or errors) for the one a save
+    without htmx lands at."""
     # Help texts and errors quote the server's files: they are plain text, escaped by the templates
     # (templates/bootstrap5/layout/help_text.html), never marked safe.
     services = state.get("services") or {}
     scripts = state.get("scripts") or {}
+    save_url = reverse(f"{page.namespace}:save", args=[section.slug])
     return {
         "page": page,
         "section": section,
@@ -74,7 +90,9 @@ def box(page: SectionPage, section: Section, form: SectionForm, state: State, **
         "state": state,
         "services": [services[name] for name in section.services if name in services],
         "script": scripts.get(section.run_script) if section.run_script else None,
-        "save_url": reverse(f"{page.namespace}:save", args=[section.slug]),
+        "save_url": save_url,
+        "action_url": f"{save_url}#{answer_id(section)}",
+        "answer_id": answer_id(section),
         "error_count": form.error_count(),
         **extra,
     }
@@ -106,7 +124,19 @@ def whole_page(
 @view_required
 def show(request: HttpRequest, page: SectionPage) -> HttpResponse:
     state, error = read_state(request, page)
-    return whole_page(request, page, state, error)
+    return whole_page(request, page, state, error, made=_landed(request, page, state))
+
+
+def _landed(request: HttpRequest, page: SectionPage, state: State | None) -> dict[str, dict[str, Any]]:
+    """The box a save without htmx redirected to, with its notice (once: a reload shows none)."""
+    landed: dict[str, Any] = request.session.get(LANDED) or {}
+    section = page.section(landed.get("slug", ""))
+    if state is None or section is None or landed.get("page") != page.namespace:
+        return {}
+    del request.session[LANDED]
+    form = section.form(state=state, prefix=section.slug)
+    made = box(page, section, form, state, notice=landed["notice"], saved=landed["saved"], landed=True)
+    return {section.slug: made}
 
 
 def _respond(
@@ -115,7 +145,9 @@ def _respond(
     made = box(page, section, form, state, **extra)
     if is_htmx(request):
         return render(request, "sections/_section.html", {"box": made})
-    # Without htmx a full page is shown: the bound form keeps the admin's input and errors.
+    # Without htmx a full page is shown: the bound form keeps the admin's input and errors, listed
+    # at the box's top, where the browser lands (answer_id).
+    made["landed"] = True
     return whole_page(request, page, state, made={section.slug: made})
 
 
@@ -145,10 +177,11 @@ def save(request: HttpRequest, page: SectionPage, slug: str) -> HttpResponse:
             request, page, section, form, Refusal(ErrorKind.CONFLICT, None, CHANGED_MEANWHILE), fresh
         )
     notice = (page.describe or describe_effects)(result, fresh)
-    if not is_htmx(request):
-        messages.success(request, notice)
-        return redirect(f"{page.namespace}:page")
     saved = bool(result["changes"])
+    if not is_htmx(request):
+        # The notice is shown in the box, not above the page: the browser lands there.
+        request.session[LANDED] = {"page": page.namespace, "slug": slug, "notice": notice, "saved": saved}
+        return redirect(f"{reverse(f'{page.namespace}:page')}#{answer_id(section)}")
     return _respond(
         request, page, section, section.form(state=fresh, prefix=slug), fresh, notice=notice, saved=saved
     )

@@ -116,6 +116,17 @@ class SectionForm(forms.Form):
     def error_count(self) -> int:
         return sum(len(errors) for errors in self.errors.values()) if self.is_bound else 0
 
+    def error_summary(self) -> list[tuple[str | None, str, str]]:
+        """Every error, the box's own first, then the fields' in their order: (the id of the field
+        to link to, or None for the box's own or a hidden field's; its label; the message)."""
+        if not self.is_bound:
+            return []
+        summary: list[tuple[str | None, str, str]] = [(None, "", str(e)) for e in self.non_field_errors()]
+        for field in self:
+            linked = None if field.is_hidden else field.id_for_label
+            summary += [(linked, str(field.label), str(message)) for message in field.errors]
+        return summary
+
     # --- what the flow asks of every box -----------------------------------------------------
 
     def payload(self) -> dict[str, Any]:
