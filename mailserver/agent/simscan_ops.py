@@ -58,6 +58,9 @@ def scanning_state() -> SmtpScanning:
             f"Only {hook.with_variable} of the {hook.allow_rules} allow rules of {source} "
             "hand mail to simscan."
         )
+    stranded = tcprules.left_in_etc(roots, SMTP_RULES)
+    if stranded:
+        notes.append(stranded)
     if installed and not program_installed(roots.qmail_program("simscanmk")):
         notes.append("simscanmk is not installed: simscan reads simcontrol.cdb, which it cannot rebuild.")
     return {
@@ -147,6 +150,10 @@ def write_simscan(payload: Payload) -> dict[str, Any]:
         rules_changed = False
         source, cdb = roots.rules(SMTP_RULES)
         rules_before = _read(source)
+        stranded = tcprules.left_in_etc(roots, SMTP_RULES)
+        if stranded and program_installed(simscan):
+            # QMAILQUEUE would go in rules no tcpserver reads yet: scanning would be said on, and not be.
+            raise QmailError(f"Not saved: {stranded} Nothing was changed.")
         if program_installed(simscan):
             rules = rules_before.content.decode("utf-8", "replace")
             wanted = request.spam or request.clam or bool(simcontrol.other_filters(new_text))

@@ -64,6 +64,21 @@ def unwritable(roots: Roots, name: str, what: str, by_hand: str = "") -> str | N
     )
 
 
+def left_in_etc(roots: Roots, name: str) -> str | None:
+    """What to tell the admin when ``tcp.NAME`` is missing from the rules' directory but still in
+    /etc (NODEWORX_TCPRULES_DIR set, the files not copied yet), or None. The panel never moves
+    them: which copy tcpserver reads is the run scripts' business, and the admin's."""
+    directory, etc = roots.tcprules, roots.system / "etc"
+    source = roots.rules(name)[0]
+    old = etc / source.name
+    if directory == etc or source.exists() or not old.exists():
+        return None
+    return (
+        f"{source.name} is in {etc}, not in {directory}, where {SETTING} keeps the SMTP rules: "
+        f"copy it (and {source.name}.cdb) there, then point the SMTP run scripts at it (README, Production)."
+    )
+
+
 def ensure_rules(roots: Roots, name: str) -> list[Path]:
     """The tcprules source (``:allow`` when absent) and cdb for ``name``; returns the files created."""
     source, cdb = roots.rules(name)
