@@ -92,4 +92,4 @@ def test_with_the_agent_down_the_box_says_not_saved_and_keeps_the_input(admin_cl
     assert response["HX-Retarget"] == "#section-domains .agent-status"
     assert "Not saved." in response.content.decode()
     full = admin_client.post(SAVE, data)
-    assert full.status_code == 503 and 'href="/test-pages/domains/"' in full.content.decode()
+    assert full.status_code == 503 and 'href="/test-pages/domains/#section-domains"' in full.content.decode()

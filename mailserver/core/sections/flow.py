@@ -208,7 +208,7 @@ def _agent_down(
         "agent_error": error,
         "posted": request.POST,
         "unconfirmed": unconfirmed,
-        "back_url": reverse(f"{page.namespace}:page"),
+        "back_url": f"{reverse(f'{page.namespace}:page')}#section-{section.slug}",  # back to the box
     }
     if is_htmx(request):
         # Swap only the alert: the form in the browser keeps what the admin typed.
