@@ -46,13 +46,17 @@ def reads_now(name: str) -> dict[str, Input] | None:
     return start_reads(settings.roots, name, conf_spawn=settings.conf_spawn)
 
 
+def _digests(inputs: dict[str, Input]) -> dict[str, str]:
+    return {key: found.digest for key, found in inputs.items()}
+
+
 def record(name: str, before: dict[str, Input] | None, status: services.ServiceStatus) -> None:
     """Remember that the process of ``status`` started with the inputs ``before`` (read just before
     it was started). Recorded only when they still read the same now that it runs: a file
     changed during the start leaves no record, so nothing is claimed about what it read."""
     if before is None or not status.up or status.pid is None or status.since is None:
         return
-    if reads_now(name) != before:
+    if _digests(reads_now(name) or {}) != _digests(before):
         forget(name)
         return
     entry = {
