@@ -117,8 +117,18 @@ def test_with_the_rules_in_etc_the_save_says_the_sandbox_keeps_etc_read_only(tmp
     roots = load_roots(root)
     source, cdb = roots.rules("smtp")
     before = source.read_bytes(), cdb.read_bytes()
-    result = _run_agent(root, [["simscan.write", {"spam": True}]], probes=[], caps=capabilities(SETTINGS))
-    (call,) = result["calls"]
+    for path in roots.rules("submission"):  # made by the prepare step; gone since
+        path.unlink()
+    result = _run_agent(
+        root,
+        [
+            ["simscan.write", {"spam": True}],
+            ["mta.write_smtpd", {"service": "qmail-submission", "params": {"port": "587"}}],
+        ],
+        probes=[],
+        caps=capabilities(SETTINGS),
+    )
+    call, create = result["calls"]
     assert call["ok"] is False
     error = call["error"]
     assert error.startswith(f"QmailError: Not saved: the agent's sandbox keeps {root}/etc read-only, ")
@@ -128,6 +138,15 @@ def test_with_the_rules_in_etc_the_save_says_the_sandbox_keeps_etc_read_only(tmp
     assert "Read-only file system" not in error  # said before anything was tried
     assert (source.read_bytes(), cdb.read_bytes()) == before
     assert not (roots.control_dir / "simcontrol").exists()
+    # The other write of the rules: a new alternate server's ":allow" rules, refused the same way,
+    # and the half-made service taken away again.
+    assert create["ok"] is False
+    assert (
+        f"the agent's sandbox keeps {root}/etc read-only, so the new service's :allow rules cannot be "
+        "written to tcp.submission there"
+    ) in create["error"]
+    assert not roots.service_dir("qmail-submission").is_symlink()
+    assert not (roots.qmail / "supervise/qmail-submission").exists()
 
 
 def test_prepare_makes_the_rules_of_a_new_service_in_their_own_directory(tmp_path, own_rules_dir):
