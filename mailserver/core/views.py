@@ -10,6 +10,7 @@ from .navigation import PAGES_BY_SLUG
 from .permissions import change_required, view_required
 
 LATER_SHOWN = 5  # later changes to the same file named on a change's page, newest first
+VERSION_SHOWN_LINES = 20  # a version to restore up to this long is shown open, a longer one folded
 
 
 @view_required
@@ -26,6 +27,8 @@ def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "restorable": restore.restorable(change),
         "is_file": restore.is_file_target(change),
         "takes_effect": restore.takes_effect(change.target),
+        "before_lines": len(change.before.splitlines()),
+        "OPEN_LINES": VERSION_SHOWN_LINES,
         "restorations": change.restorations.all(),
         # What the panel wrote to the same file since: a restore of this change would then be refused.
         "later": Change.objects.filter(
