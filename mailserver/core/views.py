@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import restore
@@ -13,12 +14,14 @@ LATER_SHOWN = 5  # later changes to the same file named on a change's page, newe
 VERSION_SHOWN_LINES = 20  # a version to restore up to this long is shown open, a longer one folded
 
 
+@never_cache  # the log grows: Back or a reload must not show an old copy
 @view_required
 def changes(request: HttpRequest) -> HttpResponse:
     page = Paginator(Change.objects.all(), 50).get_page(request.GET.get("page"))
     return render(request, "core/changes.html", {"page": page})
 
 
+@never_cache  # it offers a restore judged on the log as it is now
 @view_required
 def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
     change = get_object_or_404(Change.objects.select_related("restored_from"), pk=pk)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from ..middleware import AuthenticatedRequest
@@ -44,6 +45,7 @@ class LoginView(auth_views.LoginView[PanelAuthenticationForm]):
         return redirect("login-code")
 
 
+@never_cache
 def login_code(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(PENDING)
     if not pending or time.time() - pending["at"] > CODE_WAIT:
@@ -86,6 +88,7 @@ def _accept_code(user: Any, code: str) -> bool:
         return True
 
 
+@never_cache  # it shows the TOTP secret: not in the browser's cache, nor back after logging out
 def two_factor(request: AuthenticatedRequest) -> HttpResponse:
     """Enrol an authenticator app: the secret is shown until a code from the app confirms it."""
     device = TotpDevice.objects.filter(user=request.user).first()
