@@ -26,6 +26,17 @@ class ServiceRow:
     tone: str
     uptime: str  # how long it has been up or down: "3 days 2 h", "5 min", or ""
     page_url: str
+    why: str = ""  # what a grey or failing state means, in words (the badge alone said "missing")
+
+
+# The words of the service card (components/service_card.html), short enough for a table cell.
+WHY = {
+    "failing": "exits as soon as it starts",
+    "not installed": "its program is not installed",
+    "not supervised": "svscan is not running it",
+    "missing": "not set up: no service directory",
+    "unknown": "the agent did not answer",
+}
 
 
 def duration(seconds: int) -> str:
@@ -52,7 +63,15 @@ def service_rows(statuses: Mapping[str, Mapping[str, Any]], page_url: Mapping[st
         if state in ("up", "down") and isinstance(seconds, int) and seconds > 0:
             uptime = duration(seconds)
         rows.append(
-            ServiceRow(service.name, service.title, state, tone(state), uptime, page_url[service.page.value])
+            ServiceRow(
+                service.name,
+                service.title,
+                state,
+                tone(state),
+                uptime,
+                page_url[service.page.value],
+                WHY.get(state, ""),
+            )
         )
     return rows
 
