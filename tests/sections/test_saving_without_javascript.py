@@ -47,6 +47,14 @@ def test_every_box_posts_without_javascript_to_an_answer_at_its_top(
         assert f'hx-post="{save}"' in box  # htmx posts where it did
 
 
+def test_the_eicar_test_without_javascript_answers_at_the_test(admin_client, roots):
+    roots.control("simcontrol").unlink(missing_ok=True)  # as the Virus page's tests have it
+    html = admin_client.get("/mailserver/virus/").content.decode()
+    assert 'action="/mailserver/virus/scan-eicar/#eicar-test"' in html
+    assert 'hx-post="/mailserver/virus/scan-eicar/"' in html
+    assert 'id="eicar-test"' in html
+
+
 def test_a_refused_save_answers_at_its_box_with_every_error_linked_to_its_field(admin_client, roots):
     data = section_data(MTA, "outbound", timeoutremote="soon", concurrencyremote="20x")
     response = admin_client.post(SAVE, data)
