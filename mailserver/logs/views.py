@@ -17,6 +17,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from mailserver.core import agent
@@ -41,8 +42,14 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _panel(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
-    """The panel (the form, and the report's area or results) alone for htmx, else in the page."""
-    return render(request, "logs/_panel.html" if _is_htmx(request) else "logs/page.html", context)
+    """The panel (the form, and the report's area or results) alone for htmx, else in the page.
+
+    One URL, two answers: the browser is told they differ by HX-Request, or Back from another
+    page showed the panel htmx had asked for, from its cache, as the whole page (unstyled, no
+    scripts, no report)."""
+    response = render(request, "logs/_panel.html" if _is_htmx(request) else "logs/page.html", context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 def _query(params: QueryDict, **changes: Any) -> str:
