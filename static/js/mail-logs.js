@@ -1,7 +1,8 @@
 /* Mail Logs page: draw the chart from its json_script data (on load and after each htmx swap),
    show only the period fields and report options that apply, keep the sort of a report only
-   with that report, open a message's timeline under its row (one at a time), and drop the
-   answer of a report the admin has since replaced with another (stopping that report). */
+   with that report, open a message's timeline under its row (one at a time), drop the
+   answer of a report the admin has since replaced with another (stopping that report), and
+   on Back or Forward bring back what was shown instead of reading the log again. */
 (function () {
   "use strict";
   let chart = null;
@@ -166,6 +167,116 @@
   }
   document.addEventListener("htmx:afterSettle", (event) => {
     if (event.detail.target && event.detail.target.id === "mail-logs") announce();
+  });
+
+  // Back and Forward. A report's URL (?report=…) is the page that runs it, so coming back to it
+  // by history (from another page: the browser loads it again; within the page: htmx's snapshot,
+  // or a reload when htmx has none) would start the report again: a full log read, seconds on a
+  // big log, that nobody asked for. It does not: the result shown at that URL is brought back as
+  // it was, saying when it was read (kept here for the tab, as htmx keeps its snapshots); with
+  // none kept, the form holds the query and Run report reads it. Run report, a page or sort link,
+  // a typed URL and a reload still run it.
+  const KEPT = "mail-logs-kept";
+  const KEEP = 5;
+  const HOLD = "mail-logs-hold";
+  const here = () => location.pathname + location.search;
+  const navigation = performance.getEntriesByType("navigation")[0];
+  const firstRun = document.getElementById("report-run");
+  let held = firstRun !== null && sessionStorage.getItem(HOLD) === here();
+  sessionStorage.removeItem(HOLD);
+  held = held || (firstRun !== null && navigation !== undefined && navigation.type === "back_forward");
+  let restoring = false;
+
+  function kept() {
+    try { return JSON.parse(sessionStorage.getItem(KEPT) || "[]"); } catch (e) { return []; }
+  }
+  function keep() {
+    const panel = document.getElementById("mail-logs");
+    const url = panel && panel.dataset.url; // where it landed: at pagehide the URL may be Back's
+    if (!url || !panel.querySelector("#results") || document.getElementById("report-run")) return;
+    const copy = panel.cloneNode(true);
+    copy.querySelectorAll(".timeline-row").forEach((row) => row.remove());
+    copy.querySelectorAll("#delivery-chart").forEach(unDrawn);
+    const entries = kept().filter((entry) => entry.url !== url);
+    entries.push({ url, html: copy.outerHTML });
+    while (entries.length) {
+      try { sessionStorage.setItem(KEPT, JSON.stringify(entries.slice(-KEEP))); return; } catch (e) { entries.shift(); }
+    }
+  }
+  // Kept when it lands, and again when the admin leaves the page (it may be left before then).
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (!event.detail.target || event.detail.target.id !== "mail-logs") return;
+    const panel = document.getElementById("mail-logs");
+    if (panel) panel.dataset.url = here();
+    keep();
+  });
+  window.addEventListener("pagehide", keep);
+  // A chart's canvas as the page sent it: Chart.js sizes it with a style attribute, which the
+  // Content-Security-Policy refuses when that markup is parsed again (a snapshot brought back).
+  function unDrawn(canvas) {
+    canvas.removeAttribute("style");
+    canvas.removeAttribute("data-drawn");
+    canvas.removeAttribute("data-datasets");
+  }
+  // htmx's own snapshot is taken from the page itself, at once after this event: the canvas goes
+  // without Chart.js's attributes for that moment only.
+  document.addEventListener("htmx:beforeHistorySave", () => {
+    const canvas = document.getElementById("delivery-chart");
+    if (!canvas) return;
+    const style = canvas.style.cssText; // put back through the CSSOM, which the policy allows
+    const data = { ...canvas.dataset };
+    unDrawn(canvas);
+    setTimeout(() => { canvas.style.cssText = style; Object.assign(canvas.dataset, data); }, 0);
+  });
+
+  function bringBack(run) {
+    const entry = kept().find((item) => item.url === here());
+    const panel = document.getElementById("mail-logs");
+    if (entry && panel && panel.contains(run)) {
+      const holder = document.createElement("div");
+      holder.innerHTML = entry.html;
+      const again = holder.firstElementChild;
+      panel.replaceWith(again);
+      htmx.process(again);
+      refresh();
+    } else {
+      const note = run.querySelector("[data-testid=report-not-kept]");
+      const card = document.createElement("div");
+      card.className = "card mb-3";
+      card.dataset.testid = "report-held";
+      if (note) { note.hidden = false; card.append(note); }
+      run.replaceWith(card);
+    }
+    showKept() || say(document.querySelector("[data-testid=report-not-kept]"));
+  }
+  function showKept() {
+    const note = document.querySelector("#mail-logs [data-testid=report-kept]");
+    if (note) { note.hidden = false; say(note); }
+    return note !== null;
+  }
+  function say(note) {
+    const region = document.getElementById("report-announce");
+    if (region && note) region.textContent = note.textContent.replace(/\s+/g, " ").trim();
+  }
+
+  document.addEventListener("htmx:confirm", (event) => {
+    const elt = event.detail.elt;
+    if (!elt || elt.id !== "report-run" || !(restoring || (held && elt === firstRun))) return;
+    held = false;
+    event.preventDefault();
+    setTimeout(() => bringBack(elt), 0); // after htmx has done with the element
+  });
+  document.addEventListener("htmx:historyCacheHit", () => { restoring = true; });
+  document.addEventListener("htmx:historyRestore", () => {
+    restoring = false;
+    if (!document.getElementById("report-run")) showKept(); // a snapshot with its result
+  });
+  // No snapshot: htmx would put the panel alone in place of the page. The page is loaded again
+  // instead, holding its report as Back from another page does.
+  document.addEventListener("htmx:historyCacheMiss", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(HOLD, here());
+    location.reload();
   });
 
   // A report's answer replaces the panel only while its run is still the one on screen.

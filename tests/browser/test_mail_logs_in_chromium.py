@@ -258,3 +258,107 @@ def test_a_screen_reader_hears_what_each_answer_was(logged_in_page, roots):
     expect(region).to_have_text(re.compile(r"^top-senders: rows 1-\d+ of \d+, by messages\.$"))
     run_query(page, "show-all", start="2026-13-45 10:00")
     expect(region).to_have_text('Not run: "2026-13-45 10:00" is not a date: use YYYY-MM-DD HH:MM')
+
+
+# -- Back and Forward: what was shown comes back; the log is not read again unasked ---------------
+
+
+@pytest.fixture
+def history_page(page, live_server, admin_user, agent_in_process):
+    """The page with the agent in process, counting the reports the browser asks for (run/) and
+    any Content-Security-Policy refusal."""
+    log_in(page, f"{live_server.url}/mailserver/logs/")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.runs = []
+    page.refused = []
+    page.on("request", lambda request: "/logs/run/" in request.url and page.runs.append(request.url))
+    page.on(
+        "console", lambda message: "Content Security Policy" in message.text and page.refused.append(message)
+    )
+    return page
+
+
+def test_back_and_forward_bring_back_the_reports_shown_without_reading_the_log_again(history_page):
+    page = history_page
+    kept = page.get_by_test_id("report-kept")
+    run_query(page, "show-all")
+    expect(page.get_by_test_id("report-row")).to_have_count(25)
+    expect(kept).to_be_hidden()  # a result just read says nothing of the kind
+    run_query(page, "top-senders")
+    expect(page.get_by_test_id("row-count")).to_contain_text(", by messages")
+    assert len(page.runs) == 2
+
+    page.go_back()  # within the page: htmx's snapshot
+    expect(page.get_by_test_id("report-name")).to_have_text("show-all")
+    expect(page.get_by_test_id("report-row")).to_have_count(25)
+    expect(kept).to_be_visible()
+    expect(kept).to_contain_text("This report as it was read at ")
+    expect(page.get_by_test_id("delivery-chart")).to_have_attribute("data-drawn", "true")
+    page.go_forward()
+    expect(page.get_by_test_id("report-name")).to_have_text("top-senders")
+    expect(kept).to_be_visible()
+
+    # To another page and back: the browser loads the report's URL again, which used to run it
+    # (or showed htmx's panel alone, from its cache, as the whole page).
+    page.get_by_role("link", name="MTA").first.click()
+    page.wait_for_url("**/mailserver/mta/")
+    page.go_back()
+    expect(page.get_by_test_id("report-name")).to_have_text("top-senders")
+    expect(page.get_by_test_id("row-count")).to_contain_text(", by messages")
+    expect(kept).to_be_visible()
+    expect(page.get_by_test_id("report-announce")).to_contain_text("This report as it was read at ")
+    expect(page.get_by_role("link", name="MTA").first).to_be_visible()  # the whole page, not a panel
+    page.go_back()
+    expect(page.get_by_test_id("report-name")).to_have_text("show-all")
+    expect(page.get_by_test_id("delivery-chart")).to_have_attribute("data-drawn", "true")
+    page.wait_for_timeout(500)  # a report started would have asked by now
+    assert len(page.runs) == 2
+    assert page.refused == []  # a snapshot of Chart.js's canvas carried a style attribute
+
+    page.get_by_test_id("run-report").click()  # asked: read again
+    expect(kept).to_be_hidden()
+    expect(page.get_by_test_id("report-row")).to_have_count(25)
+    assert len(page.runs) == 3
+
+
+def test_back_to_a_report_whose_result_was_not_kept_waits_for_run_report(history_page):
+    page = history_page
+    run_query(page, "top-senders")
+    expect(page.get_by_test_id("row-count")).to_contain_text(", by messages")
+    page.get_by_role("link", name="MTA").first.click()
+    page.wait_for_url("**/mailserver/mta/")
+    page.evaluate("sessionStorage.clear()")  # nothing kept (another tab's, or too big to keep)
+
+    page.go_back()
+
+    held = page.get_by_test_id("report-held")
+    expect(held).to_contain_text(
+        "This report's result was not kept, and Back or Forward does not read the log"
+    )
+    expect(page.get_by_test_id("report-progress")).to_have_count(0)
+    expect(page.locator("#id_report")).to_have_value("top-senders")  # the form holds the query
+    expect(page.get_by_test_id("report-announce")).to_contain_text("This report's result was not kept")
+    page.wait_for_timeout(500)
+    assert len(page.runs) == 1
+
+    page.get_by_test_id("run-report").click()
+    expect(page.get_by_test_id("row-count")).to_contain_text(", by messages")
+    expect(held).to_have_count(0)
+    assert len(page.runs) == 2
+
+
+def test_back_without_htmxs_snapshot_loads_the_page_and_brings_back_the_result_kept(history_page):
+    page = history_page
+    run_query(page, "show-all")
+    expect(page.get_by_test_id("report-row")).to_have_count(25)
+    run_query(page, "top-senders")
+    expect(page.get_by_test_id("row-count")).to_contain_text(", by messages")
+    page.evaluate("sessionStorage.removeItem('htmx-history-cache')")  # htmx's snapshots gone
+
+    page.go_back()
+
+    expect(page.get_by_test_id("report-name")).to_have_text("show-all")
+    expect(page.get_by_test_id("report-kept")).to_be_visible()
+    expect(page.get_by_role("link", name="MTA").first).to_be_visible()  # the whole page
+    page.wait_for_timeout(500)
+    assert len(page.runs) == 2
