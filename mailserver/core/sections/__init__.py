@@ -9,7 +9,8 @@ A newcomer adding a page opens, in this order:
 - ``effects``: the notice after a save; ``seen``: the hidden field of what the admin saw;
   ``units``: sizes and durations typed with units.
 
-Templates: ``templates/sections/`` (the page, the card, the agent-down alert).
+Templates: ``templates/sections/`` (the page, the card, the agent-down alert, and the answer at the
+top of the box a save without JavaScript lands at).
 """
 
 from .control_forms import ControlFilesForm
