@@ -30,6 +30,12 @@ CODE_WAIT = 300  # seconds the code step waits after the password step
 class LoginView(auth_views.LoginView[PanelAuthenticationForm]):
     form_class = PanelAuthenticationForm
 
+    def form_invalid(self, form: PanelAuthenticationForm) -> HttpResponse:
+        if form.non_field_errors():
+            # The user name field has the focus again: it points to why the login was refused.
+            form.fields["username"].widget.attrs["aria-describedby"] = "login-error"
+        return super().form_invalid(form)
+
     def form_valid(self, form: PanelAuthenticationForm) -> HttpResponse:
         user = form.get_user()
         if not TotpDevice.objects.filter(user=user).exists():
