@@ -93,8 +93,9 @@ def _write(
             expect=None,
         )
         notes.append(f"control/concurrencyincoming = {carried}, the old script's tcpserver -c {carried}")
+    link = settings.roots.service_dir(service)
     missing = smtpd_changes.missing_prerequisites(
-        params, settings.roots, concurrency_carried=carried is not None
+        params, settings.roots, concurrency_carried=carried is not None, rules_made=not link.exists()
     )
     if missing:
         raise InvalidValue(
@@ -102,7 +103,6 @@ def _write(
             + " ".join(missing)
         )
     run = runscript.render_smtpd(params, settings.roots).encode()
-    link = settings.roots.service_dir(service)
     if not link.exists():
         return _create(service, run, expect, plan), reset, notes
     path = link / "run"

@@ -16,6 +16,7 @@ import os
 import pwd
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from .control_changes import HostContext
@@ -173,9 +174,22 @@ def carried_concurrency(exec_concurrency: str | None, roots: Roots) -> int | Non
     return None
 
 
-def missing_prerequisites(params: SmtpdParams, roots: Roots, *, concurrency_carried: bool) -> list[str]:
-    """What the panel's run script needs on the server and does not find there (each a sentence)."""
+def missing_prerequisites(
+    params: SmtpdParams, roots: Roots, *, concurrency_carried: bool, rules_made: bool = False
+) -> list[str]:
+    """What the panel's run script needs on the server and does not find there (each a sentence).
+
+    ``rules_made``: the service is being created, and its tcprules file and cdb with it.
+    """
     missing = []
+    cdb = Path(params.tcprules_cdb)
+    if not rules_made and not cdb.is_file():
+        # tcpserver -x without its cdb drops every connection ("unable to read cdb"): after
+        # NODEWORX_TCPRULES_DIR moved but before the rules were copied, a save would take SMTP down.
+        missing.append(
+            f"{cdb} is missing: tcpserver would refuse every connection without it. "
+            f"Build it from {cdb.with_suffix('')} with tcprules (or copy the rules there first)."
+        )
     concurrency = _first_line(roots, "concurrencyincoming")
     if not concurrency_carried and not (concurrency and re.fullmatch(r"[0-9]{1,6}", concurrency)):
         missing.append(

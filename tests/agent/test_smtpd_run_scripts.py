@@ -626,3 +626,21 @@ def test_a_run_script_that_could_not_start_here_is_not_written(scripts):
         assert run_script(roots, "qmail-smtpd").read_bytes() == before
     finally:
         reset_controls(roots)
+
+
+def test_a_run_script_whose_rules_cdb_is_missing_is_not_written(scripts):
+    # tcpserver -x drops every connection without its cdb: a save after NODEWORX_TCPRULES_DIR moved,
+    # before the rules were copied, would have taken SMTP down at the next restart.
+    roots = scripts
+    before = run_script(roots, "qmail-smtpd").read_bytes()
+    _, cdb = roots.rules("smtp")
+    kept = cdb.read_bytes()
+    cdb.unlink()
+    try:
+        with pytest.raises(agent.AgentRefused) as refused:
+            write_smtpd("qmail-smtpd", primary_params(roots, rbl_zones=["zen.spamhaus.org"]))
+        assert "could not start on this server" in refused.value.message
+        assert f"{cdb} is missing: tcpserver would refuse every connection" in refused.value.message
+        assert run_script(roots, "qmail-smtpd").read_bytes() == before
+    finally:
+        cdb.write_bytes(kept)

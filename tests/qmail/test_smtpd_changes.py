@@ -107,6 +107,8 @@ def test_the_old_scripts_own_connection_limit_moves_into_a_missing_concurrencyin
 def test_a_script_that_could_not_start_is_named_with_every_missing_piece(roots):
     control = roots.qmail / "control"
     params = dataclasses.replace(SmtpdParams.primary(roots), user="nobody")
+    roots.tcprules.mkdir(parents=True, exist_ok=True)
+    roots.rules("smtp")[1].write_bytes(b"")  # only its presence is checked
     assert smtpd_changes.missing_prerequisites(params, roots, concurrency_carried=False) == []
     for name in ("concurrencyincoming", "me", "rcpthosts"):
         (control / name).unlink()
@@ -121,3 +123,19 @@ def test_a_script_that_could_not_start_is_named_with_every_missing_piece(roots):
     ]
     carried = smtpd_changes.missing_prerequisites(params, roots, concurrency_carried=True)
     assert not any("concurrencyincoming" in m for m in carried)
+
+
+def test_a_missing_rules_cdb_is_named_unless_the_service_is_being_made_with_it(roots):
+    params = dataclasses.replace(SmtpdParams.primary(roots), user="nobody")
+    source, cdb = roots.rules("smtp")
+    missing = smtpd_changes.missing_prerequisites(params, roots, concurrency_carried=False)
+    assert missing == [
+        f"{cdb} is missing: tcpserver would refuse every connection without it. "
+        f"Build it from {source} with tcprules (or copy the rules there first)."
+    ]
+    assert (
+        smtpd_changes.missing_prerequisites(params, roots, concurrency_carried=False, rules_made=True) == []
+    )
+    cdb.parent.mkdir(parents=True, exist_ok=True)
+    cdb.write_bytes(b"")  # only its presence is checked
+    assert smtpd_changes.missing_prerequisites(params, roots, concurrency_carried=False) == []
