@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from mailserver.core import agent
 from mailserver.core.sections.declaration import SectionPage
 from mailserver.mda.sections import PAGE as MDA
 from mailserver.mta.sections import PAGE as MTA
@@ -90,6 +91,19 @@ def test_a_save_redirects_to_its_box_which_says_saved_once(admin_client, roots):
 
     again = admin_client.get("/mailserver/mta/").content.decode()
     assert 'id="section-outbound-answer"' not in again  # said once: a reload shows the page as it is
+
+
+def test_a_notice_the_page_could_not_show_is_not_said_on_a_later_visit(admin_client, roots, monkeypatch):
+    admin_client.post(SAVE, section_data(MTA, "outbound", queuelifetime="3 days"))
+
+    def unreachable(*args):
+        raise agent.AgentUnavailable("The agent for node test cannot be reached. Nothing was changed.")
+
+    with monkeypatch.context() as down:
+        down.setattr(agent, "transport", unreachable)
+        assert "cannot be reached" in admin_client.get("/mailserver/mta/").content.decode()
+    html = admin_client.get("/mailserver/mta/").content.decode()
+    assert 'id="section-outbound"' in html and 'id="section-outbound-answer"' not in html
 
 
 def test_with_htmx_a_box_answers_in_place_as_before(admin_client, roots):

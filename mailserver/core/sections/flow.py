@@ -130,10 +130,12 @@ def show(request: HttpRequest, page: SectionPage) -> HttpResponse:
 def _landed(request: HttpRequest, page: SectionPage, state: State | None) -> dict[str, dict[str, Any]]:
     """The box a save without htmx redirected to, with its notice (once: a reload shows none)."""
     landed: dict[str, Any] = request.session.get(LANDED) or {}
-    section = page.section(landed.get("slug", ""))
-    if state is None or section is None or landed.get("page") != page.namespace:
+    if landed.get("page") != page.namespace:
         return {}
-    del request.session[LANDED]
+    del request.session[LANDED]  # even when the page cannot be shown: a later visit must not say it
+    section = page.section(landed.get("slug", ""))
+    if state is None or section is None:
+        return {}
     form = section.form(state=state, prefix=section.slug)
     made = box(page, section, form, state, notice=landed["notice"], saved=landed["saved"], landed=True)
     return {section.slug: made}
