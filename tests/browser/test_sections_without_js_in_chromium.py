@@ -38,6 +38,17 @@ def no_script(browser: Browser, live_server, admin_user, roots) -> Iterator[Page
     context.close()
 
 
+@pytest.fixture
+def htmx_missing(browser: Browser, live_server, admin_user, roots) -> Iterator[Page]:
+    """JavaScript on, but htmx did not load (a proxy dropped it, say): sections.js runs without it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.route("**/htmx.min.js", lambda route: route.abort())
+    page = context.new_page()
+    log_in(page, f"{live_server.url}/mailserver/mta/")
+    yield page
+    context.close()
+
+
 def _focused_id(page: Page) -> str:
     return str(page.evaluate("document.activeElement && document.activeElement.id"))
 
@@ -80,3 +91,16 @@ def test_a_save_says_saved_in_its_box_in_view(no_script: Page, roots):
     queue_lifetime = page.get_by_test_id("section-outbound").get_by_label("Queue Lifetime")
     expect(queue_lifetime).to_have_value("259200")  # what the server holds now
     assert roots.control("queuelifetime").read_text() == "259200\n"
+
+
+def test_with_htmx_failed_to_load_a_save_lands_at_its_box_as_well(htmx_missing: Page, roots):
+    page = htmx_missing
+    outbound = page.get_by_test_id("section-outbound")
+    outbound.locator("#id_outbound-timeoutremote").fill("soon")
+    outbound.get_by_test_id("save-outbound").click()  # leaving by a save asks nothing first
+
+    answer = page.get_by_test_id("answer-outbound")
+    expect(answer).to_contain_text("Not saved: 1 error")
+    expect(answer).to_be_in_viewport()
+    expect(answer).to_be_focused()
+    expect(page.locator("#id_outbound-timeoutremote")).to_have_value("soon")
