@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.test_accessibility_axe import violations
 from tests.support.browser import log_in
 
 SCREENSHOTS = Path(
@@ -104,3 +105,24 @@ def test_with_htmx_failed_to_load_a_save_lands_at_its_box_as_well(htmx_missing: 
     expect(answer).to_be_in_viewport()
     expect(answer).to_be_focused()
     expect(page.locator("#id_outbound-timeoutremote")).to_have_value("soon")
+
+
+def test_the_answers_a_save_lands_at_pass_axe(browser: Browser, live_server, admin_user, roots):
+    # axe is a script: a context with JavaScript but no htmx answers as one without, and bypass_csp
+    # lets axe be injected (this context only).
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, bypass_csp=True)
+    context.route("**/htmx.min.js", lambda route: route.abort())
+    try:
+        page = context.new_page()
+        log_in(page, f"{live_server.url}/mailserver/mta/")
+        outbound = page.get_by_test_id("section-outbound")
+        outbound.locator("#id_outbound-timeoutremote").fill("soon")
+        outbound.get_by_test_id("save-outbound").click()
+        expect(page.get_by_test_id("answer-outbound")).to_be_visible()
+        assert violations(page) == []
+        page.get_by_test_id("section-outbound").get_by_label("Response Timeout").fill("1200")
+        page.get_by_test_id("save-outbound").click()
+        expect(page.get_by_test_id("section-outbound").get_by_test_id("notice")).to_be_visible()
+        assert violations(page) == []
+    finally:
+        context.close()
