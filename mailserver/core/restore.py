@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from mailserver.protocol import Op
 from mailserver.qmail import control
 
 from . import agent
@@ -54,6 +55,38 @@ def restorable(change: Change) -> Restorable:
         if spec is not None and not spec.removable:
             return Restorable(False, f"There was no file before, and {spec.label} cannot be removed.")
     return Restorable(True)
+
+
+@dataclass(frozen=True)
+class FileNow:
+    """Whether the file on the node still holds what the change wrote: "same", "changed" or "unknown"."""
+
+    state: str
+    why: str = ""
+
+
+CHECK_TIMEOUT = 5.0  # seconds: the change's page waits this long at most for the agent's reading
+
+
+def file_now(change: Change) -> FileNow:
+    """Ask the change's node what the file holds now, as the agent's restore will judge it.
+
+    A later save shows in the change log; an edit by hand or by another program only on the
+    server, so the page asks before offering a restore the agent would refuse.
+    """
+    try:
+        state = agent.call(Op.MTA_READ_STATE, {}, node=change.node, timeout=CHECK_TIMEOUT)
+    except agent.AgentError as exc:
+        return FileNow("unknown", exc.message)
+    if change.target.startswith("control/"):
+        entry = state.get("controls", {}).get(change.target.removeprefix("control/"))
+    else:
+        entry = state.get("scripts", {}).get(change.target.removeprefix("service ").removesuffix("/run"))
+    if not entry or entry.get("problem"):
+        return FileNow("unknown", (entry or {}).get("problem") or "the agent does not report this file")
+    wrote = None if _is_absent_after(change) else hashlib.sha256(change.after.encode()).hexdigest()
+    holds = entry.get("sha256") if entry.get("exists") else None
+    return FileNow("same" if holds == wrote else "changed")
 
 
 def _is_absent_after(change: Change) -> bool:

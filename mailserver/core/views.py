@@ -25,9 +25,12 @@ def changes(request: HttpRequest) -> HttpResponse:
 @view_required
 def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
     change = get_object_or_404(Change.objects.select_related("restored_from"), pk=pk)
+    restorable = restore.restorable(change)
     context = {
         "change": change,
-        "restorable": restore.restorable(change),
+        "restorable": restorable,
+        # Asked only where a restore is offered: one agent read, up to restore.CHECK_TIMEOUT.
+        "file_now": restore.file_now(change) if restorable.possible else None,
         "is_file": restore.is_file_target(change),
         "takes_effect": restore.takes_effect(change.target),
         "before_lines": len(change.before.splitlines()),

@@ -30,11 +30,11 @@ def test_an_older_change_names_the_newer_ones_and_warns_that_its_restore_would_b
 
     assert 'data-testid="changed-since"' in html and f'href="/changes/{newer.pk}/"' in html
     assert f'href="/changes/{other.pk}/"' not in html
-    assert 'data-testid="restore-changed-since"' in html and "the agent will refuse this restore" in " ".join(
-        html.split()
-    )
+    warning = " ".join(html[html.index('data-testid="file-now-changed"') :].split("</p>", 1)[0].split())
+    assert "the agent would refuse this restore" in warning and f"change {newer.pk}</a>" in warning
+    assert 'data-testid="restore-button"' not in html
     newest = admin_client.get(f"/changes/{newer.pk}/").content.decode()
-    assert 'data-testid="changed-since"' not in newest and 'data-testid="restore-changed-since"' not in newest
+    assert 'data-testid="changed-since"' not in newest and 'data-testid="file-now-same"' in newest
 
     refused = admin_client.post(
         f"/changes/{older.pk}/restore/", {"confirm": "yes"}, follow=True

@@ -9,6 +9,13 @@ from mailserver.core.models import Change
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def roots(agent_in_process):
+    """The file holds what the change wrote, so the page offers its restore."""
+    agent_in_process.control("badmailfrom").write_text("spammer@example.com\n")
+    return agent_in_process
+
+
 def _change(before: str) -> Change:
     return Change.objects.create(
         username="admin", node="test", target="control/badmailfrom", action="write",
