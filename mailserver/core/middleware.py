@@ -1,6 +1,7 @@
 """Every page of the panel needs a logged-in user allowed to view it; it drives root on mail hosts."""
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -29,8 +30,23 @@ class LoginRequiredMiddleware:
         if not request.path.startswith(_OPEN):
             user = request.user
             if not user.is_authenticated:
+                if request.headers.get("HX-Request"):
+                    return _login_for_htmx(request)
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
             if not user.has_perm(VIEW):
                 # A page, not a bare line: it carries the header's Log out, the only way out.
                 return render(request, "403.html", {"exception": NO_GROUP}, status=403)
         return self.get_response(request)
+
+
+def _login_for_htmx(request: HttpRequest) -> HttpResponse:
+    """A session that ended under an open page: the whole page goes to the login, back to itself after.
+
+    A redirect would be followed by htmx and the login page swapped into the box that asked (a
+    save, the dashboard's refresh every 10 s); HX-Redirect makes htmx load it as the page instead.
+    """
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    back = current.path + (f"?{current.query}" if current.query else "") if current.path else "/"
+    response = HttpResponse(status=401)
+    response["HX-Redirect"] = redirect_to_login(back, settings.LOGIN_URL)["Location"]
+    return response
