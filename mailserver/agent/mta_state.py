@@ -114,6 +114,7 @@ def script_state(service: str) -> ScriptState:
             "hand_edited": False,
             "outdated": False,
             "guessed": [],
+            "rules_moved_from": None,
         }
     text = state.content.decode("utf-8", "replace")
     parsed = _parse_smtpd(text) if state.exists else None
@@ -131,6 +132,7 @@ def script_state(service: str) -> ScriptState:
         "hand_edited": bool(parsed and parsed.hand_edited),
         "outdated": bool(parsed and parsed.outdated),
         "guessed": list(parsed.guessed) if parsed else [],
+        "rules_moved_from": parsed.rules_moved_from if parsed else None,
     }
 
 

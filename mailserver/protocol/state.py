@@ -38,6 +38,7 @@ class ScriptState(TypedDict):
     hand_edited: bool
     outdated: bool
     guessed: list[str]
+    rules_moved_from: str | None  # the panel's script still reads this cdb (NODEWORX_TCPRULES_DIR moved)
 
 
 class LogStatus(TypedDict):

@@ -15,12 +15,14 @@ cannot clash with the shell's own ``$``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import string
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path, PurePosixPath
 
 from .errors import InvalidValue
 from .execline import ExecLine, parse_exec_line, static_assignments
@@ -166,6 +168,9 @@ class ParsedRunScript:
     outdated: bool = False  # written by an older template version
     guessed: tuple[str, ...] = ()  # fields the script did not say; defaults shown instead
     exec_line: ExecLine | None = None
+    # The panel's own script, written when the SMTP rules lived elsewhere (NODEWORX_TCPRULES_DIR
+    # moved since): the cdb it still reads. Saving rewrites it to the current directory's.
+    rules_moved_from: str | None = None
 
 
 def read_header(text: str) -> dict[str, str]:
@@ -271,4 +276,21 @@ def parse_smtpd(text: str, roots: Roots | None = None) -> ParsedRunScript:
         hand_edited = render_smtpd(params, roots) != text
     except InvalidValue:
         hand_edited = True  # someone wrote a value the panel would refuse
+    if hand_edited and _written_for_other_rules(params, roots, text):
+        # Only the agent's own field differs: not an admin's edit to protect, but a script to bring
+        # up to date (a save checks the new cdb exists first: smtpd_changes.missing_prerequisites).
+        return ParsedRunScript(
+            params, True, False, template, version, True, (), line, rules_moved_from=params.tcprules_cdb
+        )
     return ParsedRunScript(params, True, hand_edited, template, version, outdated, (), line)
+
+
+def _written_for_other_rules(params: SmtpdParams, roots: Roots, text: str) -> bool:
+    """Whether the panel rendered exactly ``text`` when its rules directory was the cdb's own."""
+    then = PurePosixPath(params.tcprules_cdb).parent
+    if str(then) == str(roots.tcprules) or not then.is_absolute():
+        return False
+    try:
+        return render_smtpd(params, dataclasses.replace(roots, tcprules=Path(then))) == text
+    except InvalidValue:
+        return False

@@ -8,6 +8,7 @@ no package registry.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pwd
 import shutil
@@ -644,3 +645,29 @@ def test_a_run_script_whose_rules_cdb_is_missing_is_not_written(scripts):
         assert run_script(roots, "qmail-smtpd").read_bytes() == before
     finally:
         cdb.write_bytes(kept)
+
+
+def test_a_panel_script_written_before_the_rules_moved_is_brought_up_to_date_by_a_plain_save(scripts):
+    # After NODEWORX_TCPRULES_DIR moved, the panel's own scripts differ only in the agent's own
+    # field, the cdb: they were shown as edited by hand and a save asked to confirm replacing them.
+    roots = scripts
+    path = run_script(roots, "qmail-smtpd")
+    now = runscript.parse_smtpd(path.read_text(), roots)
+    assert now.params is not None and now.managed and not now.hand_edited
+    before_dir = roots.system / "etc-before-the-move"
+    then = dataclasses.replace(now.params, tcprules_cdb=str(before_dir / "tcp.smtp.cdb"))
+    written_then = runscript.render_smtpd(then, dataclasses.replace(roots, tcprules=before_dir))
+    path.write_text(written_then)
+    state = script_state("qmail-smtpd")
+    assert (state["managed"], state["hand_edited"], state["outdated"]) == (True, False, True)
+    assert state["rules_moved_from"] == str(before_dir / "tcp.smtp.cdb")
+
+    path.write_text(written_then + "# an admin's line\n")  # anything else is still the admin's edit
+    assert (script_state("qmail-smtpd")["hand_edited"], script_state("qmail-smtpd")["rules_moved_from"]) == (
+        True,
+        None,
+    )
+    path.write_text(written_then)
+    write_smtpd("qmail-smtpd", {})  # no replace_hand_edit: nothing of the admin's to confirm
+    assert path.read_text() == runscript.render_smtpd(now.params, roots)
+    assert script_state("qmail-smtpd")["rules_moved_from"] is None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from mailserver.core.models import Change
+from mailserver.qmail import runscript
 from tests.support.mta_forms import post_section, section_data
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +155,15 @@ def test_route_tester_says_an_address_literal_is_connected_to_directly(admin_cli
     # It said "MX lookup for [192.0.2.7]": qmail-remote takes the address as it is.
     assert "straight to <code>192.0.2.7</code> port <code>25</code>, no MX lookup" in html
     assert "MX lookup for [192.0.2.7]" not in html
+
+
+def test_a_panel_script_still_reading_the_old_rules_says_so_and_that_a_save_rewrites_it(admin_client, roots):
+    path = roots.service_dir("qmail-smtpd") / "run"
+    now = runscript.parse_smtpd(path.read_text(), roots)
+    assert now.params is not None
+    before_dir = roots.system / "etc-before-the-move"
+    then = dataclasses.replace(now.params, tcprules_cdb=str(before_dir / "tcp.smtp.cdb"))
+    path.write_text(runscript.render_smtpd(then, dataclasses.replace(roots, tcprules=before_dir)))
+    html = admin_client.get("/mailserver/mta/").content.decode()
+    assert 'data-testid="rules-moved-primary"' in html  # was: "edited by hand"
+    assert f"It still reads its rules from {before_dir}/tcp.smtp.cdb" in html
