@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import TypeVar, cast
@@ -22,17 +23,22 @@ from mailserver.services import autorestart
 from . import start_record
 from .celeryapp import settings
 
-_journal: autorestart.Journal | None = None
+_journals = threading.local()
 Answer = TypeVar("Answer")
 RESTART_TIMEOUT = 8.0  # spamd needs about 2 s to read its rules before it answers
 
 
 def journal() -> autorestart.Journal:
-    """The Auto-Restart journal, opened once per worker process."""
-    global _journal
-    if _journal is None:
-        _journal = autorestart.Journal(settings.state_dir)
-    return _journal
+    """The Auto-Restart journal, opened once per thread and state directory.
+
+    A worker runs its tasks in one thread, but SQLite refuses a connection used from a thread other
+    than its own: the agent's operations run in process from two threads (a page test's and the live
+    server's) must each have theirs.
+    """
+    opened: dict[Path, autorestart.Journal] = _journals.__dict__.setdefault("by_dir", {})
+    if settings.state_dir not in opened:
+        opened[settings.state_dir] = autorestart.Journal(settings.state_dir)
+    return opened[settings.state_dir]
 
 
 def note_intent(name: str, action: str) -> None:
