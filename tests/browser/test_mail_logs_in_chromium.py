@@ -264,11 +264,12 @@ def test_a_screen_reader_hears_what_each_answer_was(logged_in_page, roots):
 
 
 @pytest.fixture
-def history_page(page, live_server, admin_user, agent_in_process):
-    """The page with the agent in process, counting the reports the browser asks for (run/) and
-    any Content-Security-Policy refusal."""
-    log_in(page, f"{live_server.url}/mailserver/logs/")
+def history_page(logged_in_page, roots):
+    """The page, counting the reports the browser asks for (run/) and any Content-Security-Policy
+    refusal."""
+    page = logged_in_page
     page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(page.url.split("/mailserver/")[0] + "/mailserver/logs/")
     page.runs = []
     page.refused = []
     page.on("request", lambda request: "/logs/run/" in request.url and page.runs.append(request.url))
