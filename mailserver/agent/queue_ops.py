@@ -44,10 +44,11 @@ from mailserver.qmail.queue.layout import Layout, discover
 from mailserver.qmail.queue.message import read_message
 from mailserver.qmail.queue.reader import read_small
 from mailserver.qmail.queue.routing import route_for
+from mailserver.qmail.queue.sendlock import SERVICE as SEND
 from mailserver.qmail.queue.sendlock import lock_holder
 from mailserver.services import registry
 
-from . import progress_files
+from . import progress_files, start_record
 from .celeryapp import settings
 from .operations import Payload, operation
 from .queue_records import change_records, reset_records
@@ -198,8 +199,11 @@ def _changed(run: Any) -> dict[str, Any]:
     index = index_for(layout)
     with serialised():
         before = index.counts()
+        reads, started = start_record.reads_now(SEND), time.time()
         outcome: changes.Outcome = run(layout)
         after = index.counts()
+        if outcome.stopped is not None and outcome.stopped.restarted:
+            start_record.record_if_started(SEND, reads, started)  # "Restart it" judged by what it read
     return {
         "changes": change_records(outcome, before, after),
         "outcome": outcome.as_json(),
@@ -284,7 +288,11 @@ def reset_queue(payload: Payload) -> dict[str, Any]:
     _layout()
     on_step = _progress_writer(token)
     with serialised():
+        reads = {name: start_record.reads_now(name) for name in (*reset.SMTP_SERVICES, SEND)}
+        started = time.time()
         done = reset.reset(settings.roots, wait=_stop_wait(), on_step=on_step)
+        for name, inputs in reads.items():
+            start_record.record_if_started(name, inputs, started)
     if token is not None:
         progress_files.write(
             _progress_path(token), {"steps": [s.as_json() for s in done.steps], "finished": True}

@@ -76,6 +76,14 @@ def record(name: str, before: dict[str, Input] | None, status: services.ServiceS
         raise
 
 
+def record_if_started(name: str, before: dict[str, Input] | None, since: float) -> None:
+    """``record``, for a process the agent's own work started after ``since`` (a queue change or
+    reset stops qmail-send and starts it again); one started otherwise keeps no record."""
+    status = services.read_status(settings.roots, name)
+    if status.since is not None and status.since.timestamp() >= since - _SAME_START:
+        record(name, before, status)
+
+
 def forget(name: str) -> None:
     _path(name).unlink(missing_ok=True)
 

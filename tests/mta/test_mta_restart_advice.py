@@ -113,3 +113,20 @@ def test_qmail_send_started_by_hand_is_judged_by_file_times_and_the_page_says_so
     html = client.get("/mailserver/mta/").content.decode()
     assert "written since it started: me" in html
     assert "The panel did not start the running qmail-send: only file times could be compared" in html
+
+
+def test_qmail_send_started_again_by_a_queue_purge_is_judged_by_what_it_read(send_installed):
+    # A purge, delete or expire stops qmail-send and starts it again: that start left no record,
+    # and the page then said the panel had not started the running qmail-send.
+    roots = send_installed
+    services.control(roots, SEND, "up")  # by hand, before the purge
+    services.wait_until(roots, SEND, "up", TIMEOUT)
+    before = services.read_status(roots, SEND).pid
+    purged = agent.call(Op.QUEUE_PURGE, {"queue": "remote", "dry_run": True}, timeout=30)
+    confirmed = {"queue": "remote", "expect_count": purged["outcome"]["count"]}
+    assert agent.call(Op.QUEUE_PURGE, confirmed, timeout=60)["outcome"]["qmail_send"]["restarted"]
+    assert services.read_status(roots, SEND).pid != before  # stopped and started again
+    me = roots.control("me")
+    me.write_bytes(me.read_bytes())
+    later_than_the_start(me)
+    assert pending() == ({}, [])
