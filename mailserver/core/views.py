@@ -1,7 +1,10 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -17,8 +20,11 @@ VERSION_SHOWN_LINES = 20  # a version to restore up to this long is shown open, 
 @never_cache  # the log grows: Back or a reload must not show an old copy
 @view_required
 def changes(request: HttpRequest) -> HttpResponse:
-    page = Paginator(Change.objects.all(), 50).get_page(request.GET.get("page"))
-    return render(request, "core/changes.html", {"page": page})
+    """The change log, newest first; ``?target=`` (and ``node=``) narrows it to one file's history."""
+    chosen = {key: request.GET.get(key, "").strip() for key in ("target", "node")}
+    chosen = {key: value for key, value in chosen.items() if value}
+    page = Paginator(Change.objects.filter(**chosen), 50).get_page(request.GET.get("page"))
+    return render(request, "core/changes.html", {"page": page, "chosen": chosen})
 
 
 @never_cache  # it offers a restore judged on the log as it is now
@@ -36,6 +42,7 @@ def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "before_lines": len(change.before.splitlines()),
         "OPEN_LINES": VERSION_SHOWN_LINES,
         "restorations": change.restorations.all(),
+        "history_url": f"{reverse('changes')}?{urlencode({'target': change.target, 'node': change.node})}",
         # What the panel wrote to the same file since: a restore of this change would then be refused.
         "later": Change.objects.filter(
             node=change.node, target=change.target, result=ChangeResult.APPLIED, pk__gt=change.pk
