@@ -25,6 +25,10 @@ ACTION = "restore"
 # Actions that left a file holding exactly ``after`` (or, for remove, no file).
 _FILE_ACTIONS = ("write", "remove", ACTION)
 _SCRIPTS = ("service qmail-smtpd/run", "service qmail-submission/run")
+ONLY = (
+    "Only the MTA page's control files and the SMTP run scripts (qmail-smtpd, qmail-submission) "
+    "can be restored."
+)
 
 
 @dataclass(frozen=True)
@@ -39,13 +43,21 @@ def takes_effect(target: str) -> str:
 
 
 def is_file_target(change: Change) -> bool:
-    return change.target.startswith("control/") or change.target in _SCRIPTS
+    """A file's change: its page has a Restore box, which says why not where the agent restores none."""
+    target = change.target
+    return target.startswith("control/") or (target.startswith("service ") and target.endswith("/run"))
 
 
 def restorable(change: Change) -> Restorable:
     """Whether the page offers "Restore this version" (the agent still judges the file itself)."""
     if not is_file_target(change) or change.action not in _FILE_ACTIONS:
-        return Restorable(False, "Only changes to control files and run scripts can be restored.")
+        return Restorable(False, ONLY)
+    if change.target.startswith("service ") and change.target not in _SCRIPTS:
+        return Restorable(False, ONLY)
+    name = change.target.removeprefix("control/")
+    if change.target.startswith("control/") and name not in control.SPECS:
+        # control/simcontrol (SMTP-level scanning) and the like: the agent restores only the MTA's files.
+        return Restorable(False, f"{ONLY} Change control/{name} on the page that wrote it.")
     if change.result != ChangeResult.APPLIED:
         return Restorable(False, "This change was not applied, so there is no earlier version to go back to.")
     if not change.before:  # there was no file before: restoring would remove it
