@@ -62,15 +62,12 @@ def service_rows(statuses: Mapping[str, Mapping[str, Any]], page_url: Mapping[st
         uptime = ""
         if state in ("up", "down") and isinstance(seconds, int) and seconds > 0:
             uptime = duration(seconds)
+        why = WHY.get(state, "")
+        if state == "down" and status.get("normally_up") is False:
+            why = "not started at boot either"  # stopped for good, most likely on purpose
         rows.append(
             ServiceRow(
-                service.name,
-                service.title,
-                state,
-                tone(state),
-                uptime,
-                page_url[service.page.value],
-                WHY.get(state, ""),
+                service.name, service.title, state, tone(state), uptime, page_url[service.page.value], why
             )
         )
     return rows

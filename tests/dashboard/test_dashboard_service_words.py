@@ -23,3 +23,17 @@ def test_a_service_that_is_up_needs_no_words():
 
     assert rows["qmail-send"].why == ""
     assert rows["clamd"].why == "the agent did not answer"  # not in the agent's answer
+
+
+def test_a_service_stopped_and_not_started_at_boot_says_so():
+    from mailserver.dashboard.present import service_rows
+
+    pages = {"mta": "/m/", "mda": "/d/", "spam": "/s/", "virus": "/v/", "queue": "/q/", "logs": "/l/"}
+    statuses = {
+        "freshclam": {"state": "down", "seconds": 600, "normally_up": False},
+        "qmail-send": {"state": "down", "seconds": 5, "normally_up": True},
+    }
+    rows = {row.name: row for row in service_rows(statuses, pages)}
+
+    assert (rows["freshclam"].uptime, rows["freshclam"].why) == ("10 min", "not started at boot either")
+    assert rows["qmail-send"].why == ""  # down, but it would start at boot: nothing to add
