@@ -125,7 +125,7 @@ def two_factor_off(request: AuthenticatedRequest) -> HttpResponse:
     username, address = request.user.get_username(), lockout.client_address(request)
     lock = lockout.lock_for(username, address)
     if lock is not None:
-        messages.error(request, lock.message)
+        messages.error(request, f"Not turned off: {lock.message}")
     elif form.is_valid() and _accept_code(request.user, form.cleaned_data["code"]):
         TotpDevice.objects.filter(user=request.user).delete()
         messages.success(request, "Two-factor login is off.")
