@@ -28,3 +28,9 @@ def test_the_login_code_step_still_does(admin_user):
     session.save()
 
     assert "autofocus" in client.get("/login/code/").content.decode()
+
+
+def test_a_refused_code_gets_the_focus_back(admin_client):
+    html = admin_client.post("/account/two-factor/", {"code": "000000"}).content.decode()
+
+    assert "That code does not match" in html and "autofocus" in html

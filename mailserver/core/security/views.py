@@ -122,8 +122,9 @@ def two_factor(request: AuthenticatedRequest) -> HttpResponse:
 
 def _in_page(form: CodeForm) -> CodeForm:
     # Not the login's code step: here the text and the key come first, and focusing the field on
-    # load made a screen reader skip them (it read only the field's label).
-    form.fields["code"].widget.attrs.pop("autofocus", None)
+    # load made a screen reader skip them (it read only the field's label). A code refused keeps it.
+    if not form.is_bound:
+        form.fields["code"].widget.attrs.pop("autofocus", None)
     return form
 
 
