@@ -36,7 +36,14 @@ class LoginRequiredMiddleware:
             if not user.has_perm(VIEW):
                 # A page, not a bare line: it carries the header's Log out, the only way out.
                 return render(request, "403.html", {"exception": NO_GROUP}, status=403)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and request.method == "GET" and not response.content:
+            # /logout/ or a restore typed into the address bar: Django's 405 is empty, and the browser
+            # showed its own "This page isn't working". Say what the address is for; the Allow header stays.
+            page = render(request, "405.html", {"path": request.path}, status=405)
+            page["Allow"] = response.get("Allow", "")
+            return page
+        return response
 
 
 def _login_for_htmx(request: HttpRequest) -> HttpResponse:

@@ -60,3 +60,28 @@ def test_a_form_from_before_the_last_login_is_refused_saying_why_and_that_nothin
     assert "Not done: the page was out of date" in html and "Nothing was sent to the mail server" in html
     assert 'action="/logout/"' in html
     assert not Change.objects.filter(restored_from=change).exists()
+
+
+def test_logout_opened_as_a_page_says_how_to_log_out_and_does_nothing(admin_client):
+    response = admin_client.get("/logout/")
+
+    assert response.status_code == 405 and response["Allow"] == "POST, OPTIONS"
+    html = " ".join(response.content.decode().split())
+    assert "<code>/logout/</code> is what a button sends" in html and "press Log out at the top" in html
+    assert admin_client.get("/changes/").status_code == 200  # still logged in
+
+
+def test_a_restore_opened_as_a_page_does_nothing(admin_client):
+    from mailserver.core.models import Change
+
+    change = Change.objects.create(
+        username="admin", node="test", target="control/databytes", action="write", result="applied"
+    )
+
+    response = admin_client.get(f"/changes/{change.pk}/restore/")
+
+    assert (
+        response.status_code == 405
+        and "Use the button on the page that offers it" in response.content.decode()
+    )
+    assert not Change.objects.filter(restored_from=change).exists()
