@@ -36,10 +36,11 @@ class Lock:
     @property
     def message(self) -> str:
         minutes = max(1, -(-int((self.until - timezone.now()).total_seconds()) // 60))
+        until = timezone.localtime(self.until).strftime("%H:%M %Z")  # the panel's zone, named
         return (
             "Too many failed logins for this account or from your address: logging in is locked "
-            f"for {minutes} more minute{'s' if minutes != 1 else ''}. Ask another administrator if "
-            "you need in sooner."
+            f"for {minutes} more minute{'s' if minutes != 1 else ''} (until {until}). Ask another "
+            "administrator if you need in sooner."
         )
 
 
