@@ -18,7 +18,7 @@ from mailserver.qmail import control
 
 from . import agent
 from .models import Change, ChangeResult
-from .sections.effects import _when
+from .sections.effects import takes_effect
 
 OPERATION = "agent.restore.file"
 ACTION = "restore"
@@ -35,11 +35,6 @@ ONLY = (
 class Restorable:
     possible: bool
     why_not: str = ""
-
-
-def takes_effect(target: str) -> str:
-    """When a restored file is in effect, in the words a save's notice uses ("… when qmail-send restarts")."""
-    return _when(target)
 
 
 def is_file_target(change: Change) -> bool:

@@ -12,6 +12,7 @@ from . import restore
 from .models import Change, ChangeResult
 from .navigation import PAGES_BY_SLUG
 from .permissions import change_required, view_required
+from .sections.effects import takes_effect
 
 LATER_SHOWN = 5  # later changes to the same file named on a change's page, newest first
 VERSION_SHOWN_LINES = 20  # a version to restore up to this long is shown open, a longer one folded
@@ -38,7 +39,7 @@ def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # Asked only where a restore is offered: one agent read, up to restore.CHECK_TIMEOUT.
         "file_now": restore.file_now(change) if restorable.possible else None,
         "is_file": restore.is_file_target(change),
-        "takes_effect": restore.takes_effect(change.target),
+        "takes_effect": takes_effect(change.target),
         "before_lines": len(change.before.splitlines()),
         "OPEN_LINES": VERSION_SHOWN_LINES,
         "restorations": change.restorations.all(),

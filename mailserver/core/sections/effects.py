@@ -17,7 +17,9 @@ _WHEN = {
 }
 
 
-def _when(target: str) -> str:
+def takes_effect(target: str) -> str:
+    """When a written file is in effect ("control/X takes effect when qmail-send restarts"): a save's
+    notice and a restore's say it in the same words."""
     spec = control.SPECS.get(target.removeprefix("control/")) if target.startswith("control/") else None
     if spec:
         return f"{target} {_WHEN[spec.takes_effect]}"
@@ -31,7 +33,7 @@ def describe_effects(result: Mapping[str, Any], state: Mapping[str, Any]) -> str
     changes = result.get("changes") or []
     if not changes:
         return NOTHING_CHANGED
-    text = "Saved: " + "; ".join(_when(change["target"]) for change in changes) + "."
+    text = "Saved: " + "; ".join(takes_effect(change["target"]) for change in changes) + "."
     pending = state.get("pending_restarts") or {}
     if pending:
         text += " Restart needed: " + ", ".join(sorted(pending)) + "."
