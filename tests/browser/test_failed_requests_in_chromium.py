@@ -1,0 +1,111 @@
+"""A save, a service button or a queue tool whose request failed says so in its box, in Chromium.
+
+htmx swaps no error answer: a 500 from the panel, a 502 from the web server in front of it or a
+dropped connection changed nothing on the screen, and a Save or a Purge looked like a silent success.
+Playwright's ``page.route`` answers the browser's request the way a failing panel or network does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from mailserver.qmail import services
+from mailserver.qmail.paths import Roots
+from tests.support import queues, stand_ins
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+def fail_posts(page: Page, how: str) -> None:
+    """Every POST from now on gets ``how``: an HTTP status, or "abort" (no answer at all)."""
+
+    def answer(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+        elif how == "abort":
+            route.abort("connectionreset")
+        else:
+            route.fulfill(status=int(how), content_type="text/html", body="<h1>Server Error</h1>")
+
+    page.route("**/*", answer)
+
+
+def test_a_save_the_panel_failed_says_it_is_not_confirmed_and_keeps_the_input(
+    logged_in_page: Page, roots: Roots
+) -> None:
+    page = logged_in_page
+    page.set_viewport_size({"width": 400, "height": 800})  # a phone: the Save is far below the box's top
+    inbound = page.get_by_test_id("section-inbound")
+    inbound.get_by_label("Timeout").fill("600")
+    fail_posts(page, "500")
+
+    inbound.get_by_test_id("save-inbound").click()
+
+    failed = inbound.get_by_test_id("request-failed")
+    expect(failed).to_contain_text("Not confirmed: the panel failed (HTTP 500).")
+    expect(failed).to_contain_text("Whether it was done is not known: look at Recent changes")
+    expect(failed.get_by_role("link", name="Recent changes")).to_have_attribute("href", "/changes/")
+    expect(failed).to_be_focused()
+    expect(failed).to_be_in_viewport()
+    expect(inbound.get_by_label("Timeout")).to_have_value("600")
+    expect(inbound.get_by_test_id("save-inbound")).to_be_enabled()
+    expect(page.get_by_test_id("unsaved-inbound")).to_be_visible()  # still not on the server, as far as known
+    assert not roots.control("timeoutsmtpd").exists()
+
+
+@pytest.fixture
+def qmail_send_up(roots: Roots) -> Iterator[Roots]:
+    with stand_ins.running_qmail_send(roots):
+        yield roots
+
+
+def test_a_service_button_with_no_answer_says_the_panel_could_not_be_reached(
+    logged_in_page: Page, live_server, qmail_send_up: Roots
+) -> None:
+    page = logged_in_page
+    page.reload()
+    page.get_by_test_id("stop-qmail-send").click()
+    card = page.get_by_test_id("service-qmail-send")
+    expect(card.get_by_test_id("confirm-title")).to_have_text("Stop qmail-send?")
+    fail_posts(page, "abort")
+
+    card.get_by_test_id("confirm-down-qmail-send").click()
+
+    failed = card.get_by_test_id("request-failed")
+    expect(failed).to_contain_text("Not confirmed: the panel could not be reached (no answer")
+    expect(failed).to_contain_text("reload the page before trying again")
+    expect(failed).to_be_focused()
+    expect(card.get_by_test_id("confirm-down-qmail-send")).to_be_enabled()  # it can be pressed again
+    assert services.read_status(qmail_send_up, "qmail-send").up  # the request never reached the panel
+
+
+@pytest.fixture
+def snapshot_queue(roots: Roots) -> Iterator[Roots]:
+    with queues.snapshot_queue(roots):
+        yield roots
+
+
+def test_a_purge_behind_a_proxy_answering_502_says_so_in_the_statistics_box(
+    logged_in_page: Page, live_server, snapshot_queue: Roots
+) -> None:
+    page = logged_in_page
+    page.goto(f"{live_server.url}/mailserver/queue/")
+    page.get_by_test_id("purge-remote").click()
+    expect(page.get_by_test_id("purge-confirm")).to_contain_text("20 messages will be deleted")
+    fail_posts(page, "502")
+
+    page.get_by_test_id("purge-confirm-button").click()
+
+    stats = page.get_by_test_id("queue-stats")
+    failed = stats.get_by_test_id("request-failed")
+    expect(failed).to_contain_text("Not confirmed: the panel could not be reached (HTTP 502")
+    expect(failed).to_contain_text("the panel may be restarting")
+    expect(failed).to_be_focused()
+    expect(page.get_by_test_id("purge-confirm-button")).to_be_enabled()
+    expect(page.get_by_test_id("count-remote")).to_have_text("20")  # nothing was purged: it never arrived
+
+    page.get_by_test_id("purge-confirm-button").click()  # pressed again: a second failure replaces the first
+    expect(stats.get_by_test_id("request-failed")).to_have_count(1)
