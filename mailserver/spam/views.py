@@ -23,6 +23,11 @@ from mailserver.protocol import Op
 
 TRAIN_TIMEOUT = 120.0  # sa-learn over every mailbox's two folders
 TRAINING_TARGET = "spamassassin Bayes IMAP training run"
+STILL_RUNNING = (
+    f"Still running, or not known: no answer came within {TRAIN_TIMEOUT:g} s, and the run may still finish. "
+    "Reload the page later: the Last run line shows the run once it is done. "
+    "Press Train now again only if it does not."
+)
 
 
 @require_POST
@@ -56,7 +61,12 @@ def train_now(request: PanelRequest) -> HttpResponse:
     except agent.AgentError as exc:
         agent.record(request.user, request.node, [{"target": TRAINING_TARGET, "action": "run"}], exc.result,
                      exc.message)  # fmt: skip
-        context["train_error"] = exc.message
+        if isinstance(exc, agent.AgentTimeout):
+            # The run was sent: sa-learn over many mailboxes may outlast the wait, and "Not trained"
+            # sent the admin to press Train now again beside a run still going.
+            context["train_pending"] = STILL_RUNNING
+        else:
+            context["train_error"] = exc.message
     else:
         run = answer["run"]
         done = [{"target": TRAINING_TARGET, "action": "run", "after": learned(run)}]
@@ -67,6 +77,8 @@ def train_now(request: PanelRequest) -> HttpResponse:
         return render(request, "spam/_train_result.html", context)
     if "train_error" in context:
         messages.error(request, f"Not trained: {context['train_error']}")
+    elif "train_pending" in context:
+        messages.warning(request, context["train_pending"])
     elif context["run"]["errors"]:
         messages.warning(request, context["summary"])
     else:
