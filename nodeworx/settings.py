@@ -140,6 +140,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (base.html), never from the cookie
 X_FRAME_OPTIONS = "DENY"
+# The login page names no mail host (anyone may open it); true shows the node's name there too.
+SHOW_NODE_BEFORE_LOGIN = env_bool("NODEWORX_SHOW_NODE_BEFORE_LOGIN", False)
 
 # Production is served over https (README "Production"): NODEWORX_HTTPS turns on secure cookies,
 # HSTS and the redirect of http to https. Behind a TLS proxy on loopback, Django only knows a
