@@ -4,7 +4,9 @@ complaint, the node's name waits for the login, a session that ended says so."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import ConsoleMessage, Page, expect
+
+from tests.support.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -29,3 +31,20 @@ def test_chromium_takes_the_permissions_policy_and_turns_features_off(page: Page
     )
     assert allowed == []
     assert complaints == [], complaints  # every feature named is one Chromium knows: no header error logged
+
+
+def test_the_two_factor_key_reads_in_fours_copies_whole_and_is_spelt_to_a_screen_reader(
+    page: Page, live_server, admin_user, roots
+) -> None:
+    log_in(page, f"{live_server.url}/account/two-factor/")
+    plain = page.get_by_test_id("totp-secret")
+    secret = plain.inner_text()
+
+    expect(page.get_by_test_id("totp-key-grouped")).to_have_text(
+        " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    )
+    plain.click()  # one click selects the whole key, ready for Ctrl+C
+    assert page.evaluate("getSelection().toString()") == secret
+    tree = page.locator("main").aria_snapshot()
+    assert "Key, letter by letter: " + " ".join(secret[:4]) + ", " in tree
+    assert secret[:4] + " " + secret[4:8] not in tree  # the grouped text is not read as words

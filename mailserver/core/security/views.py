@@ -116,8 +116,23 @@ def two_factor(request: AuthenticatedRequest) -> HttpResponse:
             return redirect("two-factor")
         form.add_error("code", "That code does not match: check the app's clock and enter the current code.")
     uri = totp.provisioning_uri(secret, request.user.get_username(), "NodeWorx")
-    context = {"form": form, "secret": secret, "qr": segno.make(uri, error="m").svg_data_uri(scale=4)}
+    groups = key_groups(secret)
+    context = {
+        "form": form,
+        "secret": secret,
+        "uri": uri,
+        "groups": groups,
+        # For a screen reader: letter by letter, a pause between groups (a group read as a word
+        # was mispronounced, and the plain key as one long word).
+        "spoken": ", ".join(" ".join(group) for group in groups),
+        "qr": segno.make(uri, error="m").svg_data_uri(scale=4),
+    }
     return render(request, "registration/two_factor.html", context)
+
+
+def key_groups(secret: str, size: int = 4) -> list[str]:
+    """The key in groups of four, as authenticator apps show it and as it is easy to type."""
+    return [secret[start : start + size] for start in range(0, len(secret), size)]
 
 
 def _in_page(form: CodeForm) -> CodeForm:
