@@ -14,11 +14,12 @@
    A request the admin made (a click, a submit, a key) takes the focus once, if the focus is still
    where they pressed; a request the page made by itself (a poll, a box read again after a change)
    only leaves a quiet note, replaced by the box's next answer. The dashboard's refresh and the Mail
-   Logs report say it in their own words (dashboard.js, mail-logs.js); the mail alerts strip is
-   read again a minute later. */
+   Logs report say it in their own words (dashboard.js, mail-logs.js: the bar gives way to the
+   report's failure, so a progress read that failed is not said); the mail alerts strip is read
+   again a minute later. */
 (function () {
   "use strict";
-  const OWN_WORDS = ["dashboard-live", "report-run", "mail-alerts"];
+  const OWN_WORDS = ["dashboard-live", "report-run", "report-progress", "mail-alerts"];
   const BY_HAND = ["click", "submit", "keydown", "keyup", "change", "input", "search"];
 
   function say(text) {
@@ -92,18 +93,31 @@
   }
 
   /* Where the admin looks: inside the box the answer was to replace (its card body, if it has one),
-     or, when that box is gone or is the page itself, above the page. */
+     or, when that box is gone or is the page itself, above the page. A box that is a live region
+     (Train now's answer, the Mail Logs bar) would read the note out a second time: it goes after it. */
   function place(target, box) {
     const strip = document.getElementById("request-refused");
     if (!target || !document.body.contains(target) || target === document.body) {
       if (strip) strip.replaceChildren(box);
       return;
     }
-    target.querySelectorAll(":scope > .request-failed, :scope > .card-body > .request-failed").forEach((old) => old.remove());
+    forget(target);
+    if (target.id) box.dataset.for = target.id;
+    const live = target.closest("[role=status], [role=alert], [role=log], [aria-live]");
+    if (live) {
+      live.after(box);
+      return;
+    }
     const body = target.querySelector(":scope > .card-body") || target;
-    const inputs = body.querySelector("input, select, textarea, button");
-    if (inputs || body.children.length > 0 && !body.id.endsWith("-result")) body.prepend(box);
-    else body.replaceChildren(box);
+    body.prepend(box);
+  }
+
+  function forget(target) {
+    if (target && target.id) {
+      document.querySelectorAll(".request-failed").forEach((old) => {
+        if (old.dataset.for === target.id) old.remove();
+      });
+    }
   }
 
   function failed(event) {
@@ -126,6 +140,10 @@
     }
   }
 
+  // The box's next answer says what is now true: the note of an earlier failure goes.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (event.detail.successful) forget(event.detail.target);
+  });
   document.addEventListener("htmx:responseError", failed);
   document.addEventListener("htmx:sendError", failed);
   document.addEventListener("htmx:timeout", failed);

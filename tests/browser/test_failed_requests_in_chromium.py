@@ -14,9 +14,11 @@ from playwright.sync_api import Page, Route, expect
 
 from mailserver.qmail import services
 from mailserver.qmail.paths import Roots
+from tests.browser.test_spam_in_chromium import training_on
 from tests.support import queues, stand_ins
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
+__all__ = ["training_on"]  # the Spam page's fixture: Bayes IMAP training on, with a mailbox
 
 
 def fail_posts(page: Page, how: str) -> None:
@@ -109,3 +111,43 @@ def test_a_purge_behind_a_proxy_answering_502_says_so_in_the_statistics_box(
 
     page.get_by_test_id("purge-confirm-button").click()  # pressed again: a second failure replaces the first
     expect(stats.get_by_test_id("request-failed")).to_have_count(1)
+
+    page.unroute("**/*")  # the panel is back: the box's answer replaces the note
+    page.get_by_test_id("purge-confirm-button").click()
+    expect(page.get_by_test_id("stats-notice")).to_contain_text("20 messages deleted")
+    expect(page.get_by_test_id("request-failed")).to_have_count(0)
+
+
+def test_train_now_cut_off_by_the_proxy_says_so_beside_the_button_once(
+    logged_in_page: Page, live_server, training_on
+) -> None:
+    page = logged_in_page
+    page.goto(f"{live_server.url}/mailserver/spam/")
+    fail_posts(page, "504")
+
+    page.get_by_test_id("train-now").click()
+
+    failed = page.get_by_test_id("request-failed")
+    expect(failed).to_contain_text("Not confirmed: the panel could not be reached (HTTP 504")
+    expect(failed).to_be_focused()
+    # Read out once: an alert of its own, not inside the answer's live region beside it as well.
+    outside = "el => el.parentElement.closest('[role=status], [role=alert], [aria-live]') === null"
+    assert failed.evaluate(outside)
+    expect(page.get_by_test_id("train-now")).to_be_enabled()
+
+
+def test_a_read_with_no_answer_says_it_could_not_be_read_and_nothing_changed(
+    logged_in_page: Page, live_server, qmail_send_up: Roots
+) -> None:
+    page = logged_in_page
+    page.reload()
+    page.route("**/*", lambda route: route.abort() if route.request.method == "GET" else route.continue_())
+
+    page.get_by_test_id("stop-qmail-send").click()  # Stop… only asks: a read
+
+    card = page.get_by_test_id("service-qmail-send")
+    failed = card.get_by_test_id("request-failed")
+    expect(failed).to_contain_text("Could not be read: the panel could not be reached")
+    expect(failed).to_contain_text("Nothing was changed; try again.")
+    expect(failed).to_be_focused()
+    expect(card.get_by_test_id("stop-qmail-send")).to_be_enabled()
