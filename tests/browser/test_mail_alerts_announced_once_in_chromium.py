@@ -3,30 +3,16 @@ a screen reader announces it once (it is role="alert"), while a change still sho
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from mailserver.core import agent
 from mailserver.protocol import Op
 from mailserver.qmail.paths import Roots
-from tests.support import stand_ins
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 REFRESH = "() => htmx.ajax('GET', '/alerts/', {target: '#mail-alerts', swap: 'innerHTML'})"
-
-
-@pytest.fixture
-def clam_scanning_with_clamd_down(roots: Roots) -> Iterator[Roots]:
-    """simscan (a stand-in) with clam=yes on a server where clamd is not set up: mail would be refused."""
-    with stand_ins.simscan_installed(roots):
-        try:
-            agent.call(Op.SIMSCAN_WRITE, {"clam": True})
-            yield roots
-        finally:
-            agent.call(Op.SIMSCAN_WRITE, {"clam": False})
 
 
 def test_an_unchanged_alert_stays_put_and_a_cleared_one_goes(

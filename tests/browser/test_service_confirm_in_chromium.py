@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from mailserver.core import agent
-from mailserver.protocol import Op
 from mailserver.qmail import services
 from mailserver.qmail.paths import Roots
 from mailserver.services import autorestart
@@ -128,17 +126,6 @@ def test_a_missing_service_is_set_up_then_gets_auto_restart(mda_page: Page, root
     page.reload()
     expect(page.get_by_test_id(f"auto-restart-state-{name}")).to_have_text("on")
     assert page.evaluate("window.__cspViolations") == []
-
-
-@pytest.fixture
-def clam_scanning_with_clamd_down(roots: Roots) -> Iterator[Roots]:
-    """simscan (a stand-in) with clam=yes on a server where clamd is not set up: mail would be refused."""
-    with stand_ins.simscan_installed(roots):
-        try:
-            agent.call(Op.SIMSCAN_WRITE, {"clam": True})
-            yield roots
-        finally:
-            agent.call(Op.SIMSCAN_WRITE, {"clam": False})
 
 
 def test_every_page_shows_the_red_warning_when_mail_is_refused(
