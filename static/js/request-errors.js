@@ -120,10 +120,24 @@
     }
   }
 
+  /* Mail Logs: mail-logs.js puts the report's failure where the bar was (and the bar's polling stops
+     with it), after this handler; the admin who pressed Run report is taken to it, once. */
+  function reportFailed() {
+    setTimeout(() => {
+      const said = document.querySelector("#mail-logs [data-testid=run-error]");
+      const active = document.activeElement;
+      if (!said || (active && active !== document.body && !active.closest("#mail-logs"))) return;
+      said.setAttribute("role", "alert");
+      said.setAttribute("tabindex", "-1");
+      said.focus();
+    });
+  }
+
   function failed(event) {
     const detail = event.detail;
     const elt = detail.elt;
     const target = detail.target;
+    if (elt && elt.id === "report-run" && document.body.contains(elt)) reportFailed();
     if (OWN_WORDS.some((id) => (elt && elt.id === id) || (target && target.id === id))) return;
     const status = detail.xhr ? detail.xhr.status : 0;
     if (event.type === "htmx:responseError" && (status === 401 || (status === 403 && refusedByDjango(detail.xhr)))) return;

@@ -151,3 +151,20 @@ def test_a_read_with_no_answer_says_it_could_not_be_read_and_nothing_changed(
     expect(failed).to_contain_text("Nothing was changed; try again.")
     expect(failed).to_be_focused()
     expect(card.get_by_test_id("stop-qmail-send")).to_be_enabled()
+
+
+def test_a_mail_logs_report_with_no_answer_stops_its_bar_and_says_so_focused(
+    logged_in_page: Page, live_server, roots: Roots
+) -> None:
+    page = logged_in_page
+    page.goto(f"{live_server.url}/mailserver/logs/")
+    page.route("**/mailserver/logs/run/**", lambda route: route.abort("connectionreset"))
+
+    page.get_by_test_id("run-report").click()
+
+    said = page.get_by_test_id("run-error")
+    expect(said).to_contain_text("The report did not come back (no answer)")
+    expect(said).to_be_focused()
+    expect(page.get_by_test_id("report-progress")).to_have_count(0)  # no more progress reads
+    expect(page.get_by_test_id("request-failed")).to_have_count(0)  # said once, in the report's words
+    expect(page.get_by_test_id("run-report")).to_be_enabled()
