@@ -54,6 +54,7 @@ def test_a_save_the_panel_failed_says_it_is_not_confirmed_and_keeps_the_input(
     expect(failed).to_be_in_viewport()
     expect(inbound.get_by_label("Timeout")).to_have_value("600")
     expect(inbound.get_by_test_id("save-inbound")).to_be_enabled()
+    expect(inbound.locator(".spinner-when-busy")).to_be_hidden()  # "Saving…" stopped
     expect(page.get_by_test_id("unsaved-inbound")).to_be_visible()  # still not on the server, as far as known
     assert not roots.control("timeoutsmtpd").exists()
 
@@ -107,6 +108,7 @@ def test_a_purge_behind_a_proxy_answering_502_says_so_in_the_statistics_box(
     expect(failed).to_contain_text("the panel may be restarting")
     expect(failed).to_be_focused()
     expect(page.get_by_test_id("purge-confirm-button")).to_be_enabled()
+    expect(stats.locator(".spinner-when-busy")).to_be_hidden()  # "Purging…" stopped
     expect(page.get_by_test_id("count-remote")).to_have_text("20")  # nothing was purged: it never arrived
 
     page.get_by_test_id("purge-confirm-button").click()  # pressed again: a second failure replaces the first
