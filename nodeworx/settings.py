@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "mailserver.core.security.headers.ContentSecurityPolicyMiddleware",
+    # Before SessionMiddleware: it sees a session cookie dropped as ended, for the login page to say so.
+    "mailserver.core.security.session_end.SessionEndedMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -48,3 +48,28 @@ def test_the_two_factor_key_reads_in_fours_copies_whole_and_is_spelt_to_a_screen
     tree = page.locator("main").aria_snapshot()
     assert "Key, letter by letter: " + " ".join(secret[:4]) + ", " in tree
     assert secret[:4] + " " + secret[4:8] not in tree  # the grouped text is not read as words
+
+
+def test_after_the_session_ended_the_login_says_why_and_names_no_host(
+    page: Page, live_server, admin_user, roots
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    page.goto(f"{live_server.url}/login/")
+    expect(page.get_by_test_id("session-ended")).to_have_count(0)  # a plain visit: nothing to explain
+    assert page.title() == "Log in"
+    expect(page.locator("header")).not_to_contain_text("node")
+    log_in(page, f"{live_server.url}/mailserver/mta/")
+    expect(page.locator("header")).to_contain_text("node test")
+
+    Session.objects.all().delete()  # its 8 hours are over
+    page.goto(f"{live_server.url}/mailserver/mta/")
+
+    page.wait_for_url(f"{live_server.url}/login/?next=/mailserver/mta/")
+    notice = page.get_by_test_id("session-ended")
+    expect(notice).to_have_text("Your session ended; log in again to go on to the MTA page.")
+    expect(page.locator("#id_username")).to_be_focused()
+    expect(page.locator("#id_username")).to_have_accessible_description(
+        "Your session ended; log in again to go on to the MTA page."
+    )
+    expect(page.locator("header")).not_to_contain_text("node")

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from ..middleware import AuthenticatedRequest
-from . import lockout, totp
+from . import lockout, session_end, totp
 from .forms import CodeForm, PanelAuthenticationForm
 from .models import TotpDevice
 
@@ -29,6 +29,15 @@ CODE_WAIT = 300  # seconds the code step waits after the password step
 
 class LoginView(auth_views.LoginView[PanelAuthenticationForm]):
     form_class = PanelAuthenticationForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # next is Django's checked redirect target ("" for another site's address).
+        context["session_ended"] = session_end.notice(self.request, context.get(self.redirect_field_name, ""))
+        if context["session_ended"]:
+            # The focused user name field points to it: a screen reader reads why the admin is here.
+            context["form"].fields["username"].widget.attrs["aria-describedby"] = "session-ended"
+        return context
 
     def form_invalid(self, form: PanelAuthenticationForm) -> HttpResponse:
         if form.non_field_errors():
