@@ -15,11 +15,11 @@
    where they pressed; a request the page made by itself (a poll, a box read again after a change)
    only leaves a quiet note, replaced by the box's next answer. The dashboard's refresh and the Mail
    Logs report say it in their own words (dashboard.js, mail-logs.js: the bar gives way to the
-   report's failure, so a progress read that failed is not said); the mail alerts strip is read
-   again a minute later. */
+   report's failure, so a progress read that failed is not said). The mail alerts strip says it could
+   not be read, which on every page tells that the panel does not answer, until its next answer. */
 (function () {
   "use strict";
-  const OWN_WORDS = ["dashboard-live", "report-run", "report-progress", "mail-alerts"];
+  const OWN_WORDS = ["dashboard-live", "report-run", "report-progress"];
   const BY_HAND = ["click", "submit", "keydown", "keyup", "change", "input", "search"];
 
   function say(text) {
@@ -71,7 +71,8 @@
     const rest = document.createElement("span");
     if (verb === "get") {
       head.textContent = "Could not be read: ";
-      rest.textContent = `${what(event.type, status)}. Nothing was changed; try again.`;
+      rest.textContent = `${what(event.type, status)}. ` +
+        (byHand ? "Nothing was changed; try again." : "What is shown here may be out of date.");
       box.append(head, rest);
     } else {
       head.textContent = "Not confirmed: ";

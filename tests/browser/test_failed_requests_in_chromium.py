@@ -170,3 +170,18 @@ def test_a_mail_logs_report_with_no_answer_stops_its_bar_and_says_so_focused(
     expect(page.get_by_test_id("report-progress")).to_have_count(0)  # no more progress reads
     expect(page.get_by_test_id("request-failed")).to_have_count(0)  # said once, in the report's words
     expect(page.get_by_test_id("run-report")).to_be_enabled()
+
+
+def test_the_mail_alerts_strip_that_could_not_be_read_says_so_quietly(
+    logged_in_page: Page, live_server, roots: Roots
+) -> None:
+    page = logged_in_page
+    page.route("**/alerts/", lambda route: route.fulfill(status=503, body="Service Unavailable"))
+
+    page.goto(f"{live_server.url}/mailserver/mta/")  # the strip reads itself as the page loads
+
+    failed = page.get_by_test_id("mail-alerts").get_by_test_id("request-failed")
+    expect(failed).to_contain_text("Could not be read: the panel could not be reached (HTTP 503")
+    expect(failed).to_contain_text("What is shown here may be out of date.")
+    expect(failed).not_to_be_focused()  # nobody asked: the page's own read takes no focus
+    assert failed.get_attribute("role") is None  # nor interrupts a screen reader, every minute
