@@ -73,3 +73,38 @@ def test_after_the_session_ended_the_login_says_why_and_names_no_host(
         "Your session ended; log in again to go on to the MTA page."
     )
     expect(page.locator("header")).not_to_contain_text("node")
+
+
+def test_a_service_actions_link_and_page_say_state_before_and_after(
+    page: Page, live_server, admin_user, roots
+) -> None:
+    from mailserver.core.models import Change
+
+    stop = Change.objects.create(
+        username="admin",
+        node="test",
+        target="service qmail-send",
+        action="svc -d",
+        before="up (pid 4242) 3600 seconds\n",
+        after="down 0 seconds\n",
+        result="applied",
+    )
+    log_in(page, f"{live_server.url}/changes/")
+
+    expect(page.get_by_role("link", name="diff")).to_have_count(0)
+    page.get_by_role("link", name="state before/after").click()
+
+    page.wait_for_url(f"{live_server.url}/changes/{stop.pk}/")
+    expect(page.get_by_test_id("state-before")).to_have_text("up (pid 4242) 3600 seconds")
+    expect(page.get_by_test_id("state-after")).to_have_text("down 0 seconds")
+    expect(page.get_by_test_id("diff")).to_have_count(0)
+
+
+def test_the_dashboards_services_table_heads_the_uptime_column_for_what_it_holds(
+    page: Page, live_server, admin_user, roots
+) -> None:
+    log_in(page, f"{live_server.url}/")
+
+    table = page.get_by_test_id("services-card").get_by_role("table")
+    expect(table.get_by_role("columnheader", name="In this state for", exact=True)).to_be_visible()
+    expect(table.get_by_role("columnheader", name="For", exact=True)).to_have_count(0)
