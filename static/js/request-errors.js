@@ -20,6 +20,9 @@
 (function () {
   "use strict";
   const OWN_WORDS = ["dashboard-live", "report-run", "report-progress"];
+  // POSTs that change nothing (the route tester, the GTUBE and EICAR scans): a failure is a read's.
+  // A form of another page says the same with data-request-reads.
+  const READ_TARGETS = ["route-test-result", "gtube-result", "eicar-result"];
   const BY_HAND = ["click", "submit", "keydown", "keyup", "change", "input", "search"];
 
   function say(text) {
@@ -63,13 +66,15 @@
     const detail = event.detail;
     const config = detail.requestConfig || {};
     const verb = (config.verb || "get").toLowerCase();
+    const reads = verb === "get" || (detail.target && READ_TARGETS.includes(detail.target.id)) ||
+      Boolean(detail.elt && detail.elt.closest("[data-request-reads]"));
     const status = detail.xhr ? detail.xhr.status : 0;
     const box = document.createElement("div");
     box.className = "alert alert-danger py-2 small request-failed";
     box.dataset.testid = "request-failed";
     const head = document.createElement("strong");
     const rest = document.createElement("span");
-    if (verb === "get") {
+    if (reads) {
       head.textContent = "Could not be read: ";
       rest.textContent = `${what(event.type, status)}. ` +
         (byHand ? "Nothing was changed; try again." : "What is shown here may be out of date.");

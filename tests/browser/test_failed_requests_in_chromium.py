@@ -185,3 +185,21 @@ def test_the_mail_alerts_strip_that_could_not_be_read_says_so_quietly(
     expect(failed).to_contain_text("What is shown here may be out of date.")
     expect(failed).not_to_be_focused()  # nobody asked: the page's own read takes no focus
     assert failed.get_attribute("role") is None  # nor interrupts a screen reader, every minute
+
+
+def test_the_route_tester_that_failed_says_it_could_not_be_read_not_that_a_change_is_unknown(
+    logged_in_page: Page, roots: Roots
+) -> None:
+    page = logged_in_page
+    tester = page.locator("#route-test-result")
+    tester.get_by_role("textbox").fill("user@example.com")
+    fail_posts(page, "500")
+
+    tester.get_by_role("button", name="Test route").click()
+
+    failed = page.get_by_test_id("request-failed")
+    expect(failed).to_have_text(
+        "Could not be read: the panel failed (HTTP 500). Nothing was changed; try again."
+    )
+    expect(failed).to_be_focused()
+    expect(tester.get_by_role("textbox")).to_have_value("user@example.com")
