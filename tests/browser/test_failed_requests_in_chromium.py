@@ -14,11 +14,13 @@ from playwright.sync_api import Page, Route, expect
 
 from mailserver.qmail import services
 from mailserver.qmail.paths import Roots
+from tests.browser.test_accessibility_axe import axe_page, check, log_in, summary
 from tests.browser.test_spam_in_chromium import training_on
 from tests.support import queues, stand_ins
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-__all__ = ["training_on"]  # the Spam page's fixture: Bayes IMAP training on, with a mailbox
+# The fixtures of the axe tests and of the Spam page (Bayes IMAP training on, with a mailbox).
+__all__ = ["axe_page", "training_on"]
 
 
 def fail_posts(page: Page, how: str) -> None:
@@ -203,3 +205,21 @@ def test_the_route_tester_that_failed_says_it_could_not_be_read_not_that_a_chang
     )
     expect(failed).to_be_focused()
     expect(tester.get_by_role("textbox")).to_have_value("user@example.com")
+
+
+def test_the_mta_page_with_a_failed_save_and_a_failed_service_button_has_no_axe_violation(
+    axe_page: Page, admin_user, qmail_send_up: Roots
+) -> None:
+    page = axe_page
+    log_in(page)
+    page.goto("/mailserver/mta/")
+    page.get_by_test_id("stop-qmail-send").click()
+    expect(page.get_by_test_id("confirm-title")).to_have_text("Stop qmail-send?")
+    fail_posts(page, "500")
+    page.get_by_test_id("section-inbound").get_by_test_id("save-inbound").click()
+    expect(page.get_by_test_id("section-inbound").get_by_test_id("request-failed")).to_be_visible()
+    page.get_by_test_id("confirm-down-qmail-send").click()
+    expect(page.get_by_test_id("service-qmail-send").get_by_test_id("request-failed")).to_be_visible()
+    report: dict[str, list[str]] = {}
+    check(page, "mta: a failed save and a failed Stop", report)
+    assert not report, summary(report)
