@@ -137,7 +137,8 @@ def test_train_now_cut_off_by_the_proxy_says_so_beside_the_button_once(
     # Read out once: an alert of its own, not inside the answer's live region beside it as well.
     outside = "el => el.parentElement.closest('[role=status], [role=alert], [aria-live]') === null"
     assert failed.evaluate(outside)
-    expect(page.get_by_test_id("train-now")).to_be_enabled()
+    expect(page.get_by_test_id("train-now")).to_be_enabled()  # not pressed twice while it ran; free again
+    expect(page.locator(".spinner-when-busy", has_text="Training…")).to_be_hidden()
 
 
 def test_a_read_with_no_answer_says_it_could_not_be_read_and_nothing_changed(
