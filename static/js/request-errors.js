@@ -62,6 +62,12 @@
     return Array.from(document.querySelectorAll("header a")).find((a) => a.textContent.trim() === "Recent changes");
   }
 
+  function typedInto(elt) {
+    const form = elt && elt.closest("form");
+    return Boolean(form && form.querySelector(
+      "textarea, select, input:not([type=hidden]):not([type=submit]):not([type=button]):not([type=checkbox]):not([type=radio])"));
+  }
+
   function note(event, byHand) {
     const detail = event.detail;
     const config = detail.requestConfig || {};
@@ -88,7 +94,7 @@
       changes.textContent = "Recent changes";
       const after = document.createElement("span");
       after.textContent = " or reload the page before trying again." +
-        (byHand && detail.elt && detail.elt.closest("form") ? " What you typed is kept here." : "");
+        (byHand && typedInto(detail.elt) ? " What you typed is kept here." : "");
       box.append(head, rest, changes, after);
     }
     if (byHand) {

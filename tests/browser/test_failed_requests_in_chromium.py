@@ -51,6 +51,7 @@ def test_a_save_the_panel_failed_says_it_is_not_confirmed_and_keeps_the_input(
     failed = inbound.get_by_test_id("request-failed")
     expect(failed).to_contain_text("Not confirmed: the panel failed (HTTP 500).")
     expect(failed).to_contain_text("Whether it was done is not known: look at Recent changes")
+    expect(failed).to_contain_text("What you typed is kept here.")
     expect(failed.get_by_role("link", name="Recent changes")).to_have_attribute("href", "/changes/")
     expect(failed).to_be_focused()
     expect(failed).to_be_in_viewport()
@@ -82,6 +83,7 @@ def test_a_service_button_with_no_answer_says_the_panel_could_not_be_reached(
     failed = card.get_by_test_id("request-failed")
     expect(failed).to_contain_text("Not confirmed: the panel could not be reached (no answer")
     expect(failed).to_contain_text("reload the page before trying again")
+    expect(failed).not_to_contain_text("What you typed")  # nothing was: it is a button
     expect(failed).to_be_focused()
     expect(card.get_by_test_id("confirm-down-qmail-send")).to_be_enabled()  # it can be pressed again
     assert services.read_status(qmail_send_up, "qmail-send").up  # the request never reached the panel
