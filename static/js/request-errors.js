@@ -20,9 +20,8 @@
 (function () {
   "use strict";
   const OWN_WORDS = ["dashboard-live", "report-run", "report-progress"];
-  // POSTs that change nothing (the route tester, the GTUBE and EICAR scans): a failure is a read's.
-  // A form of another page says the same with data-request-reads.
-  const READ_TARGETS = ["route-test-result", "gtube-result", "eicar-result"];
+  // A POST that changes nothing (the route tester, the GTUBE and EICAR scans) has its form marked
+  // data-request-reads: its failure is a read's, not an action whose outcome is unknown.
   const BY_HAND = ["click", "submit", "keydown", "keyup", "change", "input", "search"];
 
   function say(text) {
@@ -72,8 +71,7 @@
     const detail = event.detail;
     const config = detail.requestConfig || {};
     const verb = (config.verb || "get").toLowerCase();
-    const reads = verb === "get" || (detail.target && READ_TARGETS.includes(detail.target.id)) ||
-      Boolean(detail.elt && detail.elt.closest("[data-request-reads]"));
+    const reads = verb === "get" || Boolean(detail.elt && detail.elt.closest("[data-request-reads]"));
     const status = detail.xhr ? detail.xhr.status : 0;
     const box = document.createElement("div");
     box.className = "alert alert-danger py-2 small request-failed";
