@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
+from tests.support.browser import log_in, settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -196,12 +196,6 @@ def test_a_new_query_while_a_report_runs_stops_it_and_shows_its_own(in_process_p
 
 
 # -- keyboard, and a timeline taller than the table's box ---------------------------------------
-
-
-def settled(page):
-    """htmx binds a swapped panel's links a settle delay after the swap: Enter on one before that
-    follows its plain href, a whole page load (a test under load once did)."""
-    expect(page.locator(".htmx-settling, .htmx-added")).to_have_count(0)
 
 
 def test_by_keyboard_focus_stays_on_the_header_the_pager_or_the_button_pressed(logged_in_page, roots):

@@ -16,6 +16,7 @@ from mailserver.qmail import services
 from mailserver.qmail.paths import Roots
 from mailserver.services import autorestart
 from tests.support import daemons, stand_ins
+from tests.support.browser import settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -53,6 +54,7 @@ def test_stop_asks_for_confirmation_and_says_what_stops_working(mta_page: Page, 
         "No mail is delivered, local or remote: new mail waits in the queue"
     )
     expect(confirm.get_by_test_id("cancel-qmail-send")).to_be_focused()
+    settled(page)  # its Cancel is htmx's: pressed before, it is a plain link that reloads the page
     confirm.screenshot(path=str(SCREENSHOTS / "service-stop-confirmation.png"))
     assert services.read_status(roots, "qmail-send").up  # asking stopped nothing
 
@@ -77,6 +79,7 @@ def test_escape_cancels_a_confirmation_and_returns_to_the_button_that_opened_it(
     page.get_by_test_id("restart-qmail-send").click()
     expect(page.get_by_test_id("confirm-title")).to_have_text("Restart qmail-send?")
     expect(page.get_by_test_id("cancel-qmail-send")).to_be_focused()
+    settled(page)  # Escape on the Cancel the browser focused before htmx bound it reloads the page
 
     page.keyboard.press("Escape")  # it did nothing: the confirmation stayed open
     expect(page.get_by_test_id("confirm-title")).to_have_count(0)
@@ -85,7 +88,8 @@ def test_escape_cancels_a_confirmation_and_returns_to_the_button_that_opened_it(
     assert services.read_status(roots, "qmail-send").pid == pid  # not restarted
 
     page.get_by_test_id("stop-qmail-send").click()
-    expect(page.get_by_test_id("cancel-qmail-send")).to_be_focused()  # htmx has taken it in
+    expect(page.get_by_test_id("cancel-qmail-send")).to_be_focused()
+    settled(page)
     page.get_by_test_id("confirm-down-qmail-send").focus()  # from its other button too
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("stop-qmail-send")).to_be_focused()
