@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from mailserver.core import agent
@@ -35,7 +36,12 @@ def _box(request: PanelRequest, form: RetentionForm | None = None, **extra: Any)
         if form is None:
             form = RetentionForm(initial={"days": status.get("retention_days")})
     context["retention_form"] = form or RetentionForm()
-    return render(request, "logs/_index.html", context)
+    # Without htmx (the page's <noscript> link, a save with JavaScript off) the box comes in a page:
+    # alone it was an unstyled fragment with no way back. One URL, two answers: Vary says so.
+    htmx = request.headers.get("HX-Request") == "true"
+    response = render(request, "logs/_index.html" if htmx else "logs/index.html", context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @view_required

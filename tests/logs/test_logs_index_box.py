@@ -112,3 +112,19 @@ def test_a_ready_index_box_does_not_poll(roots):
     html = _box_for("ready", bytes=50_000, newest=1795614072.0, lag=0.0, built=1796000000.0)
     assert "every 5s" not in html and 'data-testid="index-note"' not in html
     assert "48.8\xa0KB" in html
+
+
+def test_without_javascript_the_box_and_a_retention_save_come_in_a_page_with_the_way_back(
+    admin_client, retention
+):
+    # The page's <noscript> link and a save with JavaScript off answered the box alone: an unstyled
+    # fragment with no layout and no way back to Mail Logs.
+    shown = admin_client.get(URL)
+    html = shown.content.decode()
+    assert "<html" in html and 'data-testid="log-index"' in html and 'href="/mailserver/logs/"' in html
+    assert "HX-Request" in shown["Vary"]
+    saved = admin_client.post(f"{URL}retention/", {"days": "31"}).content.decode()
+    assert "<html" in saved and "The index keeps rows 31 days." in saved
+    assert (
+        "<html" not in admin_client.get(URL, HTTP_HX_REQUEST="true").content.decode()
+    )  # htmx: the box alone
