@@ -113,14 +113,6 @@
     draw();
     if (isLive(event)) noteRefresh(false);
   });
-  document.addEventListener("htmx:beforeSwap", (event) => {
-    if (!isLive(event)) return;
-    // A session that ended answers with the login page: show it whole, not inside the dashboard.
-    if (event.detail.xhr.status === 200 && !event.detail.xhr.responseText.includes('id="dashboard-live"')) {
-      event.detail.shouldSwap = false;
-      window.location.reload();
-    }
-  });
   document.addEventListener("htmx:responseError", (event) => { if (isLive(event)) noteRefresh(true); });
   document.addEventListener("htmx:sendError", (event) => { if (isLive(event)) noteRefresh(true); });
 })();
