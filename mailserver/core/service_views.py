@@ -29,13 +29,10 @@ from mailserver.services.actions import Action, consequence, parse
 from mailserver.services.registry import Service
 
 from . import agent
+from .htmx import is_htmx as _is_htmx
 from .navigation import PAGES_BY_SLUG
 from .nodes import PanelRequest
 from .permissions import change_required, view_required
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def page_url(service: Service) -> str:

@@ -15,6 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from mailserver.core import agent
+from mailserver.core.htmx import is_htmx
 from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import can_change, change_required, view_required
 from mailserver.protocol import Op
@@ -38,8 +39,7 @@ def _box(request: PanelRequest, form: RetentionForm | None = None, **extra: Any)
     context["retention_form"] = form or RetentionForm()
     # Without htmx (the page's <noscript> link, a save with JavaScript off) the box comes in a page:
     # alone it was an unstyled fragment with no way back. One URL, two answers: Vary says so.
-    htmx = request.headers.get("HX-Request") == "true"
-    response = render(request, "logs/_index.html" if htmx else "logs/index.html", context)
+    response = render(request, "logs/_index.html" if is_htmx(request) else "logs/index.html", context)
     patch_vary_headers(response, ("HX-Request",))
     return response
 

@@ -21,6 +21,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from mailserver.core import agent
+from mailserver.core.htmx import is_htmx as _is_htmx
 from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import view_required
 from mailserver.protocol import Op
@@ -35,10 +36,6 @@ REPORT_TIMEOUT = 300.0
 # A timeline reads a bounded stretch of log.
 LOG_TIMEOUT = 60.0
 REPORT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _panel(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:

@@ -11,9 +11,10 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from mailserver.core.htmx import is_htmx
 from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import view_required
-from mailserver.core.sections.flow import is_htmx, read_state, whole_page
+from mailserver.core.sections.flow import read_state, whole_page
 from mailserver.qmail import control, delivery, smtproutes
 
 from .forms import RouteTestForm

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from mailserver.core import agent
+from mailserver.core.htmx import is_htmx
 from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import change_required, view_required
 from mailserver.protocol import Op
@@ -26,7 +27,7 @@ from mailserver.qmail.errors import FieldError
 from . import writes
 from .forms import FilterForm, selected
 from .present import outcome_notice
-from .views import STALE_RELOADS, is_htmx, render_box, without_focus
+from .views import STALE_RELOADS, render_box, without_focus
 
 BROWSE = "queue/_browse.html"
 VERBS = {

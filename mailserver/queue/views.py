@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from mailserver.core import agent
+from mailserver.core.htmx import is_htmx
 from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import change_required, view_required
 from mailserver.core.service_views import unknown_status
@@ -31,10 +32,6 @@ PART_NAMES = dict(PARTS)
 REMOTE_WHOLE = (
     "Purging Remote deletes whole messages: a message that also waits for a local delivery goes too."
 )
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def stats_context(request: PanelRequest) -> dict[str, Any]:

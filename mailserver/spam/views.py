@@ -15,10 +15,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from mailserver.core import agent
+from mailserver.core.htmx import is_htmx
 from mailserver.core.models import ChangeResult
 from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import change_required, view_required
-from mailserver.core.sections.flow import is_htmx
 from mailserver.protocol import Op
 
 TRAIN_TIMEOUT = 120.0  # sa-learn over every mailbox's two folders

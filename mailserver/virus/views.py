@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from mailserver.core import agent
+from mailserver.core.htmx import is_htmx
 from mailserver.core.nodes import PanelRequest
 from mailserver.core.permissions import view_required
 from mailserver.core.sections import flow
@@ -30,7 +31,7 @@ def scan_eicar(request: PanelRequest) -> HttpResponse:
         verdict["scan_error"] = exc.message  # clamd does not answer on …
     except agent.AgentError as exc:
         verdict["scan_agent_error"] = exc.message
-    if flow.is_htmx(request):
+    if is_htmx(request):
         return render(request, "virus/_eicar_result.html", verdict)
     # Without htmx, the whole page with the verdict in its place.
     state, error = flow.read_state(request, PAGE)

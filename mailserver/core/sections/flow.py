@@ -26,6 +26,7 @@ from mailserver.core import agent
 from mailserver.core.permissions import change_required, view_required
 from mailserver.protocol.errors import ErrorKind
 
+from ..htmx import is_htmx
 from .declaration import Section, SectionPage
 from .effects import describe_effects
 from .forms import SectionForm
@@ -50,10 +51,6 @@ class Refusal:
     def of(cls, exc: agent.AgentRefused) -> Refusal:
         kind = exc.kind if exc.kind in set(ErrorKind) else ErrorKind.FAILED
         return cls(ErrorKind(kind), exc.field, exc.message)
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def read_state(request: HttpRequest, page: SectionPage) -> tuple[State | None, str | None]:
