@@ -38,7 +38,3 @@ def test_a_database_test_after_a_browser_test_is_named_with_it() -> None:
     page = Collected("tests/core/test_y.py::test_b", ["db"])
     assert misordered([page, browser, Collected("c", [])]) is None
     assert misordered([browser, page]) == (browser, page)
-
-
-def test_this_suite_as_collected_runs_every_database_test_first(request: pytest.FixtureRequest) -> None:
-    assert misordered(request.session.items) is None
